@@ -1,0 +1,229 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, badRequest, forbidden, notFound, unauthorized } from '../errors.js';
+import { hashToken, newSecret, nowIso } from '../ids.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, assertSameOrigin, me } from '../plugins/auth.js';
+import { Avatar, DisplayName, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
+import { FailureLimiter } from './login-limiter.js';
+import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
+import { clearAuthCookies, issueTokens, setAuthCookies } from './sessions.js';
+import { API_TOKEN_PREFIX } from './tokens.js';
+
+/** bcrypt reads at most 72 bytes; longer passwords would silently lose their tail, so they are refused. */
+const Password = z
+  .string()
+  .min(1, 'is required')
+  .refine((s) => Buffer.byteLength(s) <= 72, 'must be at most 72 bytes');
+
+const TokenGrant = z.object({
+  accessToken: z.string().describe('JWT for Authorization: Bearer; also set as an HttpOnly cookie'),
+  expiresAt: z.string().describe('when the access token expires'),
+});
+
+async function requireStrong(password: string, userInputs: string[], field: string): Promise<void> {
+  const weakness = await passwordWeakness(password, userInputs);
+  if (weakness) throw badRequest('WEAK_PASSWORD', `Password ${weakness}`, [{ path: field, message: weakness }]);
+}
+
+export default async function authRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { store, config, accessTokens, hub } = app;
+  const perAccount = new FailureLimiter(config.login.maxFailuresPerAccount, config.login.windowMs);
+  const perIp = new FailureLimiter(config.login.maxFailuresPerIp, config.login.windowMs);
+
+  r.post('/api/auth/register', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Create an account',
+      body: z.object({
+        username: Username,
+        email: z.email('must be a valid email address').max(254).transform((s) => s.toLowerCase()),
+        password: Password,
+        displayName: DisplayName.optional(),
+        gender: Gender.optional(),
+        avatar: Avatar.nullable().optional(),
+      }),
+      response: { 201: z.object({ user: UserSchema }), ...errors(400, 409) },
+    },
+  }, async (request, reply) => {
+    const body = request.body;
+    await requireStrong(body.password, [body.username, body.email, body.email.split('@')[0]!, body.displayName ?? ''], 'password');
+    const user = await store.createUser({
+      username: body.username,
+      email: body.email,
+      passwordHash: await hashPassword(body.password, config.bcryptRounds),
+      displayName: body.displayName ?? body.username,
+      gender: body.gender ?? 'unspecified',
+      avatar: body.avatar ?? null,
+    });
+    request.log.info({ userId: user.id }, 'user registered');
+    return reply.code(201).send({ user });
+  });
+
+  r.post('/api/auth/login', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign in with username or email; sets the access and refresh cookies',
+      body: z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(1000) }),
+      response: { 200: TokenGrant.extend({ user: UserSchema }), ...errors(400, 401, 429) },
+    },
+  }, async (request, reply) => {
+    const { login, password } = request.body;
+    const accountKey = login.toLowerCase();
+    const wait = Math.max(perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey));
+    if (wait > 0) {
+      throw new AppError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${wait} s`, undefined, { 'retry-after': String(wait) });
+    }
+    const found = await store.findUserForLogin(accountKey);
+    const ok = found ? await verifyPassword(password, found.passwordHash) : (await burnPasswordCheck(password, config.bcryptRounds), false);
+    if (!found || !ok) {
+      perIp.fail(request.ip);
+      perAccount.fail(accountKey);
+      throw unauthorized('INVALID_CREDENTIALS', 'Wrong username/email or password');
+    }
+    perAccount.succeed(accountKey);
+    const { passwordHash: _hash, ...user } = found;
+    const session = await store.createSession({ userId: user.id, expiresAt: new Date(Date.now() + config.sessionTtlMs).toISOString() });
+    const issued = await issueTokens(store, accessTokens, config, session);
+    setAuthCookies(request, reply, issued);
+    request.log.info({ userId: user.id, sessionId: session.id }, 'signed in');
+    return { user, accessToken: issued.accessToken, expiresAt: new Date(issued.accessExpiresAtMs).toISOString() };
+  });
+
+  r.post('/api/auth/refresh', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Rotate the refresh cookie and get a new access token',
+      description: 'A refresh token works once. Using a spent one again revokes the whole session.',
+      response: { 200: TokenGrant, ...errors(401, 403) },
+    },
+  }, async (request, reply) => {
+    const refresh = request.cookies[REFRESH_COOKIE];
+    if (!refresh) throw unauthorized('NO_REFRESH_TOKEN', 'No refresh cookie; sign in again');
+    assertSameOrigin(request);
+    const used = await store.useRefreshToken(hashToken(refresh), nowIso());
+    if (used.status !== 'ok') {
+      clearAuthCookies(request, reply);
+      if (used.status === 'reused') {
+        hub.closeSession(used.sessionId);
+        request.log.warn({ sessionId: used.sessionId }, 'refresh token reused; session revoked');
+        throw unauthorized('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
+      }
+      throw unauthorized('INVALID_REFRESH_TOKEN', 'Session expired or ended; sign in again');
+    }
+    const issued = await issueTokens(store, accessTokens, config, used.session);
+    setAuthCookies(request, reply, issued);
+    return { accessToken: issued.accessToken, expiresAt: new Date(issued.accessExpiresAtMs).toISOString() };
+  });
+
+  r.post('/api/auth/logout', {
+    config: { public: true },
+    schema: { tags: ['auth'], summary: 'End the session and clear the cookies', response: { 204: z.null(), ...errors(403) } },
+  }, async (request, reply) => {
+    const refresh = request.cookies[REFRESH_COOKIE];
+    const accessCookie = request.cookies[ACCESS_COOKIE];
+    const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!bearer && (refresh || accessCookie)) assertSameOrigin(request);
+    const sessionIds = new Set<string>();
+    for (const token of [bearer, accessCookie]) {
+      const claims = token ? accessTokens.check(token) : null;
+      if (claims) sessionIds.add(claims.sid);
+    }
+    if (refresh) {
+      const used = await store.useRefreshToken(hashToken(refresh), nowIso());
+      if (used.status === 'ok') sessionIds.add(used.session.id);
+    }
+    for (const id of sessionIds) {
+      await store.revokeSession(id);
+      hub.closeSession(id);
+    }
+    clearAuthCookies(request, reply);
+    return reply.code(204).send(null);
+  });
+
+  r.get('/api/me', {
+    schema: { tags: ['account'], summary: 'The signed-in user', response: { 200: z.object({ user: UserSchema }), ...errors(401) } },
+  }, async (request) => ({ user: me(request) }));
+
+  r.patch('/api/me', {
+    schema: {
+      tags: ['account'],
+      summary: 'Update your profile; changing the password needs the current one and ends your other sessions',
+      body: z
+        .object({
+          displayName: DisplayName.optional(),
+          gender: Gender.optional(),
+          avatar: Avatar.nullable().optional(),
+          currentPassword: z.string().max(1000).optional(),
+          newPassword: Password.optional(),
+        })
+        .refine((b) => Object.values(b).some((v) => v !== undefined), 'nothing to change')
+        .refine((b) => b.newPassword === undefined || b.currentPassword !== undefined, {
+          path: ['currentPassword'],
+          message: 'is required to change the password',
+        }),
+      response: { 200: z.object({ user: UserSchema }), ...errors(400, 401) },
+    },
+  }, async (request) => {
+    const user = me(request);
+    const { currentPassword, newPassword, ...profile } = request.body;
+    let passwordHash: string | undefined;
+    if (newPassword !== undefined) {
+      const secret = await store.getUserSecret(user.id);
+      if (!secret || !(await verifyPassword(currentPassword ?? '', secret.passwordHash))) {
+        throw badRequest('WRONG_PASSWORD', 'The current password is not correct', [{ path: 'currentPassword', message: 'is not correct' }]);
+      }
+      await requireStrong(newPassword, [user.username, user.email, user.displayName], 'newPassword');
+      passwordHash = await hashPassword(newPassword, config.bcryptRounds);
+    }
+    const updated = await store.updateUser(user.id, { ...profile, passwordHash });
+    if (passwordHash) {
+      const revoked = await store.revokeUserSessions(user.id, request.auth?.sessionId ?? undefined);
+      for (const id of revoked) hub.closeSession(id);
+    }
+    return { user: updated };
+  });
+
+  const ApiTokenSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
+  const sessionOnly = (request: { auth: { kind: string } | null }) => {
+    if (request.auth?.kind !== 'access') throw forbidden('SESSION_REQUIRED', 'API tokens are managed from a signed-in session, not with an API token');
+  };
+
+  r.post('/api/tokens', {
+    schema: {
+      tags: ['account'],
+      summary: 'Create a personal API token for scripts (shown once)',
+      body: z.object({ name: z.string().trim().min(1).max(64) }),
+      response: { 201: ApiTokenSchema.extend({ token: z.string().describe('send as Authorization: Bearer <token>') }), ...errors(400, 401, 403) },
+    },
+  }, async (request, reply) => {
+    sessionOnly(request);
+    const token = API_TOKEN_PREFIX + newSecret();
+    const created = await store.createApiToken({ userId: me(request).id, name: request.body.name, tokenHash: hashToken(token) });
+    const { userId: _u, ...rest } = created;
+    return reply.code(201).send({ ...rest, token });
+  });
+
+  r.get('/api/tokens', {
+    schema: { tags: ['account'], summary: 'Your API tokens (never the secret)', response: { 200: z.object({ tokens: z.array(ApiTokenSchema) }), ...errors(401) } },
+  }, async (request) => ({
+    tokens: (await store.listApiTokens(me(request).id)).map(({ userId: _u, ...t }) => t),
+  }));
+
+  r.delete('/api/tokens/:tokenId', {
+    schema: {
+      tags: ['account'],
+      summary: 'Revoke an API token',
+      params: z.object({ tokenId: Id }),
+      response: { 204: z.null(), 404: ErrorSchema, ...errors(400, 401, 403) },
+    },
+  }, async (request, reply) => {
+    sessionOnly(request);
+    if (!(await store.deleteApiToken(me(request).id, request.params.tokenId))) throw notFound('TOKEN_NOT_FOUND', 'No such token');
+    return reply.code(204).send(null);
+  });
+}

@@ -1,0 +1,46 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import { hashToken, newSecret } from '../ids.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../plugins/auth.js';
+import type { Session, Store } from '../store/store.js';
+import type { AccessTokens } from './tokens.js';
+
+export interface IssuedTokens {
+  accessToken: string;
+  accessExpiresAtMs: number;
+  refreshToken: string;
+  sessionExpiresAtMs: number;
+}
+
+/** Issues an access token and a fresh refresh token of `session`; neither outlives the session. */
+export async function issueTokens(store: Store, tokens: AccessTokens, config: Config, session: Session): Promise<IssuedTokens> {
+  const sessionExpiresAtMs = Date.parse(session.expiresAt);
+  const accessExpiresAtMs = Math.min(Date.now() + config.accessTokenTtlMs, sessionExpiresAtMs);
+  const refreshToken = newSecret();
+  await store.addRefreshToken({ sessionId: session.id, tokenHash: hashToken(refreshToken), expiresAt: session.expiresAt });
+  return { accessToken: tokens.issue(session.userId, session.id, accessExpiresAtMs), accessExpiresAtMs, refreshToken, sessionExpiresAtMs };
+}
+
+function cookieBase(request: FastifyRequest) {
+  return { httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https' };
+}
+
+/** The refresh cookie is only sent to /api/auth, where it is used; the access cookie goes to every route. */
+export function setAuthCookies(request: FastifyRequest, reply: FastifyReply, issued: IssuedTokens): void {
+  const now = Date.now();
+  reply.setCookie(ACCESS_COOKIE, issued.accessToken, {
+    ...cookieBase(request),
+    path: '/',
+    maxAge: Math.max(1, Math.floor((issued.accessExpiresAtMs - now) / 1000)),
+  });
+  reply.setCookie(REFRESH_COOKIE, issued.refreshToken, {
+    ...cookieBase(request),
+    path: '/api/auth',
+    maxAge: Math.max(1, Math.floor((issued.sessionExpiresAtMs - now) / 1000)),
+  });
+}
+
+export function clearAuthCookies(request: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(ACCESS_COOKIE, { ...cookieBase(request), path: '/' });
+  reply.clearCookie(REFRESH_COOKIE, { ...cookieBase(request), path: '/api/auth' });
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Durations are given as `900`, `900s`, `15m`, `24h` or `2d`; a bare number is milliseconds for *_MS knobs and seconds otherwise. */
+function duration(defaultValue: string, unitWhenBare: 'ms' | 's') {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((raw, ctx) => {
+      const m = /^\s*(\d+)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 900s, 15m, 24h (got "${raw}")` });
+        return z.NEVER;
+      }
+      const n = Number(m[1]);
+      const unit = m[2] ?? unitWhenBare;
+      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
+      const ms = n * factor;
+      if (ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+function intInRange(defaultValue: number, min: number, max: number) {
+  return z.coerce.number().int().min(min).max(max).default(defaultValue);
+}
+
+const EnvSchema = z.object({
+  PORT: intInRange(3000, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL: duration('15m', 's'),
+  SESSION_TTL: duration('24h', 's'),
+  HEARTBEAT_MS: duration('15000', 'ms'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// or mongodb+srv:// connection string').optional(),
+  /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Oldest resume position (in events behind the room head) a stream will replay; older gets `reset`. */
+  REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
+  /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */
+  SSE_MAX_QUEUE_BYTES: intInRange(1 << 20, 4096, 1 << 30),
+  /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes only. */
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  BCRYPT_ROUNDS: intInRange(12, 4, 15),
+  /** Failed logins allowed per account and per IP within LOGIN_WINDOW before 429. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: intInRange(5, 1, 1000),
+  LOGIN_MAX_FAILURES_PER_IP: intInRange(20, 1, 100_000),
+  LOGIN_WINDOW: duration('15m', 's'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  jwtSecret: string;
+  accessTokenTtlMs: number;
+  sessionTtlMs: number;
+  heartbeatMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  mongodbUri: string | undefined;
+  trustProxy: boolean;
+  replayLimit: number;
+  sseMaxQueueBytes: number;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  bcryptRounds: number;
+  login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; windowMs: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the secret kept in DATA_DIR, creating it once, so tokens survive restarts without configuration. */
+function persistedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= 32) return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+/** Environment -> validated Config. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.MONGODB_URI && !e.JWT_SECRET) {
+    // Every instance must verify every other instance's tokens, so a per-instance generated secret cannot work.
+    throw new ConfigError(['JWT_SECRET: required when MONGODB_URI is set (all instances must share it)']);
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    jwtSecret: e.JWT_SECRET ?? persistedSecret(dataDir),
+    accessTokenTtlMs: e.ACCESS_TOKEN_TTL,
+    sessionTtlMs: e.SESSION_TTL,
+    heartbeatMs: e.HEARTBEAT_MS,
+    logLevel: e.LOG_LEVEL,
+    mongodbUri: e.MONGODB_URI,
+    trustProxy: e.TRUST_PROXY,
+    replayLimit: e.REPLAY_LIMIT,
+    sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
+    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    bcryptRounds: e.BCRYPT_ROUNDS,
+    login: {
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      windowMs: e.LOGIN_WINDOW,
+    },
+  };
+}

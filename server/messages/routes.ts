@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { forbidden, notFound } from '../errors.js';
+import { me, publicUser } from '../plugins/auth.js';
+import { allows, roomFor } from '../rooms/policy.js';
+import { MessageSchema, MessageText, RoomParams, Seq, errors } from '../schemas.js';
+
+export default async function messageRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { store } = app;
+  const tags = ['messages'];
+  const MessageParams = RoomParams.extend({ seq: Seq });
+
+  r.post('/api/rooms/:roomId/messages', {
+    schema: {
+      tags,
+      summary: 'Post a message (members). Answers after the message is stored.',
+      params: RoomParams,
+      body: z.object({ text: MessageText }),
+      response: { 201: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404, 413) },
+    },
+  }, async (request, reply) => {
+    const user = me(request);
+    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const { message } = await store.postMessage(room.id, publicUser(user), { text: request.body.text, attachments: [] });
+    return reply.code(201).send({ message });
+  });
+
+  r.get('/api/rooms/:roomId/messages', {
+    schema: {
+      tags,
+      summary: 'A page of history: newest first (optionally before a seq), or ascending after a seq',
+      params: RoomParams,
+      querystring: z
+        .object({
+          before: Seq.optional().describe('messages with seq < before, newest first'),
+          after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('messages with seq > after, oldest first'),
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+        })
+        .refine((q) => q.before === undefined || q.after === undefined, 'use either before or after, not both'),
+      response: { 200: z.object({ messages: z.array(MessageSchema) }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
+    return { messages: await store.listMessages(room.id, request.query) };
+  });
+
+  r.get('/api/rooms/:roomId/messages/:seq', {
+    schema: { tags, summary: 'One message', params: MessageParams, response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
+    const message = await store.getMessage(room.id, request.params.seq);
+    if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    return { message };
+  });
+
+  r.patch('/api/rooms/:roomId/messages/:seq', {
+    schema: {
+      tags,
+      summary: 'Edit your message',
+      params: MessageParams,
+      body: z.object({ text: MessageText }),
+      response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const user = me(request);
+    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const existing = await store.getMessage(room.id, request.params.seq);
+    if (!existing || existing.deletedAt) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    if (existing.author.id !== user.id) throw forbidden('NOT_AUTHOR', 'Only the author edits a message');
+    const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
+    return { message };
+  });
+
+  r.delete('/api/rooms/:roomId/messages/:seq', {
+    schema: {
+      tags,
+      summary: 'Delete a message (its author, or the room owner or an admin)',
+      params: MessageParams,
+      response: { 204: z.null(), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    const user = me(request);
+    const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const existing = await store.getMessage(room.id, request.params.seq);
+    if (!existing || existing.deletedAt) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    if (existing.author.id !== user.id && !allows(room, membership, 'moderate-messages')) {
+      throw forbidden('NOT_AUTHOR', 'Only the author, the owner or an admin deletes a message');
+    }
+    await store.deleteMessage(room.id, existing.seq, publicUser(user));
+    return reply.code(204).send(null);
+  });
+}

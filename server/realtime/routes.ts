@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { badRequest } from '../errors.js';
+import { me } from '../plugins/auth.js';
+import { roomFor } from '../rooms/policy.js';
+import { RoomParams, errors } from '../schemas.js';
+import { decodeCursor, encodeEphemeral, retryFrame } from './frame.js';
+import type { Subscriber } from './subscriber.js';
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+  'x-content-type-options': 'nosniff',
+  connection: 'keep-alive',
+};
+
+const RETRY_MS = 2000;
+
+/** The resume position: the Last-Event-ID header (the browser's reconnect) wins over ?lastEventId= (the first connect). */
+function resumeId(request: FastifyRequest, query: { lastEventId?: string }): string | undefined {
+  const header = request.headers['last-event-id'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && value !== '' ? value : query.lastEventId;
+}
+
+/** Takes the response over from Fastify and opens the event stream. */
+function openStream(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, mode: 'room' | 'user'): Subscriber {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { ...SSE_HEADERS, 'x-request-id': String(request.id) });
+  request.raw.socket.setNoDelay(true);
+  request.raw.socket.setKeepAlive(true, 30_000);
+  res.write(retryFrame(RETRY_MS));
+  const sub = app.hub.createSubscriber({ res, userId: me(request).id, mode, sessionId: request.auth?.sessionId ?? null });
+  sub.expireAt(request.auth?.expiresAtMs ?? null, encodeEphemeral('expired', { reason: 'access token expired; refresh and resume' }));
+  return sub;
+}
+
+const Query = z.object({
+  lastEventId: z.string().max(100_000).optional().describe('resume position for a first connection (the Last-Event-ID header wins when both are sent)'),
+});
+
+export default async function realtimeRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { store, hub } = app;
+  const tags = ['realtime'];
+
+  r.get('/api/rooms/:roomId/events', {
+    schema: {
+      tags,
+      summary: 'Server-Sent Events stream of one room (id = room seq)',
+      description:
+        'Starts with `retry:`; stored events carry `id:` = their seq and `event:` = their type with the RoomEvent as JSON `data:`. ' +
+        'Resume with the Last-Event-ID header or ?lastEventId=N: every event with seq > N arrives once, in order. ' +
+        'A position the server cannot replay gets an id-less-of-history `reset` event (refetch history). Heartbeat comments (`:`) keep the connection open. ' +
+        'The stream ends when the access token expires (`expired` event), when you leave or are removed, and after `room.deleted`.',
+      params: RoomParams,
+      querystring: Query,
+      produces: ['text/event-stream'],
+      response: errors(400, 401, 403, 404),
+    },
+  }, async (request, reply) => {
+    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
+    const raw = resumeId(request, request.query);
+    if (raw !== undefined && !/^\d{1,15}$/.test(raw)) {
+      throw badRequest('BAD_LAST_EVENT_ID', 'Last-Event-ID must be a room seq (a non-negative integer)', [{ path: 'lastEventId', message: 'must be a non-negative integer' }]);
+    }
+    const sub = openStream(app, request, reply, 'room');
+    await hub.follow(sub, room.id, raw === undefined ? room.lastSeq : Number(raw));
+  });
+
+  r.get('/api/events', {
+    schema: {
+      tags,
+      summary: 'One Server-Sent Events stream for all your rooms (id = a cursor of every room position)',
+      description:
+        'Same events as the room streams, for every room you are a member of, including rooms you join while connected. ' +
+        'The id is an opaque cursor; resume with Last-Event-ID or ?lastEventId=<cursor>.',
+      querystring: Query,
+      produces: ['text/event-stream'],
+      response: errors(400, 401),
+    },
+  }, async (request, reply) => {
+    const user = me(request);
+    const raw = resumeId(request, request.query);
+    const positions = raw === undefined ? new Map<string, number>() : decodeCursor(raw);
+    if (!positions) throw badRequest('BAD_LAST_EVENT_ID', 'Last-Event-ID is not a cursor this server issued', [{ path: 'lastEventId', message: 'malformed cursor' }]);
+    const mine = (await store.listRoomsForUser(user.id)).filter((entry) => entry.membership !== null);
+    const sub = openStream(app, request, reply, 'user');
+    await Promise.all(mine.map(({ room }) => hub.follow(sub, room.id, positions.get(room.id) ?? room.lastSeq)));
+  });
+}

@@ -1,0 +1,103 @@
+import type { ServerResponse } from 'node:http';
+import { encodeCursor, type EncodedEvent } from './frame.js';
+
+/** Where a subscriber stands in one room. While `replaying`, live events wait in `buffer` (bounded by the hub). */
+export interface RoomCursor {
+  seq: number;
+  replaying: boolean;
+  buffer: EncodedEvent[];
+  /** A replayed event may have ended this subscriber's membership; the hub re-checks after the replay. */
+  recheckMembership: boolean;
+}
+
+export type StreamMode = 'room' | 'user';
+
+export type CloseReason = 'client' | 'slow' | 'expired' | 'left' | 'deleted' | 'logout' | 'shutdown' | 'error';
+
+/**
+ * One open SSE response. Its outgoing queue is the socket's write buffer, bounded by `maxQueueBytes`: a client that
+ * cannot keep up is disconnected and resumes from its last id (DESIGN invariant 4).
+ */
+export class Subscriber {
+  readonly rooms = new Map<string, RoomCursor>();
+  closed = false;
+  closeReason: CloseReason | null = null;
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly userId: string,
+    readonly mode: StreamMode,
+    readonly sessionId: string | null,
+    private readonly maxQueueBytes: number,
+    private readonly onClose: (sub: Subscriber) => void,
+  ) {
+    res.once('close', () => this.close('client'));
+  }
+
+  /** Ends the stream when the credential that opened it expires. */
+  expireAt(ms: number | null, notice: Buffer): void {
+    if (ms === null) return;
+    const delay = Math.max(0, ms - Date.now());
+    // setTimeout's maximum is about 24.8 days; longer-lived credentials are capped there and still end.
+    this.expiryTimer = setTimeout(() => {
+      this.write(notice);
+      this.close('expired');
+    }, Math.min(delay, 2 ** 31 - 1));
+    this.expiryTimer.unref();
+  }
+
+  /** Writes bytes; returns false when the socket asks to wait for 'drain'. Disconnects a subscriber over its bound. */
+  write(chunk: Buffer): boolean {
+    if (this.closed) return false;
+    const ok = this.res.write(chunk);
+    if (!ok && this.res.writableLength > this.maxQueueBytes) this.close('slow');
+    return ok && !this.closed;
+  }
+
+  /** Sends a stored event of `roomId`; the caller has already advanced the room cursor to its seq. */
+  send(enc: EncodedEvent): boolean {
+    if (this.mode === 'room') return this.write(enc.frame);
+    if (this.closed) return false;
+    this.res.cork();
+    this.res.write(`id: ${this.cursorId()}\n`);
+    const ok = this.write(enc.body);
+    process.nextTick(() => this.res.uncork());
+    return ok;
+  }
+
+  /** The id a stream of this subscriber's mode would carry now. */
+  cursorId(): string {
+    if (this.mode === 'room') {
+      const first = this.rooms.values().next().value as RoomCursor | undefined;
+      return String(first?.seq ?? 0);
+    }
+    const positions: [string, number][] = [];
+    for (const [roomId, cursor] of this.rooms) positions.push([roomId, cursor.seq]);
+    return encodeCursor(positions);
+  }
+
+  /** Resolves once the socket has flushed what it holds, or the stream closed. */
+  drained(): Promise<void> {
+    if (this.closed || this.res.writableLength === 0 || !this.res.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
+  }
+
+  close(reason: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    clearTimeout(this.expiryTimer);
+    this.onClose(this);
+    if (reason === 'slow' || reason === 'error') this.res.destroy();
+    else if (!this.res.writableEnded) this.res.end();
+  }
+}

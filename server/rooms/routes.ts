@@ -1,0 +1,193 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { me, publicUser } from '../plugins/auth.js';
+import {
+  Id,
+  MemberSchema,
+  MembershipSchema,
+  RoomListEntrySchema,
+  RoomName,
+  RoomParams,
+  RoomSchema,
+  Topic,
+  Username,
+  errors,
+} from '../schemas.js';
+import { isAtLeast, mayRemove, roomFor } from './policy.js';
+
+export default async function roomRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { store } = app;
+  const tags = ['rooms'];
+
+  r.post('/api/rooms', {
+    schema: {
+      tags,
+      summary: 'Create a room; you become its owner',
+      body: z.object({ name: RoomName, topic: Topic.optional(), kind: z.enum(['public', 'private']).default('public') }),
+      response: { 201: z.object({ room: RoomSchema }), ...errors(400, 401) },
+    },
+  }, async (request, reply) => {
+    const { room } = await store.createRoom({
+      name: request.body.name,
+      topic: request.body.topic ?? '',
+      kind: request.body.kind,
+      owner: publicUser(me(request)),
+    });
+    return reply.code(201).send({ room });
+  });
+
+  r.get('/api/rooms', {
+    schema: {
+      tags,
+      summary: 'Your rooms, and the public rooms you can join (membership null)',
+      response: { 200: z.object({ rooms: z.array(RoomListEntrySchema) }), ...errors(401) },
+    },
+  }, async (request) => {
+    const rooms = await store.listRoomsForUser(me(request).id);
+    return { rooms: rooms.map(({ room, membership }) => ({ ...room, membership, joined: membership !== null })) };
+  });
+
+  r.get('/api/rooms/:roomId', {
+    schema: {
+      tags,
+      summary: 'One room (public rooms are visible to everyone; others only to members)',
+      params: RoomParams,
+      response: { 200: z.object({ room: RoomSchema, membership: MembershipSchema.nullable() }), ...errors(400, 401, 404) },
+    },
+  }, async (request) => roomFor(store, request.params.roomId, me(request).id, 'read'));
+
+  r.patch('/api/rooms/:roomId', {
+    schema: {
+      tags,
+      summary: 'Rename a room or change its topic (owner or admin)',
+      params: RoomParams,
+      body: z.object({ name: RoomName.optional(), topic: Topic.optional() }).refine((b) => b.name !== undefined || b.topic !== undefined, 'nothing to change'),
+      response: { 200: z.object({ room: RoomSchema }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const user = me(request);
+    await roomFor(store, request.params.roomId, user.id, 'update');
+    const { room } = await store.updateRoom(request.params.roomId, publicUser(user), request.body);
+    return { room };
+  });
+
+  r.delete('/api/rooms/:roomId', {
+    schema: { tags, summary: 'Delete a room (owner)', params: RoomParams, response: { 204: z.null(), ...errors(400, 401, 403, 404) } },
+  }, async (request, reply) => {
+    const user = me(request);
+    await roomFor(store, request.params.roomId, user.id, 'delete');
+    await store.deleteRoom(request.params.roomId, publicUser(user));
+    return reply.code(204).send(null);
+  });
+
+  r.post('/api/rooms/:roomId/join', {
+    schema: {
+      tags,
+      summary: 'Join a public room (201; 200 when already a member)',
+      params: RoomParams,
+      response: { 200: z.object({ membership: MembershipSchema }), 201: z.object({ membership: MembershipSchema }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    const user = me(request);
+    const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
+    if (membership) return reply.code(200).send({ membership });
+    if (room.kind !== 'public') throw notFound('ROOM_NOT_FOUND', 'Room not found');
+    try {
+      const joined = await store.addMember(room.id, publicUser(user), 'member', publicUser(user));
+      return reply.code(201).send({ membership: joined.membership });
+    } catch (err) {
+      // Two joins racing: the loser answers like a repeated join.
+      const now = await store.getMembership(room.id, user.id);
+      if (now) return reply.code(200).send({ membership: now });
+      throw err;
+    }
+  });
+
+  r.post('/api/rooms/:roomId/leave', {
+    schema: { tags, summary: 'Leave a room', params: RoomParams, response: { 204: z.null(), ...errors(400, 401, 404, 409) } },
+  }, async (request, reply) => {
+    const user = me(request);
+    const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
+    if (!membership) throw notFound('NOT_A_MEMBER', 'You are not a member of this room');
+    if (membership.role === 'owner' && room.kind !== 'direct') {
+      throw conflict('OWNER_CANNOT_LEAVE', 'Transfer ownership (make someone else owner) or delete the room before leaving');
+    }
+    await store.removeMember(room.id, publicUser(user), publicUser(user), 'left');
+    return reply.code(204).send(null);
+  });
+
+  r.get('/api/rooms/:roomId/members', {
+    schema: {
+      tags,
+      summary: 'Members of a room, owners and admins first',
+      params: RoomParams,
+      response: { 200: z.object({ members: z.array(MemberSchema.extend({ online: z.boolean() })) }), ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    await roomFor(store, request.params.roomId, me(request).id, 'read');
+    const members = await store.listMembers(request.params.roomId);
+    return { members: members.map((m) => ({ ...m, online: app.hub.isConnected(m.userId) })) };
+  });
+
+  r.post('/api/rooms/:roomId/members', {
+    schema: {
+      tags,
+      summary: 'Add someone to the room (owner or admin); the way into a private room',
+      params: RoomParams,
+      body: z.object({ username: Username }),
+      response: { 201: z.object({ member: MemberSchema }), ...errors(400, 401, 403, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const actor = me(request);
+    const { room } = await roomFor(store, request.params.roomId, actor.id, 'add-member');
+    const target = await store.findUserByUsername(request.body.username);
+    if (!target) throw notFound('USER_NOT_FOUND', `No user named ${request.body.username}`);
+    const { membership } = await store.addMember(room.id, publicUser(target), 'member', publicUser(actor));
+    return reply.code(201).send({ member: { ...membership, user: publicUser(target) } });
+  });
+
+  const MemberParams = RoomParams.extend({ userId: Id });
+
+  r.patch('/api/rooms/:roomId/members/:userId', {
+    schema: {
+      tags,
+      summary: 'Change a member\'s role (owner). Making someone owner transfers ownership; you become admin.',
+      params: MemberParams,
+      body: z.object({ role: z.enum(['owner', 'admin', 'member']) }),
+      response: { 200: z.object({ member: MemberSchema }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const actor = me(request);
+    const { room, membership } = await roomFor(store, request.params.roomId, actor.id, 'read');
+    if (!isAtLeast(membership, 'owner') || room.kind === 'direct') throw forbidden('FORBIDDEN', 'Only the owner changes roles');
+    const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
+    if (!target) throw notFound('NOT_A_MEMBER', 'That user is not a member of this room');
+    if (target.userId === actor.id) throw badRequest('CANNOT_CHANGE_OWN_ROLE', 'Make someone else owner to step down');
+    const { membership: updated } = await store.setRole(room.id, target.user, request.body.role, publicUser(actor));
+    if (request.body.role === 'owner') await store.setRole(room.id, publicUser(actor), 'admin', publicUser(actor));
+    return { member: { ...updated, user: target.user } };
+  });
+
+  r.delete('/api/rooms/:roomId/members/:userId', {
+    schema: {
+      tags,
+      summary: 'Remove someone from the room (owner removes anyone; admins remove members)',
+      params: MemberParams,
+      response: { 204: z.null(), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    const actor = me(request);
+    const { room, membership } = await roomFor(store, request.params.roomId, actor.id, 'read');
+    if (!isAtLeast(membership, 'admin')) throw forbidden('FORBIDDEN', 'Only the owner and admins remove members');
+    const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
+    if (!target) throw notFound('NOT_A_MEMBER', 'That user is not a member of this room');
+    if (!mayRemove(room, membership, target)) {
+      throw forbidden('FORBIDDEN', target.userId === actor.id ? 'Use leave to leave a room' : `A ${membership!.role} may not remove a ${target.role}`);
+    }
+    await store.removeMember(room.id, target.user, publicUser(actor), 'removed');
+    return reply.code(204).send(null);
+  });
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { ID_PATTERN } from './ids.js';
+import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from './store/store.js';
+
+/** Shared zod schemas: request validation, response serialization and the OpenAPI document all come from these. */
+
+export const Id = z.string().regex(ID_PATTERN, 'must be a 16-character id');
+export const Seq = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const Username = z
+  .string()
+  .trim()
+  .min(3, 'must be at least 3 characters')
+  .max(32, 'must be at most 32 characters')
+  .regex(/^[a-zA-Z0-9_.-]+$/, 'may contain only letters a-z, digits, "_", "." and "-"')
+  .transform((s) => s.toLowerCase());
+
+/** Printable text: no control characters other than tab and newline. */
+function printable(min: number, max: number, what: string) {
+  return z
+    .string()
+    .refine((s) => !/[\u0000-\u0008\u000B-\u001F\u007F]/.test(s), `${what} may not contain control characters`)
+    .refine((s) => [...s].length >= min, `${what} must be at least ${min} character${min === 1 ? '' : 's'}`)
+    .refine((s) => [...s].length <= max, `${what} must be at most ${max} characters`);
+}
+
+export const DisplayName = printable(1, 64, 'display name').transform((s) => s.trim()).pipe(z.string().min(1, 'display name may not be blank'));
+export const RoomName = printable(1, 80, 'name').transform((s) => s.trim()).pipe(z.string().min(1, 'name may not be blank'));
+export const Topic = printable(0, 300, 'topic').transform((s) => s.trim());
+export const MessageText = printable(1, 4000, 'text').refine((s) => s.trim().length > 0, 'text may not be blank');
+
+export const Gender = z.enum(GENDERS);
+export const Avatar = z.enum(AVATARS);
+
+export const PublicUserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string(),
+    gender: Gender,
+    avatar: Avatar.nullable(),
+  })
+  .meta({ id: 'PublicUser' });
+
+export const UserSchema = PublicUserSchema.extend({
+  email: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).meta({ id: 'User' });
+
+export const RoomSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    topic: z.string(),
+    kind: z.enum(ROOM_KINDS),
+    ownerId: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastSeq: z.number().int().describe('seq of the newest event in the room'),
+  })
+  .meta({ id: 'Room' });
+
+export const MembershipSchema = z
+  .object({
+    roomId: z.string(),
+    userId: z.string(),
+    role: z.enum(ROLES),
+    joinedAt: z.string(),
+    deliveredSeq: z.number().int(),
+    readSeq: z.number().int(),
+  })
+  .meta({ id: 'Membership' });
+
+export const MemberSchema = MembershipSchema.extend({ user: PublicUserSchema }).meta({ id: 'Member' });
+
+export const RoomListEntrySchema = RoomSchema.extend({
+  membership: MembershipSchema.nullable().describe('null for public rooms you can join'),
+  joined: z.boolean(),
+}).meta({ id: 'RoomListEntry' });
+
+export const MessageSchema = z
+  .object({
+    roomId: z.string(),
+    seq: z.number().int().describe('seq of the message.created event'),
+    author: PublicUserSchema,
+    text: z.string().nullable().describe('null once deleted'),
+    attachments: z.array(z.string()),
+    createdAt: z.string(),
+    editedAt: z.string().nullable(),
+    deletedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Message' });
+
+export const RoomEventSchema = z
+  .object({
+    roomId: z.string(),
+    seq: z.number().int(),
+    type: z.enum(ROOM_EVENT_TYPES),
+    actor: PublicUserSchema.nullable(),
+    at: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'RoomEvent' });
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** The error responses a route can give, for its OpenAPI entry. */
+export function errors(...statuses: number[]): Record<number, typeof ErrorSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+}
+
+export const RoomParams = z.object({ roomId: Id });

@@ -1,0 +1,108 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations, applied in order inside one transaction each; PRAGMA user_version records the
+ * last one applied. Never edit a released migration: append a new one.
+ */
+export const MIGRATIONS: string[] = [
+  // 1: accounts, rooms, the event log and the messages read model.
+  `
+  CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    email         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    password_hash TEXT NOT NULL,
+    display_name  TEXT NOT NULL,
+    gender        TEXT NOT NULL,
+    avatar        TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE INDEX sessions_by_user ON sessions(user_id);
+
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX refresh_tokens_by_session ON refresh_tokens(session_id);
+
+  CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT
+  );
+  CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
+
+  CREATE TABLE rooms (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    topic      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('public', 'private', 'direct')),
+    owner_id   TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_seq   INTEGER NOT NULL DEFAULT 0,
+    deleted_at TEXT
+  );
+  CREATE INDEX rooms_public ON rooms(kind, created_at) WHERE deleted_at IS NULL;
+
+  CREATE TABLE memberships (
+    room_id       TEXT NOT NULL REFERENCES rooms(id),
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    role          TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    joined_at     TEXT NOT NULL,
+    delivered_seq INTEGER NOT NULL DEFAULT 0,
+    read_seq      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX memberships_by_user ON memberships(user_id);
+
+  CREATE TABLE room_events (
+    room_id  TEXT NOT NULL REFERENCES rooms(id),
+    seq      INTEGER NOT NULL,
+    type     TEXT NOT NULL,
+    actor_id TEXT,
+    at       TEXT NOT NULL,
+    data     TEXT NOT NULL,
+    PRIMARY KEY (room_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE messages (
+    room_id     TEXT NOT NULL REFERENCES rooms(id),
+    seq         INTEGER NOT NULL,
+    author_id   TEXT NOT NULL REFERENCES users(id),
+    text        TEXT,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    created_at  TEXT NOT NULL,
+    edited_at   TEXT,
+    deleted_at  TEXT,
+    PRIMARY KEY (room_id, seq)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this Parley (${MIGRATIONS.length}); upgrade Parley`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,476 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { conflict, notFound } from '../../errors.js';
+import { newId, nowIso } from '../../ids.js';
+import { FeedPublisher } from '../feed.js';
+import type {
+  ApiToken,
+  Avatar,
+  Gender,
+  Member,
+  Membership,
+  Message,
+  MessagePage,
+  NewUser,
+  PublicUser,
+  RefreshUse,
+  Role,
+  Room,
+  RoomEvent,
+  RoomEventType,
+  RoomKind,
+  RoomWithMembership,
+  Session,
+  Store,
+  User,
+  UserPatch,
+  UserWithSecret,
+} from '../store.js';
+import { migrate } from './migrations.js';
+
+type Row = Record<string, any>;
+
+const USER_COLS = 'u.id, u.username, u.email, u.display_name, u.gender, u.avatar, u.created_at, u.updated_at';
+
+function toPublicUser(r: Row, prefix = ''): PublicUser {
+  return {
+    id: r[`${prefix}id`],
+    username: r[`${prefix}username`],
+    displayName: r[`${prefix}display_name`],
+    gender: r[`${prefix}gender`] as Gender,
+    avatar: (r[`${prefix}avatar`] ?? null) as Avatar | null,
+  };
+}
+
+function toUser(r: Row): User {
+  return { ...toPublicUser(r), email: r.email, createdAt: r.created_at, updatedAt: r.updated_at };
+}
+
+function toRoom(r: Row): Room {
+  return {
+    id: r.id,
+    name: r.name,
+    topic: r.topic,
+    kind: r.kind as RoomKind,
+    ownerId: r.owner_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastSeq: r.last_seq,
+  };
+}
+
+function toMembership(r: Row): Membership {
+  return {
+    roomId: r.room_id,
+    userId: r.user_id,
+    role: r.role as Role,
+    joinedAt: r.joined_at,
+    deliveredSeq: r.delivered_seq,
+    readSeq: r.read_seq,
+  };
+}
+
+function toSession(r: Row): Session {
+  return { id: r.id, userId: r.user_id, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at ?? null };
+}
+
+function toApiToken(r: Row): ApiToken {
+  return { id: r.id, userId: r.user_id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at ?? null };
+}
+
+function toEvent(r: Row): RoomEvent {
+  const data = JSON.parse(r.data) as { actor: PublicUser | null; payload: Record<string, unknown> };
+  return { roomId: r.room_id, seq: r.seq, type: r.type as RoomEventType, actor: data.actor, at: r.at, payload: data.payload };
+}
+
+const MESSAGE_SELECT = `
+  SELECT m.room_id, m.seq, m.text, m.attachments, m.created_at, m.edited_at, m.deleted_at,
+         u.id AS a_id, u.username AS a_username, u.display_name AS a_display_name, u.gender AS a_gender, u.avatar AS a_avatar
+  FROM messages m JOIN users u ON u.id = m.author_id`;
+
+function toMessage(r: Row): Message {
+  return {
+    roomId: r.room_id,
+    seq: r.seq,
+    author: toPublicUser(r, 'a_'),
+    text: r.text ?? null,
+    attachments: JSON.parse(r.attachments) as string[],
+    createdAt: r.created_at,
+    editedAt: r.edited_at ?? null,
+    deletedAt: r.deleted_at ?? null,
+  };
+}
+
+function isUniqueViolation(err: unknown): err is Error & { code: string } {
+  return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every write transaction runs
+ * to completion before any other JavaScript runs: per-room seq order is commit order, and the feed publishes each
+ * committed event right after its transaction, in that order.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly feed: FeedPublisher;
+  private readonly db: Database.Database;
+  private readonly stmts: ReturnType<SqliteStore['prepare']>;
+
+  constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onFeedError?: (err: unknown) => void }) {
+    if (opts.file !== ':memory:') mkdirSync(path.dirname(opts.file), { recursive: true });
+    this.db = new Database(opts.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.stmts = this.prepare();
+    this.feed = new FeedPublisher(opts.onFeedError);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insertUser: db.prepare(
+        `INSERT INTO users (id, username, email, password_hash, display_name, gender, avatar, created_at, updated_at)
+         VALUES (@id, @username, @email, @passwordHash, @displayName, @gender, @avatar, @now, @now)`,
+      ),
+      userById: db.prepare(`SELECT ${USER_COLS}, u.password_hash FROM users u WHERE u.id = ?`),
+      userByLogin: db.prepare(`SELECT ${USER_COLS}, u.password_hash FROM users u WHERE u.username = @login OR u.email = @login`),
+      userByUsername: db.prepare(`SELECT ${USER_COLS} FROM users u WHERE u.username = ?`),
+      insertSession: db.prepare(`INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
+      sessionById: db.prepare(`SELECT * FROM sessions WHERE id = ?`),
+      revokeSession: db.prepare(`UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
+      liveSessionsOfUser: db.prepare(`SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?`),
+      insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (?, ?, ?)`),
+      refreshByHash: db.prepare(`SELECT * FROM refresh_tokens WHERE token_hash = ?`),
+      markRefreshUsed: db.prepare(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`),
+      deleteExpiredRefresh: db.prepare(`DELETE FROM refresh_tokens WHERE expires_at < ?`),
+      insertApiToken: db.prepare(
+        `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      apiTokensOfUser: db.prepare(`SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id`),
+      deleteApiToken: db.prepare(`DELETE FROM api_tokens WHERE user_id = ? AND id = ?`),
+      apiTokenByHash: db.prepare(`SELECT * FROM api_tokens WHERE token_hash = ?`),
+      touchApiToken: db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`),
+      insertRoom: db.prepare(
+        `INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      roomById: db.prepare(`SELECT * FROM rooms WHERE id = ? AND deleted_at IS NULL`),
+      roomsForUser: db.prepare(
+        `SELECT r.*, m.room_id AS m_room_id, m.user_id, m.role, m.joined_at, m.delivered_seq, m.read_seq
+         FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
+         WHERE r.deleted_at IS NULL AND (m.user_id IS NOT NULL OR r.kind = 'public')
+         ORDER BY r.created_at DESC, r.id`,
+      ),
+      bumpSeq: db.prepare(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? AND deleted_at IS NULL RETURNING last_seq`),
+      updateRoom: db.prepare(
+        `UPDATE rooms SET name = coalesce(@name, name), topic = coalesce(@topic, topic), updated_at = @now
+         WHERE id = @id AND deleted_at IS NULL`,
+      ),
+      deleteRoom: db.prepare(`UPDATE rooms SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`),
+      insertEvent: db.prepare(`INSERT INTO room_events (room_id, seq, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?, ?)`),
+      eventsAfter: db.prepare(`SELECT * FROM room_events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
+      membership: db.prepare(`SELECT * FROM memberships WHERE room_id = ? AND user_id = ?`),
+      insertMembership: db.prepare(
+        `INSERT INTO memberships (room_id, user_id, role, joined_at, delivered_seq, read_seq) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteMembership: db.prepare(`DELETE FROM memberships WHERE room_id = ? AND user_id = ?`),
+      setRole: db.prepare(`UPDATE memberships SET role = ? WHERE room_id = ? AND user_id = ?`),
+      setOwner: db.prepare(`UPDATE rooms SET owner_id = ?, updated_at = ? WHERE id = ?`),
+      members: db.prepare(
+        `SELECT m.*, ${USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.room_id = ?
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username`,
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (room_id, seq, author_id, text, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      message: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.seq = ?`),
+      editMessage: db.prepare(`UPDATE messages SET text = ?, edited_at = ? WHERE room_id = ? AND seq = ? AND deleted_at IS NULL`),
+      deleteMessage: db.prepare(
+        `UPDATE messages SET text = NULL, attachments = '[]', deleted_at = ? WHERE room_id = ? AND seq = ? AND deleted_at IS NULL`,
+      ),
+      messagesLatest: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? ORDER BY m.seq DESC LIMIT ?`),
+      messagesBefore: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`),
+      messagesAfter: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`),
+    };
+  }
+
+  /**
+   * Runs `fn` in one transaction; `append` adds a RoomEvent and bumps the room's lastSeq inside it. The events are
+   * published to the feed only after the commit (DESIGN invariant 1).
+   */
+  private commit<T>(fn: (append: (roomId: string, type: RoomEventType, actor: PublicUser | null, payload: Record<string, unknown>) => RoomEvent) => T): T {
+    const events: RoomEvent[] = [];
+    const append = (roomId: string, type: RoomEventType, actor: PublicUser | null, payload: Record<string, unknown>) => {
+      const bumped = this.stmts.bumpSeq.get(roomId) as Row | undefined;
+      if (!bumped) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      const event: RoomEvent = { roomId, seq: bumped.last_seq, type, actor, at: nowIso(), payload };
+      this.stmts.insertEvent.run(roomId, event.seq, type, actor?.id ?? null, event.at, JSON.stringify({ actor, payload }));
+      events.push(event);
+      return event;
+    };
+    const result = this.db.transaction(() => fn(append))();
+    for (const event of events) this.feed.publish(event);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- users
+
+  async createUser(input: NewUser): Promise<User> {
+    const id = newId();
+    try {
+      this.stmts.insertUser.run({ ...input, id, now: nowIso() });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        if (err.message.includes('users.username')) throw conflict('USERNAME_TAKEN', 'That username is taken', [{ path: 'username', message: 'already taken' }]);
+        if (err.message.includes('users.email')) throw conflict('EMAIL_TAKEN', 'That email is already registered', [{ path: 'email', message: 'already registered' }]);
+      }
+      throw err;
+    }
+    return (await this.getUser(id))!;
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const r = this.stmts.userById.get(id) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+
+  async getUserSecret(id: string): Promise<UserWithSecret | null> {
+    const r = this.stmts.userById.get(id) as Row | undefined;
+    return r ? { ...toUser(r), passwordHash: r.password_hash } : null;
+  }
+
+  async findUserForLogin(login: string): Promise<UserWithSecret | null> {
+    const r = this.stmts.userByLogin.get({ login }) as Row | undefined;
+    return r ? { ...toUser(r), passwordHash: r.password_hash } : null;
+  }
+
+  async findUserByUsername(username: string): Promise<User | null> {
+    const r = this.stmts.userByUsername.get(username) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<User> {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { id, now: nowIso() };
+    if (patch.displayName !== undefined) (sets.push('display_name = @displayName'), (values.displayName = patch.displayName));
+    if (patch.gender !== undefined) (sets.push('gender = @gender'), (values.gender = patch.gender));
+    if (patch.avatar !== undefined) (sets.push('avatar = @avatar'), (values.avatar = patch.avatar));
+    if (patch.passwordHash !== undefined) (sets.push('password_hash = @passwordHash'), (values.passwordHash = patch.passwordHash));
+    sets.push('updated_at = @now');
+    const info = this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = @id`).run(values);
+    if (info.changes === 0) throw notFound('USER_NOT_FOUND', 'User not found');
+    return (await this.getUser(id))!;
+  }
+
+  // ---- sessions and tokens
+
+  async createSession(input: { userId: string; expiresAt: string }): Promise<Session> {
+    const id = newId();
+    this.stmts.insertSession.run(id, input.userId, nowIso(), input.expiresAt);
+    return toSession(this.stmts.sessionById.get(id) as Row);
+  }
+
+  async getSession(id: string): Promise<Session | null> {
+    const r = this.stmts.sessionById.get(id) as Row | undefined;
+    return r ? toSession(r) : null;
+  }
+
+  async revokeSession(id: string): Promise<void> {
+    this.stmts.revokeSession.run(nowIso(), id);
+  }
+
+  async revokeUserSessions(userId: string, exceptSessionId?: string): Promise<string[]> {
+    return this.db.transaction(() => {
+      const ids = (this.stmts.liveSessionsOfUser.all(userId, exceptSessionId ?? null) as Row[]).map((r) => r.id as string);
+      const now = nowIso();
+      for (const id of ids) this.stmts.revokeSession.run(now, id);
+      return ids;
+    })();
+  }
+
+  async addRefreshToken(input: { sessionId: string; tokenHash: string; expiresAt: string }): Promise<void> {
+    this.stmts.insertRefresh.run(input.tokenHash, input.sessionId, input.expiresAt);
+  }
+
+  async useRefreshToken(tokenHash: string, now: string): Promise<RefreshUse> {
+    return this.db.transaction((): RefreshUse => {
+      this.stmts.deleteExpiredRefresh.run(now);
+      const token = this.stmts.refreshByHash.get(tokenHash) as Row | undefined;
+      if (!token) return { status: 'invalid' };
+      if (token.used_at) {
+        this.stmts.revokeSession.run(now, token.session_id);
+        return { status: 'reused', sessionId: token.session_id };
+      }
+      this.stmts.markRefreshUsed.run(now, tokenHash);
+      const session = toSession(this.stmts.sessionById.get(token.session_id) as Row);
+      if (session.revokedAt || session.expiresAt <= now) return { status: 'invalid' };
+      return { status: 'ok', session };
+    })();
+  }
+
+  async createApiToken(input: { userId: string; name: string; tokenHash: string }): Promise<ApiToken> {
+    const id = newId();
+    this.stmts.insertApiToken.run(id, input.userId, input.name, input.tokenHash, nowIso());
+    return toApiToken(this.stmts.apiTokenByHash.get(input.tokenHash) as Row);
+  }
+
+  async listApiTokens(userId: string): Promise<ApiToken[]> {
+    return (this.stmts.apiTokensOfUser.all(userId) as Row[]).map(toApiToken);
+  }
+
+  async deleteApiToken(userId: string, id: string): Promise<boolean> {
+    return this.stmts.deleteApiToken.run(userId, id).changes > 0;
+  }
+
+  async useApiToken(tokenHash: string, now: string): Promise<ApiToken | null> {
+    const r = this.stmts.apiTokenByHash.get(tokenHash) as Row | undefined;
+    if (!r) return null;
+    this.stmts.touchApiToken.run(now, r.id);
+    return { ...toApiToken(r), lastUsedAt: now };
+  }
+
+  // ---- rooms
+
+  async createRoom(input: { name: string; topic: string; kind: RoomKind; owner: PublicUser }): Promise<{ room: Room; event: RoomEvent }> {
+    const id = newId();
+    return this.commit((append) => {
+      const now = nowIso();
+      this.stmts.insertRoom.run(id, input.name, input.topic, input.kind, input.owner.id, now, now);
+      this.stmts.insertMembership.run(id, input.owner.id, 'owner', now, 0, 0);
+      const event = append(id, 'member.joined', input.owner, { user: input.owner, role: 'owner' });
+      return { room: toRoom(this.stmts.roomById.get(id) as Row), event };
+    });
+  }
+
+  async getRoom(id: string): Promise<Room | null> {
+    const r = this.stmts.roomById.get(id) as Row | undefined;
+    return r ? toRoom(r) : null;
+  }
+
+  async listRoomsForUser(userId: string): Promise<RoomWithMembership[]> {
+    return (this.stmts.roomsForUser.all(userId) as Row[]).map((r) => ({
+      room: toRoom(r),
+      membership: r.user_id ? toMembership({ ...r, room_id: r.m_room_id }) : null,
+    }));
+  }
+
+  async updateRoom(roomId: string, actor: PublicUser, patch: { name?: string; topic?: string }): Promise<{ room: Room; event: RoomEvent }> {
+    return this.commit((append) => {
+      const info = this.stmts.updateRoom.run({ id: roomId, name: patch.name ?? null, topic: patch.topic ?? null, now: nowIso() });
+      if (info.changes === 0) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      const room = toRoom(this.stmts.roomById.get(roomId) as Row);
+      const event = append(roomId, 'room.updated', actor, { name: room.name, topic: room.topic, changed: Object.keys(patch) });
+      return { room: { ...room, lastSeq: event.seq }, event };
+    });
+  }
+
+  async deleteRoom(roomId: string, actor: PublicUser): Promise<RoomEvent> {
+    return this.commit((append) => {
+      const event = append(roomId, 'room.deleted', actor, {});
+      this.stmts.deleteRoom.run(event.at, roomId);
+      return event;
+    });
+  }
+
+  async getMembership(roomId: string, userId: string): Promise<Membership | null> {
+    const r = this.stmts.membership.get(roomId, userId) as Row | undefined;
+    return r ? toMembership(r) : null;
+  }
+
+  async listMembers(roomId: string): Promise<Member[]> {
+    return (this.stmts.members.all(roomId) as Row[]).map((r) => ({
+      ...toMembership(r),
+      user: toPublicUser({ ...r, id: r.user_id }),
+    }));
+  }
+
+  async addMember(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
+    return this.commit((append) => {
+      if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      if (this.stmts.membership.get(roomId, user.id)) throw conflict('ALREADY_MEMBER', `${user.username} is already a member of this room`);
+      const room = this.stmts.roomById.get(roomId) as Row;
+      // A newcomer has nothing delivered or read before joining: start both watermarks at the join.
+      const base = room.last_seq as number;
+      this.stmts.insertMembership.run(roomId, user.id, role, nowIso(), base, base);
+      const event = append(roomId, 'member.joined', actor, { user, role });
+      return { membership: toMembership(this.stmts.membership.get(roomId, user.id) as Row), event };
+    });
+  }
+
+  async removeMember(roomId: string, user: PublicUser, actor: PublicUser, reason: 'left' | 'removed'): Promise<RoomEvent> {
+    return this.commit((append) => {
+      if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      if (this.stmts.deleteMembership.run(roomId, user.id).changes === 0) throw notFound('NOT_A_MEMBER', `${user.username} is not a member of this room`);
+      return append(roomId, 'member.left', actor, { user, reason });
+    });
+  }
+
+  async setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
+    return this.commit((append) => {
+      if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      if (this.stmts.setRole.run(role, roomId, user.id).changes === 0) throw notFound('NOT_A_MEMBER', `${user.username} is not a member of this room`);
+      if (role === 'owner') this.stmts.setOwner.run(user.id, nowIso(), roomId);
+      const event = append(roomId, 'member.role', actor, { user, role });
+      return { membership: toMembership(this.stmts.membership.get(roomId, user.id) as Row), event };
+    });
+  }
+
+  // ---- messages
+
+  async postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }> {
+    return this.commit((append) => {
+      const at = nowIso();
+      const message: Message = { roomId, seq: 0, author, text: input.text, attachments: input.attachments, createdAt: at, editedAt: null, deletedAt: null };
+      // The event carries the message; its seq is the message's seq, known once appended.
+      const event = append(roomId, 'message.created', author, { message });
+      message.seq = event.seq;
+      message.createdAt = event.at;
+      this.stmts.insertMessage.run(roomId, event.seq, author.id, input.text, JSON.stringify(input.attachments), event.at);
+      return { message, event };
+    });
+  }
+
+  async editMessage(roomId: string, seq: number, actor: PublicUser, text: string): Promise<{ message: Message; event: RoomEvent }> {
+    return this.commit((append) => {
+      const at = nowIso();
+      if (this.stmts.editMessage.run(text, at, roomId, seq).changes === 0) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      const message = toMessage(this.stmts.message.get(roomId, seq) as Row);
+      const event = append(roomId, 'message.edited', actor, { message });
+      return { message, event };
+    });
+  }
+
+  async deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent }> {
+    return this.commit((append) => {
+      const at = nowIso();
+      if (this.stmts.deleteMessage.run(at, roomId, seq).changes === 0) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      const message = toMessage(this.stmts.message.get(roomId, seq) as Row);
+      const event = append(roomId, 'message.deleted', actor, { seq, message });
+      return { message, event };
+    });
+  }
+
+  async getMessage(roomId: string, seq: number): Promise<Message | null> {
+    const r = this.stmts.message.get(roomId, seq) as Row | undefined;
+    return r ? toMessage(r) : null;
+  }
+
+  async listMessages(roomId: string, page: MessagePage): Promise<Message[]> {
+    let rows: Row[];
+    if (page.after !== undefined) rows = this.stmts.messagesAfter.all(roomId, page.after, page.limit) as Row[];
+    else if (page.before !== undefined) rows = this.stmts.messagesBefore.all(roomId, page.before, page.limit) as Row[];
+    else rows = this.stmts.messagesLatest.all(roomId, page.limit) as Row[];
+    return rows.map(toMessage);
+  }
+
+  async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
+    return (this.stmts.eventsAfter.all(roomId, afterSeq, limit) as Row[]).map(toEvent);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The Store port: domain types and the interface every store implements. No driver code here.
+ *
+ * Rules every implementation follows (the contract suite in test/store/ checks them):
+ * - Every method that appends a RoomEvent does so in ONE transaction with its read-model change and the room's
+ *   lastSeq; seq is lastSeq + 1, so a room's seqs are 1, 2, 3 ... with no gap and no reuse (DESIGN invariants 1, 2).
+ * - The promise resolves only after commit; the committed event is then delivered to `feed` listeners.
+ * - Uniqueness violations throw AppError 409 (USERNAME_TAKEN, EMAIL_TAKEN, ALREADY_MEMBER ...); a missing row that
+ *   the caller names throws AppError 404. Nothing is written when a method throws.
+ * - Times are ISO-8601 strings in UTC.
+ */
+
+export const GENDERS = ['female', 'male', 'other', 'unspecified'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+export const AVATARS = ['fox', 'owl', 'cat', 'bear', 'panda', 'koala', 'tiger', 'frog', 'whale', 'robot'] as const;
+export type Avatar = (typeof AVATARS)[number];
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string;
+  gender: Gender;
+  avatar: Avatar | null;
+}
+
+export interface User extends PublicUser {
+  email: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UserWithSecret extends User {
+  passwordHash: string;
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  passwordHash: string;
+  displayName: string;
+  gender: Gender;
+  avatar: Avatar | null;
+}
+
+export interface UserPatch {
+  displayName?: string;
+  gender?: Gender;
+  avatar?: Avatar | null;
+  passwordHash?: string;
+}
+
+export const ROOM_KINDS = ['public', 'private', 'direct'] as const;
+export type RoomKind = (typeof ROOM_KINDS)[number];
+
+export interface Room {
+  id: string;
+  name: string;
+  topic: string;
+  kind: RoomKind;
+  ownerId: string;
+  createdAt: string;
+  updatedAt: string;
+  lastSeq: number;
+}
+
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Membership {
+  roomId: string;
+  userId: string;
+  role: Role;
+  joinedAt: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+export interface Member extends Membership {
+  user: PublicUser;
+}
+
+export const ROOM_EVENT_TYPES = [
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'member.joined',
+  'member.left',
+  'member.role',
+  'room.updated',
+  'room.deleted',
+] as const;
+export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
+
+/** One entry of a room's append-only log. `actor` is a snapshot of who did it, taken at append time. */
+export interface RoomEvent {
+  roomId: string;
+  seq: number;
+  type: RoomEventType;
+  actor: PublicUser | null;
+  at: string;
+  payload: Record<string, unknown>;
+}
+
+export interface Message {
+  roomId: string;
+  seq: number;
+  author: PublicUser;
+  text: string | null;
+  attachments: string[];
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+export interface RoomWithMembership {
+  room: Room;
+  membership: Membership | null;
+}
+
+/** A login session: the family of its refresh tokens. It ends at expiresAt whatever happens. */
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+export type RefreshUse =
+  | { status: 'ok'; session: Session }
+  /** The token had already been used: a replay. The store has revoked the whole session (token family). */
+  | { status: 'reused'; sessionId: string }
+  | { status: 'invalid' };
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface MessagePage {
+  /** Newest first, seq < before (or from the newest when before is unset). */
+  before?: number;
+  /** Ascending, seq > after. */
+  after?: number;
+  limit: number;
+}
+
+export type FeedListener = (event: RoomEvent) => void;
+/** Called when the feed may have lost events (e.g. change-stream history lost): subscribers must be told to reset. */
+export type FeedResetListener = () => void;
+
+/** Committed events, in commit order per room, as the hub receives them. */
+export interface EventFeed {
+  onEvent(listener: FeedListener): () => void;
+  onReset(listener: FeedResetListener): () => void;
+  /** Whether the feed is currently delivering (a change stream is open, or always for in-process feeds). */
+  readonly live: boolean;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'mongo';
+  readonly feed: EventFeed;
+  close(): Promise<void>;
+
+  // Users. Usernames are unique case-insensitively and stored lower-cased; emails are unique lower-cased.
+  createUser(input: NewUser): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  /** By username or email, case-insensitively. */
+  findUserForLogin(login: string): Promise<UserWithSecret | null>;
+  getUserSecret(id: string): Promise<UserWithSecret | null>;
+  findUserByUsername(username: string): Promise<User | null>;
+  updateUser(id: string, patch: UserPatch): Promise<User>;
+
+  // Sessions and refresh tokens.
+  createSession(input: { userId: string; expiresAt: string }): Promise<Session>;
+  getSession(id: string): Promise<Session | null>;
+  revokeSession(id: string): Promise<void>;
+  /** Revokes every live session of the user but `exceptSessionId`; returns the revoked ids. */
+  revokeUserSessions(userId: string, exceptSessionId?: string): Promise<string[]>;
+  addRefreshToken(input: { sessionId: string; tokenHash: string; expiresAt: string }): Promise<void>;
+  /** Atomically marks the token used. A second use of the same token revokes its session. */
+  useRefreshToken(tokenHash: string, now: string): Promise<RefreshUse>;
+
+  // Personal API tokens (only the hash is stored).
+  createApiToken(input: { userId: string; name: string; tokenHash: string }): Promise<ApiToken>;
+  listApiTokens(userId: string): Promise<ApiToken[]>;
+  deleteApiToken(userId: string, id: string): Promise<boolean>;
+  /** Finds the token by hash and records its use. */
+  useApiToken(tokenHash: string, now: string): Promise<ApiToken | null>;
+
+  // Rooms and memberships. Deleted rooms are invisible to every read.
+  /** Creates the room and appends member.joined (seq 1) for its owner. */
+  createRoom(input: { name: string; topic: string; kind: RoomKind; owner: PublicUser }): Promise<{ room: Room; event: RoomEvent }>;
+  getRoom(id: string): Promise<Room | null>;
+  /** The user's rooms (with membership) and the public rooms they are not in (membership null), newest first. */
+  listRoomsForUser(userId: string): Promise<RoomWithMembership[]>;
+  updateRoom(roomId: string, actor: PublicUser, patch: { name?: string; topic?: string }): Promise<{ room: Room; event: RoomEvent }>;
+  /** Appends room.deleted; the room then reads as missing. */
+  deleteRoom(roomId: string, actor: PublicUser): Promise<RoomEvent>;
+  getMembership(roomId: string, userId: string): Promise<Membership | null>;
+  listMembers(roomId: string): Promise<Member[]>;
+  /** Appends member.joined. 409 ALREADY_MEMBER when the user is in the room. */
+  addMember(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
+  /** Appends member.left with the reason. 404 NOT_A_MEMBER when the user is not in the room. */
+  removeMember(roomId: string, user: PublicUser, actor: PublicUser, reason: 'left' | 'removed'): Promise<RoomEvent>;
+  /** Appends member.role. */
+  setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
+
+  // Messages.
+  postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }>;
+  /** 404 MESSAGE_NOT_FOUND when missing or deleted. */
+  editMessage(roomId: string, seq: number, actor: PublicUser, text: string): Promise<{ message: Message; event: RoomEvent }>;
+  deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent }>;
+  getMessage(roomId: string, seq: number): Promise<Message | null>;
+  listMessages(roomId: string, page: MessagePage): Promise<Message[]>;
+
+  // The log.
+  /** Events with seq > afterSeq, ascending, at most `limit`. */
+  eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]>;
+}
