@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app.js';
+import { loadConfig, type Config } from '../../server/config.js';
+import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import type { Store } from '../../server/store/store.js';
+import { SseStream, type SseStreamOptions } from './sse.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: Store;
+  config: Config;
+  /** http://127.0.0.1:<port> of the listening server */
+  url: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Fast bcrypt in tests; everything else as configured by default. */
+export const TEST_ENV: Record<string, string> = { BCRYPT_ROUNDS: '4', LOG_LEVEL: 'silent' };
+
+export function tempDir(prefix = 'parley-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Starts a real server on 127.0.0.1 with an ephemeral port. By default on a fresh SQLite store in a temp DATA_DIR;
+ * pass `store` to share one (several instances on one MongoDB), `dataDir` to reopen an existing one (restart).
+ */
+export async function startApp(opts: { env?: Record<string, string>; store?: Store; dataDir?: string; keepData?: boolean } = {}): Promise<TestApp> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, PORT: '0', ...opts.env });
+  const store = opts.store ?? new SqliteStore({ file: path.join(dataDir, 'parley.db'), synchronous: 'NORMAL' });
+  const app = await buildApp({ config, store, logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${address.port}`;
+  let closed = false;
+  return {
+    app,
+    store,
+    config,
+    url,
+    dataDir,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (!opts.store) await store.close();
+      if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** JSON over real HTTP. `token` becomes a Bearer header. */
+export async function api<T = any>(
+  base: string,
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const res = await fetch(base + url, { method, headers, body });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+export interface TestUser {
+  id: string;
+  username: string;
+  password: string;
+  token: string;
+}
+
+let counter = 0;
+/** Registers and logs in a fresh user; returns its Bearer access token. */
+export async function newUser(base: string, name?: string): Promise<TestUser> {
+  const username = name ?? `user${process.pid}x${++counter}`;
+  const password = `a long passphrase for ${username} ${counter}`;
+  const reg = await api(base, 'POST', '/api/auth/register', { body: { username, email: `${username}@example.com`, password } });
+  if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const login = await api(base, 'POST', '/api/auth/login', { body: { login: username, password } });
+  if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
+  return { id: reg.body.user.id, username, password, token: login.body.accessToken };
+}
+
+export async function newRoom(base: string, owner: TestUser, body: Record<string, unknown> = {}): Promise<any> {
+  const res = await api(base, 'POST', '/api/rooms', { token: owner.token, body: { name: 'room', ...body } });
+  if (res.status !== 201) throw new Error(`create room: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.room;
+}
+
+export async function post(base: string, user: TestUser, roomId: string, text: string): Promise<any> {
+  const res = await api(base, 'POST', `/api/rooms/${roomId}/messages`, { token: user.token, body: { text } });
+  if (res.status !== 201) throw new Error(`post: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.message;
+}
+
+/** Opens an SSE stream and waits for the response headers. */
+export async function stream(base: string, path: string, opts: SseStreamOptions = {}): Promise<SseStream> {
+  const s = new SseStream(base + path, opts);
+  await s.opened;
+  return s;
+}

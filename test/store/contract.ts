@@ -1,0 +1,158 @@
+import t from 'tap';
+import { AppError } from '../../server/errors.js';
+import type { PublicUser, RoomEvent, Store } from '../../server/store/store.js';
+
+/**
+ * The Store contract: every store passes these same tests (DESIGN invariant 5). They talk to the port only.
+ */
+export function storeContract(name: string, open: () => Promise<Store>, close: (store: Store) => Promise<void>): void {
+  t.test(`store contract: ${name}`, async (t) => {
+    const store = await open();
+    t.teardown(() => close(store));
+    const seen: RoomEvent[] = [];
+    const off = store.feed.onEvent((e) => seen.push(e));
+    t.teardown(off);
+
+    let n = 0;
+    const makeUser = async (prefix = 'u'): Promise<PublicUser> => {
+      const username = `${prefix}${Date.now().toString(36)}${++n}`;
+      const u = await store.createUser({ username, email: `${username}@example.com`, passwordHash: 'x', displayName: username, gender: 'unspecified', avatar: null });
+      return { id: u.id, username: u.username, displayName: u.displayName, gender: u.gender, avatar: u.avatar };
+    };
+    const rejects = async (p: Promise<unknown>, status: number, code: string) => {
+      try {
+        await p;
+        t.fail(`expected ${code}`);
+      } catch (err) {
+        t.ok(err instanceof AppError, `${code} is an AppError`);
+        t.equal((err as AppError).statusCode, status);
+        t.equal((err as AppError).code, code);
+      }
+    };
+
+    t.test('users: unique usernames (case-insensitive) and emails', async (t) => {
+      const a = await makeUser('Case');
+      const upper = a.username.toUpperCase();
+      await rejects(store.createUser({ username: upper, email: `other${n}@example.com`, passwordHash: 'x', displayName: 'x', gender: 'unspecified', avatar: null }), 409, 'USERNAME_TAKEN');
+      await rejects(store.createUser({ username: `fresh${Date.now()}`, email: `${a.username}@EXAMPLE.com`.toUpperCase(), passwordHash: 'x', displayName: 'x', gender: 'unspecified', avatar: null }), 409, 'EMAIL_TAKEN');
+      const found = await store.findUserForLogin(a.username.toUpperCase());
+      t.equal(found?.id, a.id, 'login by username ignores case');
+      t.equal((await store.findUserForLogin(`${a.username}@example.com`))?.id, a.id, 'login by email');
+      t.equal(await store.findUserForLogin('nobody-here'), null);
+      const updated = await store.updateUser(a.id, { displayName: 'Alice A.', avatar: 'fox' });
+      t.equal(updated.displayName, 'Alice A.');
+      t.equal(updated.avatar, 'fox');
+    });
+
+    t.test('sessions: refresh tokens work once; reuse revokes the family', async (t) => {
+      const u = await makeUser();
+      const session = await store.createSession({ userId: u.id, expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      await store.addRefreshToken({ sessionId: session.id, tokenHash: `h1-${session.id}`, expiresAt: session.expiresAt });
+      const first = await store.useRefreshToken(`h1-${session.id}`, new Date().toISOString());
+      t.equal(first.status, 'ok');
+      await store.addRefreshToken({ sessionId: session.id, tokenHash: `h2-${session.id}`, expiresAt: session.expiresAt });
+      const replay = await store.useRefreshToken(`h1-${session.id}`, new Date().toISOString());
+      t.equal(replay.status, 'reused');
+      t.ok((await store.getSession(session.id))?.revokedAt, 'session revoked on reuse');
+      const next = await store.useRefreshToken(`h2-${session.id}`, new Date().toISOString());
+      t.equal(next.status, 'invalid', 'the rotated token dies with its family');
+      t.equal((await store.useRefreshToken('never-issued', new Date().toISOString())).status, 'invalid');
+
+      const expired = await store.createSession({ userId: u.id, expiresAt: new Date(Date.now() - 1000).toISOString() });
+      await store.addRefreshToken({ sessionId: expired.id, tokenHash: `h3-${expired.id}`, expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      t.equal((await store.useRefreshToken(`h3-${expired.id}`, new Date().toISOString())).status, 'invalid', 'no refresh past the session end');
+    });
+
+    t.test('api tokens: stored by hash, listed, deleted', async (t) => {
+      const u = await makeUser();
+      const other = await makeUser();
+      const tok = await store.createApiToken({ userId: u.id, name: 'ci', tokenHash: `th-${u.id}` });
+      t.equal((await store.useApiToken(`th-${u.id}`, new Date().toISOString()))?.id, tok.id);
+      t.same((await store.listApiTokens(u.id)).map((x) => x.id), [tok.id]);
+      t.equal(await store.deleteApiToken(other.id, tok.id), false, 'only the owner deletes');
+      t.equal(await store.deleteApiToken(u.id, tok.id), true);
+      t.equal(await store.useApiToken(`th-${u.id}`, new Date().toISOString()), null);
+    });
+
+    t.test('the log: seq 1, 2, 3 ... per room, events published after commit in order', async (t) => {
+      const owner = await makeUser();
+      const member = await makeUser();
+      const { room, event: created } = await store.createRoom({ name: 'r', topic: '', kind: 'public', owner });
+      t.equal(created.seq, 1);
+      t.equal(created.type, 'member.joined');
+      const joined = await store.addMember(room.id, member, 'member', member);
+      t.equal(joined.event.seq, 2);
+      t.equal(joined.membership.deliveredSeq, 1, 'a newcomer starts at the room head');
+      await rejects(store.addMember(room.id, member, 'member', member), 409, 'ALREADY_MEMBER');
+      const posts = await Promise.all(Array.from({ length: 20 }, (_, i) => store.postMessage(room.id, i % 2 ? owner : member, { text: `m${i}`, attachments: [] })));
+      const seqs = posts.map((p) => p.message.seq).sort((a, b) => a - b);
+      t.same(seqs, Array.from({ length: 20 }, (_, i) => i + 3), 'no gap, no reuse under concurrent appends');
+      for (const p of posts) t.equal(p.event.seq, p.message.seq, 'message seq is its creation event seq');
+      const log = await store.eventsAfter(room.id, 0, 1000);
+      t.same(log.map((e) => e.seq), Array.from({ length: 22 }, (_, i) => i + 1));
+      t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'lastSeq follows the log');
+      const published = seen.filter((e) => e.roomId === room.id).map((e) => e.seq);
+      t.same(published, published.slice().sort((a, b) => a - b), 'the feed delivers in seq order');
+      t.same(await store.eventsAfter(room.id, 20, 1), [log[20]], 'paging the log');
+      await rejects(store.postMessage('nosuchroom000000', owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
+      t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'a failed append changes nothing');
+    });
+
+    t.test('messages: pages, edit, delete', async (t) => {
+      const owner = await makeUser();
+      const { room } = await store.createRoom({ name: 'r', topic: '', kind: 'private', owner });
+      for (let i = 1; i <= 5; i++) await store.postMessage(room.id, owner, { text: `m${i}`, attachments: [] });
+      const latest = await store.listMessages(room.id, { limit: 2 });
+      t.same(latest.map((m) => m.text), ['m5', 'm4'], 'newest first');
+      const older = await store.listMessages(room.id, { before: latest[1]!.seq, limit: 10 });
+      t.same(older.map((m) => m.text), ['m3', 'm2', 'm1']);
+      const after = await store.listMessages(room.id, { after: older[1]!.seq, limit: 2 });
+      t.same(after.map((m) => m.text), ['m3', 'm4'], 'ascending after');
+      const edited = await store.editMessage(room.id, latest[0]!.seq, owner, 'm5 edited');
+      t.equal(edited.event.type, 'message.edited');
+      t.equal(edited.message.text, 'm5 edited');
+      t.ok(edited.message.editedAt);
+      const deleted = await store.deleteMessage(room.id, latest[0]!.seq, owner);
+      t.equal(deleted.event.type, 'message.deleted');
+      t.equal(deleted.message.text, null);
+      t.ok((await store.getMessage(room.id, latest[0]!.seq))?.deletedAt);
+      await rejects(store.editMessage(room.id, latest[0]!.seq, owner, 'again'), 404, 'MESSAGE_NOT_FOUND');
+      await rejects(store.deleteMessage(room.id, 9999, owner), 404, 'MESSAGE_NOT_FOUND');
+    });
+
+    t.test('rooms: list, update, members, roles, delete', async (t) => {
+      const owner = await makeUser();
+      const stranger = await makeUser();
+      const { room: pub } = await store.createRoom({ name: 'pub', topic: 't', kind: 'public', owner });
+      const { room: priv } = await store.createRoom({ name: 'priv', topic: '', kind: 'private', owner });
+      const strangerView = await store.listRoomsForUser(stranger.id);
+      t.ok(strangerView.some((r) => r.room.id === pub.id && r.membership === null), 'public room offered to join');
+      t.notOk(strangerView.some((r) => r.room.id === priv.id), 'private room hidden');
+      const ownerView = await store.listRoomsForUser(owner.id);
+      t.equal(ownerView.find((r) => r.room.id === priv.id)?.membership?.role, 'owner');
+
+      const { room: renamed, event } = await store.updateRoom(pub.id, owner, { name: 'pub2' });
+      t.equal(renamed.name, 'pub2');
+      t.equal(renamed.topic, 't', 'untouched fields stay');
+      t.equal(event.type, 'room.updated');
+
+      await store.addMember(priv.id, stranger, 'member', owner);
+      const promoted = await store.setRole(priv.id, stranger, 'admin', owner);
+      t.equal(promoted.membership.role, 'admin');
+      t.equal(promoted.event.type, 'member.role');
+      const members = await store.listMembers(priv.id);
+      t.same(members.map((m) => [m.user.username, m.role]), [[owner.username, 'owner'], [stranger.username, 'admin']]);
+      const left = await store.removeMember(priv.id, stranger, owner, 'removed');
+      t.equal(left.type, 'member.left');
+      t.equal((left.payload as { reason: string }).reason, 'removed');
+      t.equal(await store.getMembership(priv.id, stranger.id), null);
+      await rejects(store.removeMember(priv.id, stranger, owner, 'removed'), 404, 'NOT_A_MEMBER');
+
+      const del = await store.deleteRoom(pub.id, owner);
+      t.equal(del.type, 'room.deleted');
+      t.equal(await store.getRoom(pub.id), null, 'a deleted room reads as missing');
+      t.notOk((await store.listRoomsForUser(owner.id)).some((r) => r.room.id === pub.id));
+      await rejects(store.postMessage(pub.id, owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
+    });
+  });
+}
