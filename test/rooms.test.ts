@@ -1,0 +1,146 @@
+import t from 'tap';
+import { api, newRoom, newUser, post, startApp, type TestUser } from './helpers/app.js';
+
+type Who = 'stranger' | 'member' | 'admin' | 'owner';
+const WHO: Who[] = ['stranger', 'member', 'admin', 'owner'];
+
+/**
+ * The permission matrix: for each room kind and each route, the status every kind of caller gets. Each case runs
+ * on a fresh room so that writes in one case do not change the next.
+ */
+t.test('room and message permission matrix', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const users = {} as Record<Who | 'target' | 'other', TestUser>;
+  for (const w of [...WHO, 'target', 'other'] as const) users[w] = await newUser(srv.url, `${w}${Date.now() % 100000}`);
+
+  async function setup(kind: 'public' | 'private') {
+    const room = await newRoom(srv.url, users.owner, { kind, name: `${kind} room` });
+    for (const w of ['member', 'admin', 'target', 'other'] as const) {
+      const res = await api(srv.url, 'POST', `/api/rooms/${room.id}/members`, { token: users.owner.token, body: { username: users[w].username } });
+      if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+    }
+    await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${users.admin.id}`, { token: users.owner.token, body: { role: 'admin' } });
+    const ownMsg = await post(srv.url, users.target, room.id, 'by target');
+    return { room, ownMsg };
+  }
+
+  interface Case {
+    name: string;
+    call: (ctx: { room: any; ownMsg: any }, who: TestUser) => Promise<{ status: number }>;
+    expect: Record<'public' | 'private', Record<Who, number>>;
+  }
+  const both = (m: Record<Who, number>) => ({ public: m, private: { ...m, stranger: 404 } });
+  const cases: Case[] = [
+    { name: 'GET room', call: ({ room }, u) => api(srv.url, 'GET', `/api/rooms/${room.id}`, { token: u.token }), expect: both({ stranger: 200, member: 200, admin: 200, owner: 200 }) },
+    { name: 'GET members', call: ({ room }, u) => api(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token: u.token }), expect: both({ stranger: 200, member: 200, admin: 200, owner: 200 }) },
+    { name: 'PATCH room', call: ({ room }, u) => api(srv.url, 'PATCH', `/api/rooms/${room.id}`, { token: u.token, body: { topic: 'new topic' } }), expect: both({ stranger: 403, member: 403, admin: 200, owner: 200 }) },
+    { name: 'DELETE room', call: ({ room }, u) => api(srv.url, 'DELETE', `/api/rooms/${room.id}`, { token: u.token }), expect: both({ stranger: 403, member: 403, admin: 403, owner: 204 }) },
+    { name: 'join', call: ({ room }, u) => api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: u.token }), expect: { public: { stranger: 201, member: 200, admin: 200, owner: 200 }, private: { stranger: 404, member: 200, admin: 200, owner: 200 } } },
+    { name: 'leave', call: ({ room }, u) => api(srv.url, 'POST', `/api/rooms/${room.id}/leave`, { token: u.token }), expect: { public: { stranger: 404, member: 204, admin: 204, owner: 409 }, private: { stranger: 404, member: 204, admin: 204, owner: 409 } } },
+    { name: 'add member', call: ({ room }, u) => api(srv.url, 'POST', `/api/rooms/${room.id}/members`, { token: u.token, body: { username: 'newcomer' } }), expect: both({ stranger: 403, member: 403, admin: 201, owner: 201 }) },
+    { name: 'remove member', call: ({ room }, u) => api(srv.url, 'DELETE', `/api/rooms/${room.id}/members/${users.target.id}`, { token: u.token }), expect: both({ stranger: 403, member: 403, admin: 204, owner: 204 }) },
+    { name: 'remove admin', call: ({ room }, u) => api(srv.url, 'DELETE', `/api/rooms/${room.id}/members/${users.admin.id}`, { token: u.token }), expect: both({ stranger: 403, member: 403, admin: 403, owner: 204 }) },
+    { name: 'remove owner', call: ({ room }, u) => api(srv.url, 'DELETE', `/api/rooms/${room.id}/members/${users.owner.id}`, { token: u.token }), expect: both({ stranger: 403, member: 403, admin: 403, owner: 403 }) },
+    { name: 'promote', call: ({ room }, u) => api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${users.target.id}`, { token: u.token, body: { role: 'admin' } }), expect: both({ stranger: 403, member: 403, admin: 403, owner: 200 }) },
+    { name: 'post message', call: ({ room }, u) => api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: u.token, body: { text: 'hi' } }), expect: both({ stranger: 403, member: 201, admin: 201, owner: 201 }) },
+    { name: 'history', call: ({ room }, u) => api(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: u.token }), expect: both({ stranger: 403, member: 200, admin: 200, owner: 200 }) },
+    { name: 'edit others\' message', call: ({ room, ownMsg }, u) => api(srv.url, 'PATCH', `/api/rooms/${room.id}/messages/${ownMsg.seq}`, { token: u.token, body: { text: 'edited' } }), expect: both({ stranger: 403, member: 403, admin: 403, owner: 403 }) },
+    { name: 'delete others\' message', call: ({ room, ownMsg }, u) => api(srv.url, 'DELETE', `/api/rooms/${room.id}/messages/${ownMsg.seq}`, { token: u.token }), expect: both({ stranger: 403, member: 403, admin: 204, owner: 204 }) },
+  ];
+  await api(srv.url, 'POST', '/api/auth/register', { body: { username: 'newcomer', email: 'newcomer@example.com', password: 'newcomer pass phrase' } });
+
+  for (const kind of ['public', 'private'] as const) {
+    for (const c of cases) {
+      for (const who of WHO) {
+        const ctx = await setup(kind);
+        const res = await c.call(ctx, users[who]);
+        t.equal(res.status, c.expect[kind][who], `${kind}: ${c.name} by ${who}`);
+      }
+    }
+  }
+});
+
+t.test('authors edit and delete their own messages; events record it', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const a = await newUser(srv.url);
+  const room = await newRoom(srv.url, a);
+  const m = await post(srv.url, a, room.id, 'first');
+  const edited = await api(srv.url, 'PATCH', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token, body: { text: 'first (fixed)' } });
+  t.equal(edited.status, 200);
+  t.equal(edited.body.message.text, 'first (fixed)');
+  t.ok(edited.body.message.editedAt);
+  t.equal((await api(srv.url, 'DELETE', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token })).status, 204);
+  const got = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token });
+  t.equal(got.body.message.text, null);
+  t.ok(got.body.message.deletedAt);
+  t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token, body: { text: 'again' } })).status, 404, 'a deleted message cannot be edited');
+  t.equal((await api(srv.url, 'DELETE', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token })).status, 404);
+  const events = await srv.store.eventsAfter(room.id, 0, 100);
+  t.same(events.map((e) => e.type), ['member.joined', 'message.created', 'message.edited', 'message.deleted']);
+});
+
+t.test('history pages: newest first with before, ascending with after, limits', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const a = await newUser(srv.url);
+  const room = await newRoom(srv.url, a);
+  const posted = [];
+  for (let i = 0; i < 120; i++) posted.push(await post(srv.url, a, room.id, `m${i}`));
+  const first = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: a.token });
+  t.equal(first.body.messages.length, 50, 'default page of 50');
+  t.equal(first.body.messages[0].text, 'm119');
+  const all: string[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?limit=100${before ? `&before=${before}` : ''}`, { token: a.token });
+    if (page.body.messages.length === 0) break;
+    all.push(...page.body.messages.map((m: { text: string }) => m.text));
+    before = page.body.messages.at(-1).seq;
+  }
+  t.same(all, posted.map((m) => m.text).reverse(), 'paging back through all history, no gap, no repeat');
+  const after = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?after=${posted[9].seq}&limit=3`, { token: a.token });
+  t.same(after.body.messages.map((m: { text: string }) => m.text), ['m10', 'm11', 'm12']);
+  for (const q of ['limit=0', 'limit=101', 'limit=x', 'before=0', 'before=-3', 'after=1&before=5', 'after=abc']) {
+    const res = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?${q}`, { token: a.token });
+    t.equal(res.status, 400, `?${q} -> 400`);
+  }
+});
+
+t.test('room list marks mine and joinable public rooms; private rooms stay hidden', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const a = await newUser(srv.url);
+  const b = await newUser(srv.url);
+  const pub = await newRoom(srv.url, a, { name: 'lobby', topic: 'say hi' });
+  const priv = await newRoom(srv.url, a, { name: 'secret', kind: 'private' });
+  const list = (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
+  t.same(list.map((r: any) => [r.id, r.joined]), [[pub.id, false]]);
+  t.equal((await api(srv.url, 'GET', `/api/rooms/${priv.id}`, { token: b.token })).status, 404, 'no hint a private room exists');
+  await api(srv.url, 'POST', `/api/rooms/${pub.id}/join`, { token: b.token });
+  const after = (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
+  t.equal(after[0].joined, true);
+  t.equal(after[0].membership.role, 'member');
+  const renamed = await api(srv.url, 'PATCH', `/api/rooms/${pub.id}`, { token: a.token, body: { name: '  Lobby 2 ' } });
+  t.equal(renamed.body.room.name, 'Lobby 2');
+  t.equal(renamed.body.room.topic, 'say hi');
+  const types = (await srv.store.eventsAfter(pub.id, 0, 10)).map((e) => e.type);
+  t.same(types, ['member.joined', 'member.joined', 'room.updated'], 'joins and renames are room events');
+});
+
+t.test('ownership transfer: the new owner owns, the old one becomes admin and may leave', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const a = await newUser(srv.url);
+  const b = await newUser(srv.url);
+  const room = await newRoom(srv.url, a);
+  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: b.token });
+  t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${a.id}`, { token: a.token, body: { role: 'member' } })).status, 400, 'no demoting yourself');
+  t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${b.id}`, { token: a.token, body: { role: 'owner' } })).status, 200);
+  const members = (await api(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token: a.token })).body.members;
+  t.same(members.map((m: any) => [m.user.username, m.role]), [[b.username, 'owner'], [a.username, 'admin']]);
+  t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}`, { token: a.token })).body.room.ownerId, b.id);
+  t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/leave`, { token: a.token })).status, 204);
+  t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/leave`, { token: b.token })).status, 409, 'the owner cannot just leave');
+});
