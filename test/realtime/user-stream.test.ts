@@ -1,0 +1,65 @@
+import t from 'tap';
+import { api, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+
+t.test('GET /api/events: one stream for all my rooms, a cursor id that resumes every room', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const a = await newUser(srv.url);
+  const b = await newUser(srv.url);
+  const r1 = await newRoom(srv.url, a, { name: 'one' });
+  const r2 = await newRoom(srv.url, a, { name: 'two', kind: 'private' });
+  const other = await newRoom(srv.url, b, { name: 'not mine' });
+
+  const s = await stream(srv.url, '/api/events', { token: a.token });
+  await post(srv.url, a, r1.id, 'in one');
+  await post(srv.url, a, r2.id, 'in two');
+  await post(srv.url, b, other.id, 'elsewhere');
+  await s.waitFor((ev) => ev.length >= 2);
+  t.same(s.events.map((e) => e.json.payload.message.text), ['in one', 'in two'], 'only my rooms');
+  const cursor = s.lastId()!;
+  t.match(cursor, new RegExp(`${r1.id}:2`));
+  t.match(cursor, new RegExp(`${r2.id}:2`));
+  s.close();
+
+  // Away: events in both rooms, and a room joined meanwhile via an invite.
+  await post(srv.url, a, r1.id, 'missed one');
+  await post(srv.url, a, r2.id, 'missed two');
+  const resumed = await stream(srv.url, '/api/events', { token: a.token, lastEventId: cursor });
+  t.teardown(() => resumed.close());
+  await resumed.waitFor((ev) => ev.length >= 2);
+  t.same(resumed.events.map((e) => e.json.payload.message.text).sort(), ['missed one', 'missed two'], 'each room resumes from its own position');
+
+  // Joining while connected adds the room to the stream, starting with the join itself.
+  await api(srv.url, 'POST', `/api/rooms/${other.id}/join`, { token: a.token });
+  await post(srv.url, b, other.id, 'welcome');
+  await resumed.waitFor((ev) => ev.length >= 4);
+  t.same(resumed.events.slice(2).map((e) => e.event), ['member.joined', 'message.created']);
+  t.match(resumed.lastId()!, new RegExp(`${other.id}:4`), 'the cursor now includes the new room');
+
+  // Leaving removes it again; the stream stays open for the other rooms.
+  await api(srv.url, 'POST', `/api/rooms/${other.id}/leave`, { token: a.token });
+  await post(srv.url, b, other.id, 'after you left');
+  await post(srv.url, a, r1.id, 'still here');
+  await resumed.waitFor((ev) => ev.some((e) => e.json?.payload?.message?.text === 'still here'));
+  t.notOk(resumed.events.some((e) => e.json?.payload?.message?.text === 'after you left'), 'nothing from a room I left');
+  t.notOk(resumed.ended);
+
+  const bad = await stream(srv.url, '/api/events', { token: a.token, lastEventId: 'not a cursor' });
+  t.equal(bad.status, 400);
+});
+
+t.test('health and API documentation', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const health = await api(srv.url, 'GET', '/api/health');
+  t.equal(health.body.status, 'ok');
+  t.equal(health.body.store, 'sqlite');
+  const doc = await api(srv.url, 'GET', '/docs/json');
+  t.equal(doc.status, 200);
+  t.equal(doc.body.openapi.slice(0, 2), '3.');
+  for (const p of ['/api/auth/register', '/api/auth/login', '/api/rooms/{roomId}/messages', '/api/rooms/{roomId}/events', '/api/events', '/api/tokens']) {
+    t.ok(doc.body.paths[p], `documents ${p}`);
+  }
+  t.ok(doc.body.paths['/api/rooms/{roomId}/messages'].post.requestBody, 'request bodies come from the route schemas');
+  t.equal((await fetch(`${srv.url}/docs`)).status, 200, 'a browsable page at /docs');
+});
