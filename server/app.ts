@@ -71,12 +71,13 @@ export async function buildApp({ config, store, logger }: BuildOptions): Promise
     heartbeatMs: config.heartbeatMs,
     replayLimit: config.replayLimit,
     maxQueueBytes: config.sseMaxQueueBytes,
+    presenceGraceMs: config.presenceGraceMs,
     log: app.log,
   });
   app.decorate('hub', hub);
   hub.start();
   // Streams end before the server stops waiting for open connections.
-  app.addHook('preClose', async () => hub.stop());
+  app.addHook('preClose', () => hub.stop());
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   ACCESS_TOKEN_TTL: duration('15m', 's'),
   SESSION_TTL: duration('24h', 's'),
   HEARTBEAT_MS: duration('15000', 'ms'),
+  /** A user whose last stream closed stays online this long, so a reconnect blip does not flap presence. */
+  PRESENCE_GRACE_MS: duration('5000', 'ms'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// or mongodb+srv:// connection string').optional(),
   /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
@@ -65,6 +67,7 @@ export interface Config {
   accessTokenTtlMs: number;
   sessionTtlMs: number;
   heartbeatMs: number;
+  presenceGraceMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
   trustProxy: boolean;
@@ -122,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtlMs: e.ACCESS_TOKEN_TTL,
     sessionTtlMs: e.SESSION_TTL,
     heartbeatMs: e.HEARTBEAT_MS,
+    presenceGraceMs: e.PRESENCE_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     trustProxy: e.TRUST_PROXY,

@@ -81,6 +81,8 @@ export const MemberSchema = MembershipSchema.extend({ user: PublicUserSchema }).
 export const RoomListEntrySchema = RoomSchema.extend({
   membership: MembershipSchema.nullable().describe('null for public rooms you can join'),
   joined: z.boolean(),
+  unread: z.number().int().describe('messages by others after your read position'),
+  peer: PublicUserSchema.nullable().describe('direct rooms: the other person'),
 }).meta({ id: 'RoomListEntry' });
 
 export const MessageSchema = z

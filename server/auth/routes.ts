@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, badRequest, forbidden, notFound, unauthorized } from '../errors.js';
 import { hashToken, newSecret, nowIso } from '../ids.js';
-import { ACCESS_COOKIE, REFRESH_COOKIE, assertSameOrigin, me } from '../plugins/auth.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, assertSameOrigin, me, publicUser } from '../plugins/auth.js';
 import { Avatar, DisplayName, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
 import { FailureLimiter } from './login-limiter.js';
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
@@ -181,6 +181,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       passwordHash = await hashPassword(newPassword, config.bcryptRounds);
     }
     const updated = await store.updateUser(user.id, { ...profile, passwordHash });
+    if (Object.values(profile).some((v) => v !== undefined)) await store.announceProfile(publicUser(updated));
     if (passwordHash) {
       const revoked = await store.revokeUserSessions(user.id, request.auth?.sessionId ?? undefined);
       for (const id of revoked) hub.closeSession(id);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
 import { me, publicUser } from '../plugins/auth.js';
 import { allows, roomFor } from '../rooms/policy.js';
-import { MessageSchema, MessageText, RoomParams, Seq, errors } from '../schemas.js';
+import { MessageSchema, MessageText, PublicUserSchema, RoomParams, Seq, errors } from '../schemas.js';
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -44,6 +44,46 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   }, async (request) => {
     const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
     return { messages: await store.listMessages(room.id, request.query) };
+  });
+
+  r.post('/api/rooms/:roomId/read', {
+    schema: {
+      tags,
+      summary: 'Mark the room read up to a seq (read positions only move forward; lower values are ignored)',
+      params: RoomParams,
+      body: z.object({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+      response: { 200: z.object({ readSeq: z.number().int(), deliveredSeq: z.number().int() }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const user = me(request);
+    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const membership = await app.hub.receipts.read(room.id, user.id, request.body.seq);
+    if (!membership) throw notFound('NOT_A_MEMBER', 'You are not a member of this room');
+    return { readSeq: membership.readSeq, deliveredSeq: membership.deliveredSeq };
+  });
+
+  r.get('/api/rooms/:roomId/messages/:seq/receipts', {
+    schema: {
+      tags,
+      summary: 'Who has the message delivered and who has read it (members other than its author)',
+      params: MessageParams,
+      response: {
+        200: z.object({ seq: z.number().int(), deliveredTo: z.array(PublicUserSchema), readBy: z.array(PublicUserSchema), pending: z.array(PublicUserSchema) }),
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  }, async (request) => {
+    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
+    const message = await store.getMessage(room.id, request.params.seq);
+    if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    await app.hub.receipts.flush();
+    const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
+    return {
+      seq: message.seq,
+      readBy: others.filter((m) => m.readSeq >= message.seq).map((m) => m.user),
+      deliveredTo: others.filter((m) => m.deliveredSeq >= message.seq).map((m) => m.user),
+      pending: others.filter((m) => m.deliveredSeq < message.seq).map((m) => m.user),
+    };
   });
 
   r.get('/api/rooms/:roomId/messages/:seq', {

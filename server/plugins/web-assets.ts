@@ -22,6 +22,10 @@ export default async function webAssets(app: FastifyInstance): Promise<void> {
     prefix: '/',
     index: false,
     wildcard: false,
+    // send's own Cache-Control would override setHeaders; the policy below is the only one.
+    cacheControl: false,
+    etag: true,
+    lastModified: true,
     setHeaders(res, filePath) {
       // Bundled files carry a content hash in their name: cache them for good. Everything else revalidates.
       const immutable = /[.-][A-Za-z0-9]{8,}\.(js|css|png|svg|woff2)$/.test(path.basename(filePath));

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { RoomEvent, Store } from '../store/store.js';
+import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, type EncodedEvent } from './frame.js';
+import { Presence } from './presence.js';
+import { Receipts } from './receipts.js';
 import { Subscriber, type CloseReason, type RoomCursor } from './subscriber.js';
 
 export interface HubOptions {
@@ -13,6 +15,8 @@ export interface HubOptions {
   replayPageSize?: number;
   /** Live events a subscriber may hold while it replays; more and it is dropped (it resumes later). */
   maxBufferedEvents?: number;
+  /** How long a user stays online after their last stream closed (a reconnect within it does not flap). */
+  presenceGraceMs?: number;
   log: FastifyBaseLogger;
 }
 
@@ -34,6 +38,8 @@ export class Hub {
   private unsubscribe: Array<() => void> = [];
   private readonly pageSize: number;
   private readonly maxBuffered: number;
+  readonly presence: Presence;
+  readonly receipts: Receipts;
 
   constructor(
     private readonly store: Store,
@@ -41,6 +47,10 @@ export class Hub {
   ) {
     this.pageSize = opts.replayPageSize ?? 500;
     this.maxBuffered = opts.maxBufferedEvents ?? 10_000;
+    this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
+      this.broadcastEphemeral(roomId, 'presence', { roomId, user, online }, (sub) => sub.userId === user.id),
+    );
+    this.receipts = new Receipts(store, (roomId, marks) => this.broadcastEphemeral(roomId, 'receipt', { roomId, ...marks }), opts.log);
   }
 
   start(): void {
@@ -52,12 +62,14 @@ export class Hub {
     this.heartbeat.unref();
   }
 
-  /** Ends every stream (graceful shutdown). */
-  stop(): void {
+  /** Ends every stream (graceful shutdown) and records the last delivery receipts. */
+  async stop(): Promise<void> {
     clearInterval(this.heartbeat);
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
     for (const sub of [...this.subscribers]) sub.close('shutdown');
+    this.presence.stop();
+    await this.receipts.stop();
   }
 
   get size(): number {
@@ -70,8 +82,8 @@ export class Hub {
   }
 
   /** Creates a subscriber for an SSE response whose headers and `retry:` line are already written. */
-  createSubscriber(init: { res: import('node:http').ServerResponse; userId: string; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
-    const sub = new Subscriber(init.res, init.userId, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
+  createSubscriber(init: { res: import('node:http').ServerResponse; user: PublicUser; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
+    const sub = new Subscriber(init.res, init.user, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
     this.subscribers.add(sub);
     let mine = this.byUser.get(sub.userId);
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));
@@ -91,6 +103,7 @@ export class Hub {
     let channel = this.channels.get(roomId);
     if (!channel) this.channels.set(roomId, (channel = new Set()));
     channel.add(sub);
+    this.presence.enter(roomId, sub.user);
     try {
       const room = await this.store.getRoom(roomId);
       if (!room) return this.unfollow(sub, roomId, 'deleted');
@@ -100,6 +113,9 @@ export class Hub {
         this.sendReset(sub, roomId, cursor, after > room.lastSeq ? 'unknown-position' : 'too-old');
       }
       await this.catchUp(sub, roomId, cursor);
+      // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.
+      const marks = await this.store.watermarks(roomId);
+      if (sub.rooms.get(roomId) === cursor) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));
     } catch (err) {
       this.opts.log.error({ err, roomId }, 'stream replay failed');
       sub.close('error');
@@ -109,6 +125,7 @@ export class Hub {
   /** Stops delivering a room to a subscriber; a single-room stream ends. */
   unfollow(sub: Subscriber, roomId: string, reason: CloseReason): void {
     if (!sub.rooms.delete(roomId)) return;
+    this.presence.exit(roomId, sub.userId);
     const channel = this.channels.get(roomId);
     channel?.delete(sub);
     if (channel?.size === 0) this.channels.delete(roomId);
@@ -157,7 +174,7 @@ export class Hub {
     if (seq <= cursor.seq) return; // already sent
     if (seq === cursor.seq + 1) {
       cursor.seq = seq;
-      sub.send(enc);
+      this.send(sub, enc);
       this.applyLive(sub, enc.event);
       return;
     }
@@ -168,6 +185,10 @@ export class Hub {
       this.opts.log.error({ err, roomId }, 'stream gap fill failed');
       sub.close('error');
     });
+  }
+
+  private send(sub: Subscriber, enc: EncodedEvent): void {
+    if (sub.send(enc)) this.receipts.delivered(enc.event.roomId, sub.userId, enc.event.seq);
   }
 
   /** After a live event reached a subscriber: a member who left or was removed, or a deleted room, stops here. */
@@ -191,7 +212,7 @@ export class Hub {
         for (const event of events) {
           if (event.seq !== cursor.seq + 1) break; // the store never has gaps; stop rather than skip
           cursor.seq = event.seq;
-          sub.send(encodeEvent(event));
+          this.send(sub, encodeEvent(event));
           if (event.type === 'room.deleted' || event.type === 'member.left') cursor.recheckMembership = true;
         }
         await sub.drained();
@@ -209,7 +230,7 @@ export class Hub {
           break;
         }
         cursor.seq = enc.event.seq;
-        sub.send(enc);
+        this.send(sub, enc);
         this.applyLive(sub, enc.event);
         if (!current()) return;
       }
@@ -261,6 +282,7 @@ export class Hub {
     mine?.delete(sub);
     if (mine?.size === 0) this.byUser.delete(sub.userId);
     for (const roomId of sub.rooms.keys()) {
+      this.presence.exit(roomId, sub.userId);
       const channel = this.channels.get(roomId);
       channel?.delete(sub);
       if (channel?.size === 0) this.channels.delete(roomId);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { badRequest } from '../errors.js';
-import { me } from '../plugins/auth.js';
+import { AppError, badRequest } from '../errors.js';
+import { me, publicUser } from '../plugins/auth.js';
 import { roomFor } from '../rooms/policy.js';
 import { RoomParams, errors } from '../schemas.js';
 import { decodeCursor, encodeEphemeral, retryFrame } from './frame.js';
@@ -33,7 +33,7 @@ function openStream(app: FastifyInstance, request: FastifyRequest, reply: Fastif
   request.raw.socket.setNoDelay(true);
   request.raw.socket.setKeepAlive(true, 30_000);
   res.write(retryFrame(RETRY_MS));
-  const sub = app.hub.createSubscriber({ res, userId: me(request).id, mode, sessionId: request.auth?.sessionId ?? null });
+  const sub = app.hub.createSubscriber({ res, user: publicUser(me(request)), mode, sessionId: request.auth?.sessionId ?? null });
   sub.expireAt(request.auth?.expiresAtMs ?? null, encodeEphemeral('expired', { reason: 'access token expired; refresh and resume' }));
   return sub;
 }
@@ -69,6 +69,38 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     }
     const sub = openStream(app, request, reply, 'room');
     await hub.follow(sub, room.id, raw === undefined ? room.lastSeq : Number(raw));
+  });
+
+  // Typing notices: broadcast at most once per TYPING_EVERY_MS per user and room (more calls are absorbed), and
+  // at most TYPING_LIMIT calls per minute (then 429). Clients show the notice for `expiresInMs`.
+  const TYPING_EVERY_MS = 2000;
+  const TYPING_LIMIT = 60;
+  const typing = new Map<string, { lastSent: number; windowStart: number; calls: number }>();
+  r.post('/api/rooms/:roomId/typing', {
+    schema: {
+      tags,
+      summary: 'Tell the room you are typing (an ephemeral `typing` event to the others)',
+      params: RoomParams,
+      response: { 204: z.null(), ...errors(400, 401, 403, 404, 429) },
+    },
+  }, async (request, reply) => {
+    const user = me(request);
+    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const key = `${room.id}\0${user.id}`;
+    const now = Date.now();
+    let entry = typing.get(key);
+    if (!entry || now - entry.windowStart > 60_000) {
+      if (typing.size > 100_000) typing.clear();
+      typing.set(key, (entry = { lastSent: 0, windowStart: now, calls: 0 }));
+    }
+    if (++entry.calls > TYPING_LIMIT) {
+      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Typing notices are limited', undefined, { 'retry-after': String(Math.ceil((entry.windowStart + 60_000 - now) / 1000)) });
+    }
+    if (now - entry.lastSent >= TYPING_EVERY_MS) {
+      entry.lastSent = now;
+      hub.broadcastEphemeral(room.id, 'typing', { roomId: room.id, user: publicUser(user), expiresInMs: 5000 }, (sub) => sub.userId === user.id);
+    }
+    return reply.code(204).send(null);
   });
 
   r.get('/api/events', {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { PublicUser } from '../store/store.js';
 import { encodeCursor, type EncodedEvent } from './frame.js';
 
 /** Where a subscriber stands in one room. While `replaying`, live events wait in `buffer` (bounded by the hub). */
@@ -24,9 +25,13 @@ export class Subscriber {
   closeReason: CloseReason | null = null;
   private expiryTimer: NodeJS.Timeout | undefined;
 
+  get userId(): string {
+    return this.user.id;
+  }
+
   constructor(
     readonly res: ServerResponse,
-    readonly userId: string,
+    readonly user: PublicUser,
     readonly mode: StreamMode,
     readonly sessionId: string | null,
     private readonly maxQueueBytes: number,

@@ -6,6 +6,7 @@ import { me, publicUser } from '../plugins/auth.js';
 import {
   Id,
   MemberSchema,
+  PublicUserSchema,
   MembershipSchema,
   RoomListEntrySchema,
   RoomName,
@@ -47,7 +48,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request) => {
     const rooms = await store.listRoomsForUser(me(request).id);
-    return { rooms: rooms.map(({ room, membership }) => ({ ...room, membership, joined: membership !== null })) };
+    return { rooms: rooms.map(({ room, membership, unread, peer }) => ({ ...room, membership, joined: membership !== null, unread, peer })) };
   });
 
   r.get('/api/rooms/:roomId', {
@@ -112,7 +113,8 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     const user = me(request);
     const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
     if (!membership) throw notFound('NOT_A_MEMBER', 'You are not a member of this room');
-    if (membership.role === 'owner' && room.kind !== 'direct') {
+    if (room.kind === 'direct') throw conflict('DIRECT_ROOM', 'A direct conversation cannot be left');
+    if (membership.role === 'owner') {
       throw conflict('OWNER_CANNOT_LEAVE', 'Transfer ownership (make someone else owner) or delete the room before leaving');
     }
     await store.removeMember(room.id, publicUser(user), publicUser(user), 'left');
@@ -129,7 +131,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   }, async (request) => {
     await roomFor(store, request.params.roomId, me(request).id, 'read');
     const members = await store.listMembers(request.params.roomId);
-    return { members: members.map((m) => ({ ...m, online: app.hub.isConnected(m.userId) })) };
+    return { members: members.map((m) => ({ ...m, online: app.hub.presence.isOnline(request.params.roomId, m.userId) })) };
   });
 
   r.post('/api/rooms/:roomId/members', {
@@ -147,6 +149,26 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     if (!target) throw notFound('USER_NOT_FOUND', `No user named ${request.body.username}`);
     const { membership } = await store.addMember(room.id, publicUser(target), 'member', publicUser(actor));
     return reply.code(201).send({ member: { ...membership, user: publicUser(target) } });
+  });
+
+  r.post('/api/dms', {
+    schema: {
+      tags,
+      summary: 'The direct conversation with a user: created on first use, the same room afterwards',
+      body: z.object({ username: Username }),
+      response: {
+        200: z.object({ room: RoomSchema, peer: PublicUserSchema }),
+        201: z.object({ room: RoomSchema, peer: PublicUserSchema }),
+        ...errors(400, 401, 404),
+      },
+    },
+  }, async (request, reply) => {
+    const user = me(request);
+    const peer = await store.findUserByUsername(request.body.username);
+    if (!peer) throw notFound('USER_NOT_FOUND', `No user named ${request.body.username}`);
+    if (peer.id === user.id) throw badRequest('DM_SELF', 'A direct conversation needs someone else', [{ path: 'body.username', message: 'is you' }]);
+    const { room, created } = await store.openDirectRoom(publicUser(user), publicUser(peer));
+    return reply.code(created ? 201 : 200).send({ room, peer: publicUser(peer) });
   });
 
   const MemberParams = RoomParams.extend({ userId: Id });

@@ -87,6 +87,7 @@ export const ROOM_EVENT_TYPES = [
   'member.joined',
   'member.left',
   'member.role',
+  'member.updated',
   'room.updated',
   'room.deleted',
 ] as const;
@@ -116,6 +117,16 @@ export interface Message {
 export interface RoomWithMembership {
   room: Room;
   membership: Membership | null;
+  /** Messages by others after the member's readSeq that are not deleted; 0 when not a member. */
+  unread: number;
+  /** For direct rooms: the other member. */
+  peer: PublicUser | null;
+}
+
+/** How far every member of a room has got: the minimum over members of deliveredSeq and of readSeq. */
+export interface Watermarks {
+  deliveredSeq: number;
+  readSeq: number;
 }
 
 /** A login session: the family of its refresh tokens. It ends at expiresAt whatever happens. */
@@ -207,6 +218,13 @@ export interface Store {
   addMember(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
   /** Appends member.left with the reason. 404 NOT_A_MEMBER when the user is not in the room. */
   removeMember(roomId: string, user: PublicUser, actor: PublicUser, reason: 'left' | 'removed'): Promise<RoomEvent>;
+  /**
+   * The direct room of two users: created (with both memberships and a member.joined for each) on first use, the
+   * same room afterwards, also when both sides ask at once.
+   */
+  openDirectRoom(a: PublicUser, b: PublicUser): Promise<{ room: Room; created: boolean }>;
+  /** Appends member.updated with the user's new public profile to every room the user is in, in one transaction. */
+  announceProfile(user: PublicUser): Promise<RoomEvent[]>;
   /** Appends member.role. */
   setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
 
@@ -217,6 +235,12 @@ export interface Store {
   deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent }>;
   getMessage(roomId: string, seq: number): Promise<Message | null>;
   listMessages(roomId: string, page: MessagePage): Promise<Message[]>;
+
+  // Receipts. Both watermarks only move forward: lower values are ignored; values are capped at the room's lastSeq.
+  markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void>;
+  /** Returns the membership after the update, or null when the user is not a member. */
+  markRead(roomId: string, userId: string, seq: number): Promise<Membership | null>;
+  watermarks(roomId: string): Promise<Watermarks>;
 
   // The log.
   /** Events with seq > afterSeq, ascending, at most `limit`. */

@@ -8,6 +8,8 @@ export interface SseEvent {
   json: any;
 }
 
+const EPHEMERAL = new Set(['presence', 'typing', 'receipt']);
+
 export interface SseStreamOptions {
   token?: string;
   cookie?: string;
@@ -20,7 +22,10 @@ export interface SseStreamOptions {
  * writes: frames, ids, comments, retry lines.
  */
 export class SseStream {
+  /** Stored events and stream notices (reset, expired), in arrival order. */
   readonly events: SseEvent[] = [];
+  /** Presence, typing and receipt events (id-less, unstored), kept apart so tests of the log read only the log. */
+  readonly ephemeral: SseEvent[] = [];
   readonly comments: string[] = [];
   retry: number | undefined;
   status = 0;
@@ -102,7 +107,9 @@ export class SseStream {
       } catch {
         json = undefined;
       }
-      this.events.push({ id, event, data: text, json });
+      const parsed = { id, event, data: text, json };
+      if (id === undefined && EPHEMERAL.has(event)) this.ephemeral.push(parsed);
+      else this.events.push(parsed);
     }
     this.notify();
   }
@@ -114,6 +121,12 @@ export class SseStream {
   }
 
   /** Resolves when `predicate` holds for the events so far; rejects after `timeoutMs`. */
+  /** Waits until the ephemeral events satisfy `predicate`. */
+  async waitForEphemeral(predicate: (events: SseEvent[]) => boolean, timeoutMs = 10_000, what = 'ephemeral events'): Promise<SseEvent[]> {
+    await this.waitFor(() => predicate(this.ephemeral), timeoutMs, what);
+    return this.ephemeral;
+  }
+
   async waitFor(predicate: (events: SseEvent[]) => boolean, timeoutMs = 10_000, what = 'events'): Promise<SseEvent[]> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.events)) {

@@ -90,6 +90,11 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       for (const p of posts) t.equal(p.event.seq, p.message.seq, 'message seq is its creation event seq');
       const log = await store.eventsAfter(room.id, 0, 1000);
       t.same(log.map((e) => e.seq), Array.from({ length: 22 }, (_, i) => i + 1));
+      for (const e of log.filter((x) => x.type === 'message.created')) {
+        const m = (e.payload as { message: { seq: number; createdAt: string } }).message;
+        t.equal(m.seq, e.seq, 'a replayed message.created carries the message with its seq');
+        t.equal(m.createdAt, e.at);
+      }
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'lastSeq follows the log');
       const published = seen.filter((e) => e.roomId === room.id).map((e) => e.seq);
       t.same(published, published.slice().sort((a, b) => a - b), 'the feed delivers in seq order');

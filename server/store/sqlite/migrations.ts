@@ -92,6 +92,11 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (room_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: direct rooms have one row per pair of users.
+  `
+  ALTER TABLE rooms ADD COLUMN direct_key TEXT;
+  CREATE UNIQUE INDEX rooms_direct_key ON rooms(direct_key) WHERE direct_key IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -26,6 +26,7 @@ import type {
   User,
   UserPatch,
   UserWithSecret,
+  Watermarks,
 } from '../store.js';
 import { migrate } from './migrations.js';
 
@@ -102,6 +103,14 @@ function toMessage(r: Row): Message {
   };
 }
 
+/** Appends one event inside a commit; the payload may depend on the event's seq and time. */
+type Append = (
+  roomId: string,
+  type: RoomEventType,
+  actor: PublicUser | null,
+  payload: Record<string, unknown> | ((seq: number, at: string) => Record<string, unknown>),
+) => RoomEvent;
+
 function isUniqueViolation(err: unknown): err is Error & { code: string } {
   return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
 }
@@ -159,11 +168,37 @@ export class SqliteStore implements Store {
       ),
       roomById: db.prepare(`SELECT * FROM rooms WHERE id = ? AND deleted_at IS NULL`),
       roomsForUser: db.prepare(
-        `SELECT r.*, m.room_id AS m_room_id, m.user_id, m.role, m.joined_at, m.delivered_seq, m.read_seq
-         FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
+        `SELECT r.*, m.room_id AS m_room_id, m.user_id, m.role, m.joined_at, m.delivered_seq, m.read_seq,
+           CASE WHEN m.user_id IS NULL THEN 0 ELSE (
+             SELECT count(*) FROM messages x
+             WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.author_id != @me AND x.deleted_at IS NULL
+           ) END AS unread,
+           p.id AS p_id, p.username AS p_username, p.display_name AS p_display_name, p.gender AS p_gender, p.avatar AS p_avatar
+         FROM rooms r
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @me
+         LEFT JOIN memberships pm ON r.kind = 'direct' AND pm.room_id = r.id AND pm.user_id != @me
+         LEFT JOIN users p ON p.id = pm.user_id
          WHERE r.deleted_at IS NULL AND (m.user_id IS NOT NULL OR r.kind = 'public')
          ORDER BY r.created_at DESC, r.id`,
       ),
+      directRoom: db.prepare(`SELECT * FROM rooms WHERE direct_key = ? AND deleted_at IS NULL`),
+      insertDirectRoom: db.prepare(
+        `INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at, direct_key) VALUES (?, ?, '', 'direct', ?, ?, ?, ?)`,
+      ),
+      roomsOfUser: db.prepare(
+        `SELECT m.room_id FROM memberships m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? AND r.deleted_at IS NULL`,
+      ),
+      markDelivered: db.prepare(
+        `UPDATE memberships SET delivered_seq = max(delivered_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId)))
+         WHERE room_id = @roomId AND user_id = @userId`,
+      ),
+      markRead: db.prepare(
+        `UPDATE memberships SET
+           read_seq = max(read_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))),
+           delivered_seq = max(delivered_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId)))
+         WHERE room_id = @roomId AND user_id = @userId`,
+      ),
+      watermarks: db.prepare(`SELECT min(delivered_seq) AS delivered, min(read_seq) AS read FROM memberships WHERE room_id = ?`),
       bumpSeq: db.prepare(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? AND deleted_at IS NULL RETURNING last_seq`),
       updateRoom: db.prepare(
         `UPDATE rooms SET name = coalesce(@name, name), topic = coalesce(@topic, topic), updated_at = @now
@@ -201,12 +236,15 @@ export class SqliteStore implements Store {
    * Runs `fn` in one transaction; `append` adds a RoomEvent and bumps the room's lastSeq inside it. The events are
    * published to the feed only after the commit (DESIGN invariant 1).
    */
-  private commit<T>(fn: (append: (roomId: string, type: RoomEventType, actor: PublicUser | null, payload: Record<string, unknown>) => RoomEvent) => T): T {
+  private commit<T>(fn: (append: Append) => T): T {
     const events: RoomEvent[] = [];
-    const append = (roomId: string, type: RoomEventType, actor: PublicUser | null, payload: Record<string, unknown>) => {
+    const append: Append = (roomId, type, actor, payloadOf) => {
       const bumped = this.stmts.bumpSeq.get(roomId) as Row | undefined;
       if (!bumped) throw notFound('ROOM_NOT_FOUND', 'Room not found');
-      const event: RoomEvent = { roomId, seq: bumped.last_seq, type, actor, at: nowIso(), payload };
+      const seq = bumped.last_seq as number;
+      const at = nowIso();
+      const payload = typeof payloadOf === 'function' ? payloadOf(seq, at) : payloadOf;
+      const event: RoomEvent = { roomId, seq, type, actor, at, payload };
       this.stmts.insertEvent.run(roomId, event.seq, type, actor?.id ?? null, event.at, JSON.stringify({ actor, payload }));
       events.push(event);
       return event;
@@ -355,9 +393,11 @@ export class SqliteStore implements Store {
   }
 
   async listRoomsForUser(userId: string): Promise<RoomWithMembership[]> {
-    return (this.stmts.roomsForUser.all(userId) as Row[]).map((r) => ({
+    return (this.stmts.roomsForUser.all({ me: userId }) as Row[]).map((r) => ({
       room: toRoom(r),
       membership: r.user_id ? toMembership({ ...r, room_id: r.m_room_id }) : null,
+      unread: r.unread as number,
+      peer: r.p_id ? toPublicUser(r, 'p_') : null,
     }));
   }
 
@@ -412,6 +452,29 @@ export class SqliteStore implements Store {
     });
   }
 
+  async openDirectRoom(a: PublicUser, b: PublicUser): Promise<{ room: Room; created: boolean }> {
+    const key = [a.id, b.id].sort().join(':');
+    // SQLite runs one write transaction at a time, so check-then-insert cannot race; the unique index guards anyway.
+    return this.commit((append) => {
+      const existing = this.stmts.directRoom.get(key) as Row | undefined;
+      if (existing) return { room: toRoom(existing), created: false };
+      const id = newId();
+      const now = nowIso();
+      this.stmts.insertDirectRoom.run(id, `${a.username} & ${b.username}`, a.id, now, now, key);
+      for (const user of [a, b]) {
+        this.stmts.insertMembership.run(id, user.id, 'member', now, 0, 0);
+        append(id, 'member.joined', a, { user, role: 'member' });
+      }
+      return { room: toRoom(this.stmts.roomById.get(id) as Row), created: true };
+    });
+  }
+
+  async announceProfile(user: PublicUser): Promise<RoomEvent[]> {
+    return this.commit((append) =>
+      (this.stmts.roomsOfUser.all(user.id) as Row[]).map((r) => append(r.room_id, 'member.updated', user, { user })),
+    );
+  }
+
   async setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
     return this.commit((append) => {
       if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
@@ -426,13 +489,15 @@ export class SqliteStore implements Store {
 
   async postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }> {
     return this.commit((append) => {
-      const at = nowIso();
-      const message: Message = { roomId, seq: 0, author, text: input.text, attachments: input.attachments, createdAt: at, editedAt: null, deletedAt: null };
-      // The event carries the message; its seq is the message's seq, known once appended.
-      const event = append(roomId, 'message.created', author, { message });
-      message.seq = event.seq;
-      message.createdAt = event.at;
+      // The event carries the message; the message's seq and time are its creation event's.
+      let message!: Message;
+      const event = append(roomId, 'message.created', author, (seq, at) => {
+        message = { roomId, seq, author, text: input.text, attachments: input.attachments, createdAt: at, editedAt: null, deletedAt: null };
+        return { message };
+      });
       this.stmts.insertMessage.run(roomId, event.seq, author.id, input.text, JSON.stringify(input.attachments), event.at);
+      // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
+      this.stmts.markRead.run({ roomId, userId: author.id, seq: event.seq });
       return { message, event };
     });
   }
@@ -468,6 +533,22 @@ export class SqliteStore implements Store {
     else if (page.before !== undefined) rows = this.stmts.messagesBefore.all(roomId, page.before, page.limit) as Row[];
     else rows = this.stmts.messagesLatest.all(roomId, page.limit) as Row[];
     return rows.map(toMessage);
+  }
+
+  async markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void> {
+    this.db.transaction(() => {
+      for (const e of entries) this.stmts.markDelivered.run(e);
+    })();
+  }
+
+  async markRead(roomId: string, userId: string, seq: number): Promise<Membership | null> {
+    this.stmts.markRead.run({ roomId, userId, seq });
+    return this.getMembership(roomId, userId);
+  }
+
+  async watermarks(roomId: string): Promise<Watermarks> {
+    const r = this.stmts.watermarks.get(roomId) as Row;
+    return { deliveredSeq: r.delivered ?? 0, readSeq: r.read ?? 0 };
   }
 
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {

@@ -1,0 +1,76 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Store, Watermarks } from '../store/store.js';
+
+/**
+ * Delivery and read receipts. The hub reports every stored event it writes to a member's stream; the highest seq
+ * per (room, member) is written to the store in batches, then the room's watermarks (delivered-to-all,
+ * read-by-all: minimums over its members) are recomputed and announced when they moved.
+ */
+export class Receipts {
+  private pending = new Map<string, { roomId: string; userId: string; seq: number }>();
+  private readonly last = new Map<string, Watermarks>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly announce: (roomId: string, marks: Watermarks) => void,
+    private readonly log: FastifyBaseLogger,
+    private readonly batchMs = 250,
+  ) {}
+
+  /** A stored event of `roomId` with this seq was written to one of the member's streams. */
+  delivered(roomId: string, userId: string, seq: number): void {
+    const key = `${roomId}\0${userId}`;
+    const entry = this.pending.get(key);
+    if (entry) {
+      if (seq > entry.seq) entry.seq = seq;
+    } else {
+      this.pending.set(key, { roomId, userId, seq });
+    }
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.batchMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Records a read position (monotonic) and announces the room's watermarks if they moved. */
+  async read(roomId: string, userId: string, seq: number) {
+    const membership = await this.store.markRead(roomId, userId, seq);
+    if (membership) await this.refresh(roomId);
+    return membership;
+  }
+
+  /** Recomputes a room's watermarks and announces them when they changed. */
+  async refresh(roomId: string): Promise<Watermarks> {
+    const marks = await this.store.watermarks(roomId);
+    const prev = this.last.get(roomId);
+    if (!prev || prev.deliveredSeq !== marks.deliveredSeq || prev.readSeq !== marks.readSeq) {
+      this.last.set(roomId, marks);
+      if (this.last.size > 50_000) this.last.delete(this.last.keys().next().value!);
+      this.announce(roomId, marks);
+    }
+    return marks;
+  }
+
+  flush(): Promise<void> {
+    this.timer = undefined;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        await this.store.markDelivered(batch);
+        for (const roomId of new Set(batch.map((e) => e.roomId))) await this.refresh(roomId);
+      } catch (err) {
+        this.log.error({ err }, 'recording delivery receipts failed');
+      }
+    });
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,248 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from '../store.js';
+import type { Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind } from '../store.js';
+
+/**
+ * The MongoDB documents behind the Store port, one collection per concept. Times are BSON Dates here (TTL indexes
+ * need Dates, and they sort and compare natively); the store converts them to ISO strings for the domain objects.
+ * Ids are the app's own newId() strings kept as string `_id`s, except for events and messages, whose natural key is
+ * (roomId, seq) (a unique index) and whose `_id` is the default ObjectId.
+ *
+ * Shared schema options:
+ * - versionKey: false: every concurrent write is guarded by a filter or a transaction, never by mongoose's `__v`.
+ * - minimize: false: an event payload may be `{}` (room.deleted) and must read back as `{}`, not vanish.
+ * - autoIndex/autoCreate are off on the connection; MongoStore.connect() creates collections and indexes itself,
+ *   before any transaction runs (a transaction cannot create a collection on servers before 4.4, nor an index).
+ */
+const options = { versionKey: false as const, minimize: false, strict: true };
+
+export interface UserDoc {
+  _id: string;
+  username: string;
+  /** username lower-cased: the unique key (usernames are unique case-insensitively). */
+  usernameKey: string;
+  email: string;
+  /** email lower-cased: the unique key. */
+  emailKey: string;
+  passwordHash: string;
+  displayName: string;
+  gender: Gender;
+  avatar: Avatar | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const userSchema = new Schema<UserDoc>(
+  {
+    _id: { type: String, required: true },
+    username: { type: String, required: true },
+    usernameKey: { type: String, required: true },
+    email: { type: String, required: true },
+    emailKey: { type: String, required: true },
+    passwordHash: { type: String, required: true },
+    displayName: { type: String, required: true },
+    gender: { type: String, enum: GENDERS, required: true },
+    avatar: { type: String, enum: [...AVATARS, null], default: null },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  options,
+);
+// Lower-cased copies instead of a case-insensitive collation: a collation index only serves queries that name the
+// same collation, and a plain key keeps every lookup (login by username or email) a simple equality match.
+userSchema.index({ usernameKey: 1 }, { unique: true });
+userSchema.index({ emailKey: 1 }, { unique: true });
+
+export interface SessionDoc {
+  _id: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    revokedAt: { type: Date, default: null },
+  },
+  options,
+);
+sessionSchema.index({ userId: 1 });
+// A session is useless once it has ended; the TTL monitor removes it a day later (the grace keeps a just-ended
+// session readable, so an auth check sees "expired" rather than "unknown" around the boundary).
+sessionSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 86_400 });
+
+export interface RefreshTokenDoc {
+  /** The token's hash: the lookup key. */
+  _id: string;
+  sessionId: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+const refreshTokenSchema = new Schema<RefreshTokenDoc>(
+  {
+    _id: { type: String, required: true },
+    sessionId: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+    usedAt: { type: Date, default: null },
+  },
+  options,
+);
+// Expired refresh tokens are deleted by the TTL monitor (it runs about once a minute, so reads also check expiry).
+refreshTokenSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+export interface ApiTokenDoc {
+  _id: string;
+  userId: string;
+  name: string;
+  tokenHash: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+const apiTokenSchema = new Schema<ApiTokenDoc>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    name: { type: String, required: true },
+    tokenHash: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    lastUsedAt: { type: Date, default: null },
+  },
+  options,
+);
+apiTokenSchema.index({ tokenHash: 1 }, { unique: true });
+apiTokenSchema.index({ userId: 1, createdAt: -1 });
+
+export interface RoomDoc {
+  _id: string;
+  name: string;
+  topic: string;
+  kind: RoomKind;
+  ownerId: string;
+  createdAt: Date;
+  updatedAt: Date;
+  lastSeq: number;
+  deletedAt: Date | null;
+  /** Direct rooms only: the two user ids, sorted, joined by ':' (one live direct room per pair). */
+  directKey?: string;
+}
+
+const roomSchema = new Schema<RoomDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    topic: { type: String, default: '' },
+    kind: { type: String, enum: ROOM_KINDS, required: true },
+    ownerId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    lastSeq: { type: Number, required: true, default: 0 },
+    deletedAt: { type: Date, default: null },
+    directKey: { type: String },
+  },
+  options,
+);
+// The public rooms a user may join, newest first.
+roomSchema.index({ kind: 1, deletedAt: 1, createdAt: -1 });
+// One direct room per pair, also when both users open it at once. Partial: only documents that have the field are
+// in the index (a sparse unique index would do the same; partialFilterExpression is the documented preference).
+// Deleting a direct room removes its key, so the pair can open a new one.
+roomSchema.index({ directKey: 1 }, { unique: true, partialFilterExpression: { directKey: { $type: 'string' } } });
+
+export interface MembershipDoc {
+  roomId: string;
+  userId: string;
+  role: Role;
+  joinedAt: Date;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+const membershipSchema = new Schema<MembershipDoc>(
+  {
+    roomId: { type: String, required: true },
+    userId: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true },
+    joinedAt: { type: Date, required: true },
+    deliveredSeq: { type: Number, required: true, default: 0 },
+    readSeq: { type: Number, required: true, default: 0 },
+  },
+  options,
+);
+// By room (members list, point lookups) and unique: a user is in a room at most once. By user: their rooms.
+membershipSchema.index({ roomId: 1, userId: 1 }, { unique: true });
+membershipSchema.index({ userId: 1 });
+
+export interface EventDoc {
+  roomId: string;
+  seq: number;
+  type: RoomEventType;
+  actor: PublicUser | null;
+  at: Date;
+  payload: Record<string, unknown>;
+}
+
+const eventSchema = new Schema<EventDoc>(
+  {
+    roomId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    type: { type: String, enum: ROOM_EVENT_TYPES, required: true },
+    actor: { type: Schema.Types.Mixed, default: null },
+    at: { type: Date, required: true },
+    payload: { type: Schema.Types.Mixed, required: true },
+  },
+  options,
+);
+// The log's key: no seq twice in a room (a second guard behind the room's lastSeq), and eventsAfter's range scan.
+eventSchema.index({ roomId: 1, seq: 1 }, { unique: true });
+
+export interface MessageDoc {
+  roomId: string;
+  seq: number;
+  authorId: string;
+  text: string | null;
+  attachments: string[];
+  createdAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+}
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    roomId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    authorId: { type: String, required: true },
+    text: { type: String, default: null },
+    attachments: { type: [String], default: [] },
+    createdAt: { type: Date, required: true },
+    editedAt: { type: Date, default: null },
+    deletedAt: { type: Date, default: null },
+  },
+  options,
+);
+// History pages scan (roomId, seq) in either direction.
+messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
+
+/** The collection the change stream watches. */
+export const EVENTS_COLLECTION = 'events';
+
+export function defineModels(conn: Connection) {
+  return {
+    users: conn.model<UserDoc>('User', userSchema, 'users'),
+    sessions: conn.model<SessionDoc>('Session', sessionSchema, 'sessions'),
+    refreshTokens: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema, 'refresh_tokens'),
+    apiTokens: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema, 'api_tokens'),
+    rooms: conn.model<RoomDoc>('Room', roomSchema, 'rooms'),
+    memberships: conn.model<MembershipDoc>('Membership', membershipSchema, 'memberships'),
+    events: conn.model<EventDoc>('Event', eventSchema, EVENTS_COLLECTION),
+    messages: conn.model<MessageDoc>('Message', messageSchema, 'messages'),
+  } satisfies Record<string, Model<any>>;
+}
+
+export type Models = ReturnType<typeof defineModels>;
