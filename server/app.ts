@@ -14,6 +14,8 @@ import webAssets from './plugins/web-assets.js';
 import { Hub } from './realtime/hub.js';
 import realtimeRoutes from './realtime/routes.js';
 import roomRoutes from './rooms/routes.js';
+import { UploadJanitor } from './uploads/retention.js';
+import uploadRoutes from './uploads/routes.js';
 import type { Store } from './store/store.js';
 
 declare module 'fastify' {
@@ -22,6 +24,7 @@ declare module 'fastify' {
     store: Store;
     hub: Hub;
     accessTokens: AccessTokens;
+    uploadJanitor: UploadJanitor;
   }
 }
 
@@ -132,6 +135,11 @@ export async function buildApp({ config, store, logger }: BuildOptions): Promise
   await app.register(roomRoutes);
   await app.register(messageRoutes);
   await app.register(realtimeRoutes);
+  await app.register(uploadRoutes);
+  const janitor = new UploadJanitor(store, config.uploads.retentionMs, app.log);
+  app.decorate('uploadJanitor', janitor);
+  janitor.start();
+  app.addHook('onClose', async () => janitor.stop());
   await app.register(webAssets);
   return app;
 }

@@ -51,6 +51,12 @@ const EnvSchema = z.object({
   /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BCRYPT_ROUNDS: intInRange(12, 4, 15),
+  /** Largest accepted upload, in bytes (413 beyond, detected while streaming). */
+  UPLOAD_MAX_BYTES: intInRange(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /** Largest accepted image in pixels (width x height x frames): refuses decompression bombs. */
+  UPLOAD_MAX_PIXELS: intInRange(50_000_000, 1, 1_000_000_000),
+  /** Unused uploads (never attached to a message) are removed after this long. */
+  UPLOAD_RETENTION: duration('24h', 's'),
   /** Failed logins allowed per account and per IP within LOGIN_WINDOW before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: intInRange(5, 1, 1000),
   LOGIN_MAX_FAILURES_PER_IP: intInRange(20, 1, 100_000),
@@ -75,6 +81,7 @@ export interface Config {
   sseMaxQueueBytes: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
+  uploads: { maxBytes: number; maxPixels: number; retentionMs: number };
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; windowMs: number };
 }
 
@@ -133,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     bcryptRounds: e.BCRYPT_ROUNDS,
+    uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, retentionMs: e.UPLOAD_RETENTION },
     login: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

@@ -85,13 +85,23 @@ export const RoomListEntrySchema = RoomSchema.extend({
   peer: PublicUserSchema.nullable().describe('direct rooms: the other person'),
 }).meta({ id: 'RoomListEntry' });
 
+export const AttachmentSchema = z
+  .object({
+    id: z.string().describe('GET /api/uploads/{id} serves the image, /api/uploads/{id}/thumbnail a small WebP'),
+    mediaType: z.string(),
+    size: z.number().int(),
+    width: z.number().int(),
+    height: z.number().int(),
+  })
+  .meta({ id: 'Attachment' });
+
 export const MessageSchema = z
   .object({
     roomId: z.string(),
     seq: z.number().int().describe('seq of the message.created event'),
     author: PublicUserSchema,
     text: z.string().nullable().describe('null once deleted'),
-    attachments: z.array(z.string()),
+    attachments: z.array(AttachmentSchema),
     createdAt: z.string(),
     editedAt: z.string().nullable(),
     deletedAt: z.string().nullable(),

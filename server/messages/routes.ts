@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
 import { me, publicUser } from '../plugins/auth.js';
 import { allows, roomFor } from '../rooms/policy.js';
-import { MessageSchema, MessageText, PublicUserSchema, RoomParams, Seq, errors } from '../schemas.js';
+import { Id, MessageSchema, MessageText, PublicUserSchema, RoomParams, Seq, errors } from '../schemas.js';
+import { removeBlobs } from '../uploads/retention.js';
+
+const MAX_ATTACHMENTS = 4;
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -17,13 +20,19 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       tags,
       summary: 'Post a message (members). Answers after the message is stored.',
       params: RoomParams,
-      body: z.object({ text: MessageText }),
+      body: z
+        .object({
+          text: MessageText.optional(),
+          attachments: z.array(Id).max(MAX_ATTACHMENTS).default([]).describe('ids from POST /api/rooms/{roomId}/uploads'),
+        })
+        .refine((b) => b.text !== undefined || b.attachments.length > 0, { path: ['text'], message: 'a message needs text or an attachment' })
+        .refine((b) => new Set(b.attachments).size === b.attachments.length, { path: ['attachments'], message: 'an image is attached once' }),
       response: { 201: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404, 413) },
     },
   }, async (request, reply) => {
     const user = me(request);
     const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
-    const { message } = await store.postMessage(room.id, publicUser(user), { text: request.body.text, attachments: [] });
+    const { message } = await store.postMessage(room.id, publicUser(user), { text: request.body.text ?? null, attachments: request.body.attachments });
     return reply.code(201).send({ message });
   });
 
@@ -128,7 +137,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     if (existing.author.id !== user.id && !allows(room, membership, 'moderate-messages')) {
       throw forbidden('NOT_AUTHOR', 'Only the author, the owner or an admin deletes a message');
     }
-    await store.deleteMessage(room.id, existing.seq, publicUser(user));
+    const { removedUploads } = await store.deleteMessage(room.id, existing.seq, publicUser(user));
+    // Deleting a message deletes its images.
+    await removeBlobs(store, removedUploads.map((u) => u.id));
     return reply.code(204).send(null);
   });
 }

@@ -103,12 +103,43 @@ export interface RoomEvent {
   payload: Record<string, unknown>;
 }
 
+/** An image attached to a message (metadata of its upload; the bytes are served by /api/uploads/:id). */
+export interface Attachment {
+  id: string;
+  mediaType: string;
+  size: number;
+  width: number;
+  height: number;
+}
+
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+/** An uploaded image: it belongs to its uploader and room until a message uses it. */
+export interface Upload extends Attachment {
+  ownerId: string;
+  roomId: string;
+  /** seq of the message that uses it; null while unused. */
+  messageSeq: number | null;
+  createdAt: string;
+}
+
+/** Where upload bytes live: files under DATA_DIR, or GridFS so that every instance serves every file. */
+export interface BlobStore {
+  /** Stores the bytes under `key` (replacing nothing: keys are fresh ids). */
+  put(key: string, data: Buffer, contentType: string): Promise<void>;
+  /** The bytes, or null when missing. */
+  get(key: string): Promise<Buffer | null>;
+  /** Removes the key; missing keys are fine. */
+  delete(key: string): Promise<void>;
+}
+
 export interface Message {
   roomId: string;
   seq: number;
   author: PublicUser;
   text: string | null;
-  attachments: string[];
+  attachments: Attachment[];
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
@@ -175,6 +206,7 @@ export interface EventFeed {
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
   readonly feed: EventFeed;
+  readonly blobs: BlobStore;
   close(): Promise<void>;
 
   // Users. Usernames are unique case-insensitively and stored lower-cased; emails are unique lower-cased.
@@ -229,10 +261,16 @@ export interface Store {
   setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
 
   // Messages.
+  /**
+   * Appends message.created. `attachments` are upload ids: each must be an unused upload of this author in this
+   * room (else 400 INVALID_ATTACHMENT and nothing is written); they become used by the message in the same
+   * transaction.
+   */
   postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }>;
   /** 404 MESSAGE_NOT_FOUND when missing or deleted. */
   editMessage(roomId: string, seq: number, actor: PublicUser, text: string): Promise<{ message: Message; event: RoomEvent }>;
-  deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent }>;
+  /** Also removes the message's uploads (their rows); returns them so the caller deletes their blobs. */
+  deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }>;
   getMessage(roomId: string, seq: number): Promise<Message | null>;
   listMessages(roomId: string, page: MessagePage): Promise<Message[]>;
 
@@ -241,6 +279,12 @@ export interface Store {
   /** Returns the membership after the update, or null when the user is not a member. */
   markRead(roomId: string, userId: string, seq: number): Promise<Membership | null>;
   watermarks(roomId: string): Promise<Watermarks>;
+
+  // Uploads (the metadata; bytes are in `blobs`).
+  createUpload(upload: Omit<Upload, 'messageSeq' | 'createdAt'>): Promise<Upload>;
+  getUpload(id: string): Promise<Upload | null>;
+  /** Removes unused uploads created before `before` and returns them (their blobs are the caller's to delete). */
+  removeUnusedUploads(before: string): Promise<Upload[]>;
 
   // The log.
   /** Events with seq > afterSeq, ascending, at most `limit`. */

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from '../store.js';
-import type { Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind } from '../store.js';
+import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind } from '../store.js';
 
 /**
  * The MongoDB documents behind the Store port, one collection per concept. Times are BSON Dates here (TTL indexes
@@ -207,11 +207,24 @@ export interface MessageDoc {
   seq: number;
   authorId: string;
   text: string | null;
-  attachments: string[];
+  /** A copy of the attached uploads' metadata (embedded: a message is read without a join). */
+  attachments: Attachment[];
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
 }
+
+// An embedded attachment: no _id of its own, and no `id` virtual (it has a real `id` field: the upload's id).
+const attachmentSchema = new Schema<Attachment>(
+  {
+    id: { type: String, required: true },
+    mediaType: { type: String, required: true },
+    size: { type: Number, required: true },
+    width: { type: Number, required: true },
+    height: { type: Number, required: true },
+  },
+  { ...options, _id: false, id: false },
+);
 
 const messageSchema = new Schema<MessageDoc>(
   {
@@ -219,7 +232,7 @@ const messageSchema = new Schema<MessageDoc>(
     seq: { type: Number, required: true },
     authorId: { type: String, required: true },
     text: { type: String, default: null },
-    attachments: { type: [String], default: [] },
+    attachments: { type: [attachmentSchema], default: [] },
     createdAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
@@ -228,6 +241,44 @@ const messageSchema = new Schema<MessageDoc>(
 );
 // History pages scan (roomId, seq) in either direction.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
+
+export interface UploadDoc {
+  /** The upload's id, also its blob key in GridFS. */
+  _id: string;
+  ownerId: string;
+  roomId: string;
+  mediaType: string;
+  size: number;
+  width: number;
+  height: number;
+  /** seq of the message that uses it; null while unused. */
+  messageSeq: number | null;
+  createdAt: Date;
+}
+
+const uploadSchema = new Schema<UploadDoc>(
+  {
+    _id: { type: String, required: true },
+    ownerId: { type: String, required: true },
+    roomId: { type: String, required: true },
+    mediaType: { type: String, required: true },
+    size: { type: Number, required: true },
+    width: { type: Number, required: true },
+    height: { type: Number, required: true },
+    messageSeq: { type: Number, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  options,
+);
+/**
+ * "Unused" is `messageSeq: { $type: 'null' }` (not `messageSeq: null`, which also matches a missing field): a partial
+ * index only serves queries whose filter implies its partialFilterExpression, so queries use exactly this predicate.
+ */
+export const UNUSED = { $type: 'null' } as const;
+// The retention sweep: unused uploads by age (only unused ones are indexed).
+uploadSchema.index({ createdAt: 1 }, { partialFilterExpression: { messageSeq: UNUSED } });
+// A message's uploads (deleteMessage).
+uploadSchema.index({ roomId: 1, messageSeq: 1 });
 
 /** The collection the change stream watches. */
 export const EVENTS_COLLECTION = 'events';
@@ -242,6 +293,9 @@ export function defineModels(conn: Connection) {
     memberships: conn.model<MembershipDoc>('Membership', membershipSchema, 'memberships'),
     events: conn.model<EventDoc>('Event', eventSchema, EVENTS_COLLECTION),
     messages: conn.model<MessageDoc>('Message', messageSchema, 'messages'),
+    // Upload metadata. The bytes are in the GridFS bucket 'uploads' (collections uploads.files / uploads.chunks,
+    // made by the driver on first use), see gridfs-blobs.ts.
+    uploads: conn.model<UploadDoc>('Upload', uploadSchema, 'uploads'),
   } satisfies Record<string, Model<any>>;
 }
 

@@ -1,9 +1,10 @@
 import mongoose, { mongo, type ClientSession, type Connection } from 'mongoose';
-import { conflict, notFound } from '../../errors.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
 import type {
   ApiToken,
+  Attachment,
   Member,
   Membership,
   Message,
@@ -19,14 +20,17 @@ import type {
   RoomWithMembership,
   Session,
   Store,
+  Upload,
   User,
   UserPatch,
   UserWithSecret,
   Watermarks,
 } from '../store.js';
 import { EventWatcher, toRoomEvent } from './event-watcher.js';
+import { GridFsBlobStore } from './gridfs-blobs.js';
 import {
   defineModels,
+  UNUSED,
   type ApiTokenDoc,
   type EventDoc,
   type MembershipDoc,
@@ -35,6 +39,7 @@ import {
   type RefreshTokenDoc,
   type RoomDoc,
   type SessionDoc,
+  type UploadDoc,
   type UserDoc,
 } from './models.js';
 
@@ -45,11 +50,12 @@ export interface MongoStoreOptions {
   onFeedError?: (err: unknown, what: string) => void;
 }
 
+/** The payload function may write inside the transaction once the seq is known (postMessage claims its uploads). */
 type Append = (
   roomId: string,
   type: RoomEventType,
   actor: PublicUser | null,
-  payload: Record<string, unknown> | ((seq: number, at: string) => Record<string, unknown>),
+  payload: Record<string, unknown> | ((seq: number, at: string) => Record<string, unknown> | Promise<Record<string, unknown>>),
 ) => Promise<RoomEvent>;
 
 /**
@@ -108,13 +114,22 @@ function toApiToken(t: ApiTokenDoc): ApiToken {
   return { id: t._id, userId: t.userId, name: t.name, createdAt: iso(t.createdAt), lastUsedAt: isoOrNull(t.lastUsedAt) };
 }
 
+function toAttachment(a: Attachment): Attachment {
+  return { id: a.id, mediaType: a.mediaType, size: a.size, width: a.width, height: a.height };
+}
+
+function toUpload(u: UploadDoc): Upload {
+  const attachment = toAttachment({ ...u, id: u._id });
+  return { ...attachment, ownerId: u.ownerId, roomId: u.roomId, messageSeq: u.messageSeq ?? null, createdAt: iso(u.createdAt) };
+}
+
 function toMessage(m: MessageDoc, author: PublicUser): Message {
   return {
     roomId: m.roomId,
     seq: m.seq,
     author,
     text: m.text ?? null,
-    attachments: m.attachments ?? [],
+    attachments: (m.attachments ?? []).map(toAttachment),
     createdAt: iso(m.createdAt),
     editedAt: isoOrNull(m.editedAt),
     deletedAt: isoOrNull(m.deletedAt),
@@ -139,6 +154,10 @@ function uriAuthSource(uri: string): string | undefined {
 }
 
 const roomNotFound = () => notFound('ROOM_NOT_FOUND', 'Room not found');
+const invalidAttachment = (id: string) =>
+  badRequest('INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
+    { path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` },
+  ]);
 
 /**
  * The scale-out store: every instance shares one MongoDB replica set. Writes that append to a room's log run in one
@@ -154,6 +173,7 @@ const roomNotFound = () => notFound('ROOM_NOT_FOUND', 'Room not found');
 export class MongoStore implements Store {
   readonly kind = 'mongo' as const;
   readonly feed: FeedPublisher;
+  readonly blobs: GridFsBlobStore;
   private readonly m: Models;
   private readonly watcher: EventWatcher;
   private closing: Promise<void> | null = null;
@@ -163,6 +183,7 @@ export class MongoStore implements Store {
     report: (err: unknown, what: string) => void,
   ) {
     this.m = defineModels(conn);
+    this.blobs = new GridFsBlobStore(conn.db!);
     this.feed = new FeedPublisher((err) => report(err, 'feed listener failed'));
     const events = conn.db!.collection<EventDoc>(this.m.events.collection.collectionName);
     this.watcher = new EventWatcher(events, this.feed, report);
@@ -237,7 +258,7 @@ export class MongoStore implements Store {
           .exec();
         if (!room) throw roomNotFound();
         const at = nowIso();
-        const body = typeof payload === 'function' ? payload(room.lastSeq, at) : payload;
+        const body = typeof payload === 'function' ? await payload(room.lastSeq, at) : payload;
         const event: RoomEvent = { roomId, seq: room.lastSeq, type, actor: plain(actor), at, payload: plain(body) };
         await this.m.events.create([{ ...event, at: new Date(at) }], { session });
         return event;

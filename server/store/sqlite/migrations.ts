@@ -97,6 +97,22 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE rooms ADD COLUMN direct_key TEXT;
   CREATE UNIQUE INDEX rooms_direct_key ON rooms(direct_key) WHERE direct_key IS NOT NULL;
   `,
+  // 3: uploaded images; messages keep their attachments' metadata as JSON objects.
+  `
+  CREATE TABLE uploads (
+    id          TEXT PRIMARY KEY,
+    owner_id    TEXT NOT NULL REFERENCES users(id),
+    room_id     TEXT NOT NULL REFERENCES rooms(id),
+    media_type  TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    width       INTEGER NOT NULL,
+    height      INTEGER NOT NULL,
+    message_seq INTEGER,
+    created_at  TEXT NOT NULL
+  );
+  CREATE INDEX uploads_unused ON uploads(created_at) WHERE message_seq IS NULL;
+  CREATE INDEX uploads_by_message ON uploads(room_id, message_seq) WHERE message_seq IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

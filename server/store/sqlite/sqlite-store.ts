@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { conflict, notFound } from '../../errors.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
 import type {
   ApiToken,
+  Attachment,
+  Upload,
   Avatar,
   Gender,
   Member,
@@ -28,6 +30,7 @@ import type {
   UserWithSecret,
   Watermarks,
 } from '../store.js';
+import { FileBlobStore } from './file-blobs.js';
 import { migrate } from './migrations.js';
 
 type Row = Record<string, any>;
@@ -80,6 +83,14 @@ function toApiToken(r: Row): ApiToken {
   return { id: r.id, userId: r.user_id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at ?? null };
 }
 
+function toAttachment(r: Row): Attachment {
+  return { id: r.id, mediaType: r.media_type, size: r.size, width: r.width, height: r.height };
+}
+
+function toUpload(r: Row): Upload {
+  return { ...toAttachment(r), ownerId: r.owner_id, roomId: r.room_id, messageSeq: r.message_seq ?? null, createdAt: r.created_at };
+}
+
 function toEvent(r: Row): RoomEvent {
   const data = JSON.parse(r.data) as { actor: PublicUser | null; payload: Record<string, unknown> };
   return { roomId: r.room_id, seq: r.seq, type: r.type as RoomEventType, actor: data.actor, at: r.at, payload: data.payload };
@@ -96,7 +107,7 @@ function toMessage(r: Row): Message {
     seq: r.seq,
     author: toPublicUser(r, 'a_'),
     text: r.text ?? null,
-    attachments: JSON.parse(r.attachments) as string[],
+    attachments: JSON.parse(r.attachments) as Attachment[],
     createdAt: r.created_at,
     editedAt: r.edited_at ?? null,
     deletedAt: r.deleted_at ?? null,
@@ -123,11 +134,13 @@ function isUniqueViolation(err: unknown): err is Error & { code: string } {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly feed: FeedPublisher;
+  readonly blobs: FileBlobStore;
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
 
-  constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onFeedError?: (err: unknown) => void }) {
+  constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onFeedError?: (err: unknown) => void; blobDir?: string }) {
     if (opts.file !== ':memory:') mkdirSync(path.dirname(opts.file), { recursive: true });
+    this.blobs = new FileBlobStore(opts.blobDir ?? path.join(path.dirname(opts.file), 'uploads'));
     this.db = new Database(opts.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
@@ -229,6 +242,16 @@ export class SqliteStore implements Store {
       messagesLatest: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? ORDER BY m.seq DESC LIMIT ?`),
       messagesBefore: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`),
       messagesAfter: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`),
+      insertUpload: db.prepare(
+        `INSERT INTO uploads (id, owner_id, room_id, media_type, size, width, height, created_at)
+         VALUES (@id, @ownerId, @roomId, @mediaType, @size, @width, @height, @createdAt)`,
+      ),
+      uploadById: db.prepare(`SELECT * FROM uploads WHERE id = ?`),
+      useUpload: db.prepare(`UPDATE uploads SET message_seq = ? WHERE id = ? AND owner_id = ? AND room_id = ? AND message_seq IS NULL`),
+      uploadsOfMessage: db.prepare(`SELECT * FROM uploads WHERE room_id = ? AND message_seq = ?`),
+      deleteUploadsOfMessage: db.prepare(`DELETE FROM uploads WHERE room_id = ? AND message_seq = ?`),
+      unusedUploads: db.prepare(`SELECT * FROM uploads WHERE message_seq IS NULL AND created_at < ?`),
+      deleteUpload: db.prepare(`DELETE FROM uploads WHERE id = ?`),
     };
   }
 
@@ -491,11 +514,18 @@ export class SqliteStore implements Store {
     return this.commit((append) => {
       // The event carries the message; the message's seq and time are its creation event's.
       let message!: Message;
+      let attachments: Attachment[] = [];
       const event = append(roomId, 'message.created', author, (seq, at) => {
-        message = { roomId, seq, author, text: input.text, attachments: input.attachments, createdAt: at, editedAt: null, deletedAt: null };
+        attachments = input.attachments.map((id) => {
+          if (this.stmts.useUpload.run(seq, id, author.id, roomId).changes === 0) {
+            throw badRequest('INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [{ path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` }]);
+          }
+          return toAttachment(this.stmts.uploadById.get(id) as Row);
+        });
+        message = { roomId, seq, author, text: input.text, attachments, createdAt: at, editedAt: null, deletedAt: null };
         return { message };
       });
-      this.stmts.insertMessage.run(roomId, event.seq, author.id, input.text, JSON.stringify(input.attachments), event.at);
+      this.stmts.insertMessage.run(roomId, event.seq, author.id, input.text, JSON.stringify(attachments), event.at);
       // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
       this.stmts.markRead.run({ roomId, userId: author.id, seq: event.seq });
       return { message, event };
@@ -512,14 +542,34 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent }> {
+  async deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }> {
     return this.commit((append) => {
       const at = nowIso();
       if (this.stmts.deleteMessage.run(at, roomId, seq).changes === 0) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
       const message = toMessage(this.stmts.message.get(roomId, seq) as Row);
+      const removedUploads = (this.stmts.uploadsOfMessage.all(roomId, seq) as Row[]).map(toUpload);
+      this.stmts.deleteUploadsOfMessage.run(roomId, seq);
       const event = append(roomId, 'message.deleted', actor, { seq, message });
-      return { message, event };
+      return { message, event, removedUploads };
     });
+  }
+
+  async createUpload(upload: Omit<Upload, 'messageSeq' | 'createdAt'>): Promise<Upload> {
+    this.stmts.insertUpload.run({ ...upload, createdAt: nowIso() });
+    return toUpload(this.stmts.uploadById.get(upload.id) as Row);
+  }
+
+  async getUpload(id: string): Promise<Upload | null> {
+    const r = this.stmts.uploadById.get(id) as Row | undefined;
+    return r ? toUpload(r) : null;
+  }
+
+  async removeUnusedUploads(before: string): Promise<Upload[]> {
+    return this.db.transaction(() => {
+      const gone = (this.stmts.unusedUploads.all(before) as Row[]).map(toUpload);
+      for (const u of gone) this.stmts.deleteUpload.run(u.id);
+      return gone;
+    })();
   }
 
   async getMessage(roomId: string, seq: number): Promise<Message | null> {
