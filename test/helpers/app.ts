@@ -18,8 +18,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Fast bcrypt in tests; everything else as configured by default. */
-export const TEST_ENV: Record<string, string> = { BCRYPT_ROUNDS: '4', LOG_LEVEL: 'silent' };
+/** Fast bcrypt and no fsync per commit in tests (process-crash durability is tested with the default, FULL). */
+export const TEST_ENV: Record<string, string> = { BCRYPT_ROUNDS: '4', LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL' };
 
 export function tempDir(prefix = 'parley-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -32,7 +32,7 @@ export function tempDir(prefix = 'parley-test-'): string {
 export async function startApp(opts: { env?: Record<string, string>; store?: Store; dataDir?: string; keepData?: boolean } = {}): Promise<TestApp> {
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, PORT: '0', ...opts.env });
-  const store = opts.store ?? new SqliteStore({ file: path.join(dataDir, 'parley.db'), synchronous: 'NORMAL' });
+  const store = opts.store ?? new SqliteStore({ file: path.join(dataDir, 'parley.db'), synchronous: config.sqliteSynchronous });
   const app = await buildApp({ config, store, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
