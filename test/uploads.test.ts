@@ -6,7 +6,7 @@ import { api, newRoom, newUser, startApp, type TestUser } from './helpers/app.js
 
 async function upload(base: string, user: TestUser, roomId: string, data: Buffer, filename: string, type = 'application/octet-stream') {
   const form = new FormData();
-  form.append('file', new Blob([data], { type }), filename);
+  form.append('file', new Blob([new Uint8Array(data)], { type }), filename);
   const res = await fetch(`${base}/api/rooms/${roomId}/uploads`, { method: 'POST', body: form, headers: { authorization: `Bearer ${user.token}` } });
   return { status: res.status, body: (await res.json()) as any };
 }

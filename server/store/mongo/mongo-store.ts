@@ -644,12 +644,25 @@ export class MongoStore implements Store {
     return this.transact(async (session, append) => {
       let message!: Message;
       // The event carries the message, built once its seq (the event's) is known.
-      const event = await append(roomId, 'message.created', author, (seq, at) => {
-        message = { roomId, seq, author, text: input.text, attachments: input.attachments, createdAt: at, editedAt: null, deletedAt: null };
+      const event = await append(roomId, 'message.created', author, async (seq, at) => {
+        // Each id claims an unused upload of this author in this room with one conditional update (one after
+        // another: one session runs one operation at a time). A concurrent claim of the same upload, or the retention
+        // sweep deleting it, is a WriteConflict: retried, and then this filter no longer matches. Throwing aborts the
+        // transaction, so no upload stays claimed.
+        const attachments: Attachment[] = [];
+        for (const id of input.attachments) {
+          const upload = await this.m.uploads
+            .findOneAndUpdate({ _id: id, ownerId: author.id, roomId, messageSeq: UNUSED }, { $set: { messageSeq: seq } }, { session, new: true })
+            .lean<UploadDoc>()
+            .exec();
+          if (!upload) throw invalidAttachment(id);
+          attachments.push(toAttachment({ ...upload, id: upload._id }));
+        }
+        message = { roomId, seq, author, text: input.text, attachments, createdAt: at, editedAt: null, deletedAt: null };
         return { message };
       });
       await this.m.messages.create(
-        [{ roomId, seq: event.seq, authorId: author.id, text: input.text, attachments: input.attachments, createdAt: new Date(event.at), editedAt: null, deletedAt: null }],
+        [{ roomId, seq: event.seq, authorId: author.id, text: input.text, attachments: message.attachments, createdAt: new Date(event.at), editedAt: null, deletedAt: null }],
         { session },
       );
       // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
@@ -672,7 +685,7 @@ export class MongoStore implements Store {
     });
   }
 
-  async deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent }> {
+  async deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }> {
     return this.transact(async (session, append) => {
       const doc = await this.m.messages
         .findOneAndUpdate({ roomId, seq, deletedAt: null }, { $set: { text: null, attachments: [], deletedAt: new Date() } }, { session, new: true })
@@ -681,9 +694,51 @@ export class MongoStore implements Store {
       if (!doc) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
       const [message] = await this.withAuthors([doc], session);
       if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      // The message's uploads go in the same transaction (read and delete in one snapshot: nothing else writes a used
+      // upload); their GridFS files are the caller's to delete after the commit.
+      const used = await this.m.uploads.find({ roomId, messageSeq: seq }, null, { session }).lean<UploadDoc[]>().exec();
+      if (used.length > 0) await this.m.uploads.deleteMany({ _id: { $in: used.map((u) => u._id) } }, { session }).exec();
       const event = await append(roomId, 'message.deleted', actor, { seq, message });
-      return { message, event };
+      return { message, event, removedUploads: used.map(toUpload) };
     });
+  }
+
+  // ---- uploads (metadata; the bytes are in `blobs`)
+
+  async createUpload(upload: Omit<Upload, 'messageSeq' | 'createdAt'>): Promise<Upload> {
+    const doc: UploadDoc = {
+      _id: upload.id,
+      ownerId: upload.ownerId,
+      roomId: upload.roomId,
+      mediaType: upload.mediaType,
+      size: upload.size,
+      width: upload.width,
+      height: upload.height,
+      messageSeq: null,
+      createdAt: new Date(),
+    };
+    await this.m.uploads.create(doc);
+    return toUpload(doc);
+  }
+
+  async getUpload(id: string): Promise<Upload | null> {
+    const u = await this.m.uploads.findById(id).lean<UploadDoc>().exec();
+    return u ? toUpload(u) : null;
+  }
+
+  async removeUnusedUploads(before: string): Promise<Upload[]> {
+    const candidates = await this.m.uploads
+      .find({ messageSeq: UNUSED, createdAt: { $lt: new Date(before) } }, { _id: 1 })
+      .lean<Array<Pick<UploadDoc, '_id'>>>()
+      .exec();
+    // No transaction: each upload is removed by its own atomic findOneAndDelete that re-checks "unused", so one a
+    // message claimed since the find (or that another instance's sweep took) is skipped, never returned.
+    const gone: Upload[] = [];
+    for (const { _id } of candidates) {
+      const u = await this.m.uploads.findOneAndDelete({ _id, messageSeq: UNUSED }).lean<UploadDoc>().exec();
+      if (u) gone.push(toUpload(u));
+    }
+    return gone;
   }
 
   async getMessage(roomId: string, seq: number): Promise<Message | null> {
