@@ -4,12 +4,17 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
+/** Store problems outside any request (the change stream) go to the same JSON log as everything else. */
+const storeLog = (level: 'warn' | 'error') => (err: unknown, what = 'store feed error') =>
+  process.stderr.write(JSON.stringify({ level, time: Date.now(), msg: what, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }) + '\n');
+
 async function openStore(config: Config): Promise<Store> {
   if (config.mongodbUri) {
+    // Loaded only in mongo mode, so the embedded default never pays for the driver.
     const { MongoStore } = await import('./store/mongo/mongo-store.js');
-    return MongoStore.connect(config.mongodbUri);
+    return MongoStore.connect(config.mongodbUri, { onFeedError: storeLog('warn') });
   }
-  return new SqliteStore({ file: path.join(config.dataDir, 'parley.db'), synchronous: config.sqliteSynchronous });
+  return new SqliteStore({ file: path.join(config.dataDir, 'parley.db'), synchronous: config.sqliteSynchronous, onFeedError: storeLog('error') });
 }
 
 async function main(): Promise<void> {
