@@ -150,7 +150,9 @@ export class Hub {
     const channel = this.channels.get(event.roomId);
     const enc = channel || event.type === 'member.joined' ? encodeEvent(event) : null;
     if (channel && enc) {
-      for (const sub of [...channel]) this.deliver(sub, enc);
+      // Delivering these may end subscriptions (and change the set); copy only then.
+      const ends = event.type === 'member.left' || event.type === 'room.deleted';
+      for (const sub of ends ? [...channel] : channel) this.deliver(sub, enc);
     }
     if (event.type === 'member.joined' && enc) {
       // A multi-room stream of the new member starts following the room from this event on.

@@ -7,7 +7,9 @@ import type { Store, Watermarks } from '../store/store.js';
  * read-by-all: minimums over its members) are recomputed and announced when they moved.
  */
 export class Receipts {
-  private pending = new Map<string, { roomId: string; userId: string; seq: number }>();
+  /** roomId -> userId -> highest seq written to one of the user's streams, not yet recorded. Nested maps: this is
+   * called once per subscriber per event, so it avoids building a key string each time. */
+  private pending = new Map<string, Map<string, number>>();
   private readonly last = new Map<string, Watermarks>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -21,13 +23,9 @@ export class Receipts {
 
   /** A stored event of `roomId` with this seq was written to one of the member's streams. */
   delivered(roomId: string, userId: string, seq: number): void {
-    const key = `${roomId}\0${userId}`;
-    const entry = this.pending.get(key);
-    if (entry) {
-      if (seq > entry.seq) entry.seq = seq;
-    } else {
-      this.pending.set(key, { roomId, userId, seq });
-    }
+    let room = this.pending.get(roomId);
+    if (!room) this.pending.set(roomId, (room = new Map()));
+    if ((room.get(userId) ?? 0) < seq) room.set(userId, seq);
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.batchMs);
       this.timer.unref();
@@ -55,7 +53,8 @@ export class Receipts {
 
   flush(): Promise<void> {
     this.timer = undefined;
-    const batch = [...this.pending.values()];
+    const batch: Array<{ roomId: string; userId: string; seq: number }> = [];
+    for (const [roomId, users] of this.pending) for (const [userId, seq] of users) batch.push({ roomId, userId, seq });
     this.pending = new Map();
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {
