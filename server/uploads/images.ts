@@ -61,7 +61,7 @@ export async function processImage(input: Buffer, maxPixels: number): Promise<Pr
     // sharp writes no metadata unless asked (withMetadata), so re-encoding strips EXIF and GPS.
     const encoder = open().rotate();
     const data = await (mediaType === 'image/jpeg'
-      ? encoder.jpeg({ quality: 90, mozjpeg: true })
+      ? encoder.jpeg({ quality: 90 })
       : mediaType === 'image/png'
         ? encoder.png()
         : mediaType === 'image/gif'
