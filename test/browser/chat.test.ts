@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
-import { apiCall, launchBrowser, loginUi, newPage, screenshot, shownMessages, shownTexts, startServer, waitFor, type ServerProcess } from './harness.js';
+import { apiCall, focusedLabel, launchBrowser, loginUi, newPage, screenshot, shownMessages, shownTexts, startServer, waitFor, type ServerProcess } from './harness.js';
 
 /**
  * Two people in two browser contexts: register (with the API's inline validation), create and join a room, chat
@@ -21,7 +21,9 @@ t.teardown(async () => {
 
 const PASSWORD = 'purple elephant juggling 42 teacups';
 
-async function register(page: Page, fields: { username: string; email: string; password: string; displayName?: string }) {
+async function register(page: Page, fields: { username: string; email: string; password: string; displayName?: string; avatar?: string; gender?: string }) {
+  if (fields.gender) await page.getByLabel(/^Gender/).selectOption(fields.gender);
+  if (fields.avatar) await page.getByRole('radio', { name: fields.avatar }).check();
   await page.getByLabel('Username', { exact: true }).fill(fields.username);
   await page.getByLabel('Email').fill(fields.email);
   await page.getByLabel('Password', { exact: true }).fill(fields.password);
@@ -29,9 +31,15 @@ async function register(page: Page, fields: { username: string; email: string; p
   await page.getByRole('button', { name: 'Create account' }).click();
 }
 
+/** Types like a person: Shift+Enter for each line break, Enter to send. */
 async function send(page: Page, text: string) {
   const box = page.getByLabel(/^Message /);
-  await box.fill(text);
+  await box.fill('');
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) await box.press('Shift+Enter');
+    await box.pressSequentially(lines[i]!, { delay: 0 });
+  }
   await box.press('Enter');
 }
 
@@ -49,7 +57,7 @@ t.test('two users register, chat live, and sign out', async (t) => {
   await alice.waitForURL('**/register');
 
   // A weak password: the API's reason shows next to the password field.
-  await register(alice, { username: 'alice', email: 'alice@example.com', password: 'password1', displayName: 'Alice' });
+  await register(alice, { username: 'alice', email: 'alice@example.com', password: 'password1', displayName: 'Alice', avatar: 'Fox' });
   const pwError = alice.locator('[data-error-for="password"]');
   await waitFor('weak password message', async () => /password/i.test((await pwError.textContent()) ?? '') && (await alice.getByLabel('Password', { exact: true }).getAttribute('aria-invalid')) === 'true');
   t.match(await pwError.textContent(), /at least 10 characters|too weak/i, 'weak password explained inline');
@@ -60,7 +68,7 @@ t.test('two users register, chat live, and sign out', async (t) => {
 
   // Bob: a bad email and a taken username are explained inline too.
   await bob.goto(server.url + '/register');
-  await register(bob, { username: 'alice', email: 'not-an-email', password: PASSWORD });
+  await register(bob, { username: 'alice', email: 'not-an-email', password: PASSWORD, gender: 'male' });
   await waitFor('bad email message', async () => /email/i.test((await bob.locator('[data-error-for="email"]').textContent()) ?? ''));
   await bob.getByLabel('Email').fill('bob@example.com');
   await bob.getByRole('button', { name: 'Create account' }).click();
@@ -117,8 +125,18 @@ t.test('two users register, chat live, and sign out', async (t) => {
   t.equal(await mine.count(), 1, 'own message on the right');
   t.equal(await theirs.locator('svg.avatar').count(), 1, 'others have an avatar');
   t.match(await theirs.locator('.meta').textContent(), /bob/, 'others have a name');
+  t.equal(await alice.locator('parley-room-view .msg.mine', { hasText: 'Two lines here.' }).count(), 1, 'Shift+Enter made a new line, Enter sent');
   const link = alice.locator('parley-room-view a[href="https://example.com/docs?a=1"]');
   t.equal(await link.getAttribute('rel'), 'noopener noreferrer nofollow ugc', 'links become safe links');
+
+  // Typing notices and read receipts.
+  const bobBox = bob.getByLabel(/^Message /);
+  await bobBox.pressSequentially('thinking about it', { delay: 200 });
+  await alice.locator('parley-room-view .typing', { hasText: 'bob is typing' }).waitFor();
+  await bobBox.fill('');
+  t.pass('typing shows on the other side');
+  await alice.locator('parley-room-view .msg.mine', { hasText: 'Nice' }).locator('[data-receipt="read"]').waitFor();
+  t.pass('own messages show when they have been read');
 
   // Pending, then sent: hold the POST until we have seen the pending state.
   let release!: () => void;
@@ -129,8 +147,16 @@ t.test('two users register, chat live, and sign out', async (t) => {
   });
   await send(alice, 'This one takes a while');
   await alice.locator('[data-testid="message"][data-status="pending"]', { hasText: 'This one takes a while' }).waitFor();
+  const posted = alice.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/rooms\/[^/]+\/messages$/.test(r.url()));
   release();
-  await alice.locator('[data-testid="message"][data-status="sent"]', { hasText: 'This one takes a while' }).waitFor();
+  t.equal((await posted).status(), 201, 'the held message is stored');
+  try {
+    await alice.locator('[data-testid="message"][data-status="sent"]', { hasText: 'This one takes a while' }).waitFor();
+  } catch (err) {
+    await screenshot(alice, 'debug-pending');
+    console.error('shown:', JSON.stringify(await shownMessages(alice)));
+    throw err;
+  }
   await alice.unroute('**/api/rooms/*/messages');
   await waitFor('bob sees the slow one', async () => (await shownTexts(bob)).includes('This one takes a while'));
   t.pass('an unsent message shows as pending, then as sent');
@@ -167,11 +193,16 @@ t.test('two users register, chat live, and sign out', async (t) => {
   await bob.setViewportSize({ width: 390, height: 844 });
   await bob.locator('parley-room-view').waitFor();
   await screenshot(bob, 'chat-390x844');
-  await bob.getByRole('button', { name: /^Rooms/ }).click();
+  // The drawers work from the keyboard: focus moves in, Escape closes and returns focus to the button.
+  await bob.getByRole('button', { name: /^Rooms/ }).focus();
+  await bob.keyboard.press('Enter');
   await bob.locator('aside.rooms:not([data-closed])').waitFor();
+  await waitFor('focus inside the rooms drawer', async () => (await focusedLabel(bob)) === 'Close rooms');
   await screenshot(bob, 'rooms-drawer-390x844');
   await bob.keyboard.press('Escape');
   await bob.locator('aside.rooms[data-closed]').waitFor({ state: 'attached' });
+  await waitFor('focus back on the rooms button', async () => /^Rooms/.test(await focusedLabel(bob)));
+  t.pass('the rooms drawer opens and closes from the keyboard');
   await bob.getByRole('button', { name: /^Members/ }).click();
   await bob.locator('aside.members:not([data-closed])').waitFor();
   await screenshot(bob, 'members-drawer-390x844');
@@ -180,7 +211,6 @@ t.test('two users register, chat live, and sign out', async (t) => {
   // Reload keeps the session and the conversation.
   await bob.reload();
   await bob.locator('[data-testid="room-title"]', { hasText: 'General' }).waitFor();
-  await screenshot(bob, 'debug-after-reload');
   await waitFor('history after reload', async () => (await shownTexts(bob)).includes('Hi Bob!'));
   await bob.locator('[data-status="live"]').waitFor();
   t.pass('reload keeps the session');

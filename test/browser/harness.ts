@@ -3,7 +3,7 @@
  * DATA_DIR and port) and Debian's chromium driven by playwright-core. No test tool downloads a browser.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +103,7 @@ export async function startServer(opts: { env?: Record<string, string> } = {}): 
 }
 
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
 }
 
@@ -200,4 +201,14 @@ export async function waitFor(what: string, fn: () => Promise<boolean> | boolean
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The aria-label (or text) of the focused element, looking through shadow roots. */
+export async function focusedLabel(page: Page): Promise<string> {
+  // A string, not a function: tsx's helpers do not exist in the page.
+  return page.evaluate(`(() => {
+    let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return a ? (a.getAttribute('aria-label') || (a.textContent || '').trim()) : '';
+  })()`);
 }

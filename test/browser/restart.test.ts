@@ -91,6 +91,12 @@ t.test('the client rides through a server restart and expiring tokens', async (t
   await box.fill('still here');
   await box.press('Enter');
   await waitFor('the last message sent', async () => (await shownMessages(page)).some((m) => m.text === 'still here' && m.status === 'sent'));
+  // A reload long after the access cookie expired: the refresh cookie keeps the session.
+  await page.reload();
+  await page.getByLabel(/^Message Ops/).waitFor();
+  await waitFor('history after reload', async () => (await shownMessages(page)).some((m) => m.text === 'still here'));
+  await page.locator('[data-status="live"]').waitFor();
+  t.pass('reload with an expired access token keeps the session');
   t.same(problems, [], 'no dialogs or page errors');
   await context.close();
 });

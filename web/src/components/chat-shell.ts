@@ -1,0 +1,234 @@
+import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
+import { customElement, property, query, state as internal } from 'lit/decorators.js';
+import { errorText } from '../api.js';
+import { StateController } from '../controller.js';
+import { navigate } from '../router.js';
+import { state } from '../state.js';
+import { base, icon } from '../styles.js';
+import './connection-status.js';
+import './members-panel.js';
+import './room-list.js';
+import './room-view.js';
+import { askConfirm, type CreateRoomDialog, type ProfileDialog, type RoomSettingsDialog } from './dialogs.js';
+
+const NARROW = '(max-width: 719px)';
+const MEDIUM = '(max-width: 1099px)';
+
+/** The signed-in layout: rooms on the left, the open room in the middle, members on the right; drawers on phones. */
+@customElement('parley-chat')
+export class ChatShell extends LitElement {
+  @property() roomId: string | null = null;
+  @internal() private narrow = matchMedia(NARROW).matches;
+  @internal() private medium = matchMedia(MEDIUM).matches;
+  @internal() private roomsOpen = false;
+  @internal() private membersOpen = !matchMedia(MEDIUM).matches;
+  @query('parley-create-room') private createDialog!: CreateRoomDialog;
+  @query('parley-room-settings') private settingsDialog!: RoomSettingsDialog;
+  @query('parley-profile') private profileDialog!: ProfileDialog;
+  private readonly stateCtl = new StateController(this);
+  private readonly mqNarrow = matchMedia(NARROW);
+  private readonly mqMedium = matchMedia(MEDIUM);
+  private readonly onMedia = () => {
+    this.narrow = this.mqNarrow.matches;
+    const wasMedium = this.medium;
+    this.medium = this.mqMedium.matches;
+    if (!this.narrow) this.roomsOpen = false;
+    if (wasMedium !== this.medium) this.membersOpen = !this.medium;
+  };
+  private readonly onKey = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape') return;
+    if (this.narrow && this.roomsOpen) this.closeRooms();
+    else if (this.medium && this.membersOpen) this.closeMembers();
+  };
+
+  static override styles = [
+    base,
+    css`
+      :host { display: grid; height: 100%; grid-template-columns: 280px minmax(0, 1fr) auto; background: var(--bg); }
+      aside.rooms { background: #0f1b33; color: #e2e8f0; min-height: 0; display: flex; flex-direction: column; }
+      aside.members { width: 260px; background: var(--surface); border-left: 1px solid var(--border); min-height: 0; display: flex; flex-direction: column; }
+      aside.members[data-closed] { display: none; }
+      main { display: flex; flex-direction: column; min-width: 0; min-height: 0; background: var(--surface); }
+      header {
+        display: flex; align-items: center; gap: 0.5rem; padding: 0.5rem 0.75rem; min-height: 60px;
+        border-bottom: 1px solid var(--border); background: var(--surface);
+      }
+      .title { flex: 1; min-width: 0; }
+      .title h1 { font-size: 1.05rem; margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; display: flex; align-items: center; gap: 0.3rem; }
+      .title h1 svg { width: 18px; height: 18px; color: var(--muted); flex: none; }
+      .title p { margin: 0; color: var(--muted); font-size: 0.85rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      .menu-btn { display: none; }
+      .members-btn .count { position: absolute; top: -2px; right: -4px; font-size: 0.7rem; min-width: 1.1rem; height: 1.1rem; }
+      .menu-btn .badge { position: absolute; top: -2px; right: -4px; font-size: 0.7rem; min-width: 1.1rem; height: 1.1rem; }
+      .empty { flex: 1; display: grid; place-items: center; text-align: center; padding: 2rem; color: var(--muted); }
+      .empty h2 { color: var(--text); margin: 0 0 0.5rem; }
+      .scrim { display: none; }
+      .join-bar { padding: 1rem; border-top: 1px solid var(--border); display: flex; gap: 1rem; align-items: center; justify-content: center; flex-wrap: wrap; }
+      @media ${unsafeCSS(MEDIUM)} {
+        :host { grid-template-columns: 260px minmax(0, 1fr); }
+        aside.members {
+          position: fixed; top: 0; right: 0; bottom: 0; width: min(300px, 85vw); z-index: 20; box-shadow: var(--shadow);
+          transform: translateX(0); transition: transform 0.2s ease, visibility 0.2s;
+        }
+        aside.members[data-closed] { display: flex; transform: translateX(100%); visibility: hidden; }
+        .scrim.show { display: block; position: fixed; inset: 0; background: rgba(15, 23, 42, 0.4); z-index: 15; border: none; padding: 0; }
+      }
+      @media ${unsafeCSS(NARROW)} {
+        :host { grid-template-columns: minmax(0, 1fr); }
+        .menu-btn { display: inline-grid; }
+        aside.rooms {
+          position: fixed; top: 0; left: 0; bottom: 0; width: min(320px, 86vw); z-index: 20; box-shadow: var(--shadow);
+          transition: transform 0.2s ease, visibility 0.2s;
+        }
+        aside.rooms[data-closed] { transform: translateX(-100%); visibility: hidden; }
+        header { padding: 0.4rem 0.5rem; gap: 0.25rem; }
+      }
+      @media (prefers-reduced-motion: reduce) { aside { transition: none !important; } }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.mqNarrow.addEventListener('change', this.onMedia);
+    this.mqMedium.addEventListener('change', this.onMedia);
+    window.addEventListener('keydown', this.onKey);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.mqNarrow.removeEventListener('change', this.onMedia);
+    this.mqMedium.removeEventListener('change', this.onMedia);
+    window.removeEventListener('keydown', this.onKey);
+  }
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('roomId')) {
+      state.openRoom(this.roomId);
+      if (this.narrow) this.roomsOpen = false;
+    }
+  }
+
+  private openRooms(): void {
+    this.roomsOpen = true;
+    void this.updateComplete.then(() => this.renderRoot.querySelector('parley-rooms')?.focusFirst());
+  }
+
+  private closeRooms(): void {
+    this.roomsOpen = false;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('.menu-btn')?.focus());
+  }
+
+  private toggleMembers(): void {
+    this.membersOpen = !this.membersOpen;
+    if (this.membersOpen && this.medium) void this.updateComplete.then(() => this.renderRoot.querySelector('parley-members')?.focusFirst());
+  }
+
+  private closeMembers(): void {
+    this.membersOpen = false;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('.members-btn')?.focus());
+  }
+
+  private async leave(): Promise<void> {
+    const room = this.roomId ? state.rooms.get(this.roomId) : undefined;
+    if (!room) return;
+    const ok = await askConfirm({ title: `Leave ${room.name}?`, body: room.kind === 'private' ? 'You will need an invitation to come back.' : 'You can join again at any time.', confirm: 'Leave room' });
+    if (!ok) return;
+    try {
+      await state.leaveRoom(room.id);
+      navigate('/', { replace: true });
+    } catch (err) {
+      state.toast(errorText(err), 'error');
+    }
+  }
+
+  private async join(): Promise<void> {
+    if (!this.roomId) return;
+    try {
+      await state.joinRoom(this.roomId);
+    } catch (err) {
+      state.toast(errorText(err), 'error');
+    }
+  }
+
+  override render() {
+    void this.stateCtl;
+    const room = this.roomId ? state.rooms.get(this.roomId) : undefined;
+    const role = room?.membership?.role ?? null;
+    const members = room ? state.members.get(room.id) : undefined;
+    const roomsHidden = this.narrow && !this.roomsOpen;
+    const membersHidden = !room?.joined || !this.membersOpen;
+    const membersDrawer = this.medium;
+    const unread = state.totalUnread;
+    return html`
+      <aside class="rooms" id="rooms-drawer" aria-label="Rooms" ?data-closed=${roomsHidden} ?inert=${roomsHidden}>
+        <parley-rooms .activeId=${this.roomId}
+          @create-room=${() => this.createDialog.open()}
+          @edit-profile=${() => this.profileDialog.open()}
+          @close-drawer=${() => this.closeRooms()}
+          .showClose=${this.narrow}></parley-rooms>
+      </aside>
+      <main id="chat" aria-label="Conversation">
+        <header>
+          <button class="icon-btn menu-btn" aria-label=${`Rooms${unread ? ` (${unread} unread)` : ''}`} aria-controls="rooms-drawer"
+            aria-expanded=${this.roomsOpen ? 'true' : 'false'} @click=${() => this.openRooms()}>
+            ${icon('menu')}${unread ? html`<span class="badge" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
+          </button>
+          <div class="title">
+            ${room
+              ? html`<h1 data-testid="room-title">${icon(room.kind === 'private' ? 'lock' : 'hash')}<span>${room.name}</span></h1>
+                  ${room.topic ? html`<p title=${room.topic}>${room.topic}</p>` : nothing}`
+              : html`<h1>Parley</h1>`}
+          </div>
+          <parley-connection></parley-connection>
+          ${room?.joined
+            ? html`
+                ${role === 'owner' || role === 'admin'
+                  ? html`<button class="icon-btn" aria-label="Room settings" title="Room settings" @click=${() => this.settingsDialog.open(room.id)}>${icon('settings')}</button>`
+                  : nothing}
+                ${role !== 'owner'
+                  ? html`<button class="icon-btn" aria-label="Leave room" title="Leave room" @click=${() => this.leave()}>${icon('exit')}</button>`
+                  : nothing}
+                <button class="icon-btn members-btn" aria-label=${`Members${members ? ` (${members.length})` : ''}`} title="Members"
+                  aria-controls="members-drawer" aria-expanded=${this.membersOpen ? 'true' : 'false'} @click=${() => this.toggleMembers()}>
+                  ${icon('users')}${members ? html`<span class="badge count" aria-hidden="true">${members.length}</span>` : nothing}
+                </button>
+              `
+            : nothing}
+        </header>
+        ${room?.joined
+          ? html`<parley-room-view .roomId=${room.id}></parley-room-view>`
+          : room
+            ? html`<div class="empty"><div><h2>${room.name}</h2><p>${room.topic || 'A public room.'}</p>
+                <button class="btn primary" @click=${() => this.join()}>Join ${room.name}</button></div></div>`
+            : this.roomId && state.roomsLoaded
+              ? html`<div class="empty"><div><h2>Room not found</h2><p>It may have been deleted, or you are not a member.</p></div></div>`
+              : state.roomsLoaded
+                ? html`<div class="empty"><div><h2>Welcome, ${state.me?.displayName}</h2>
+                    <p>Create a room or join a public one to start talking.</p>
+                    <button class="btn primary" @click=${() => this.createDialog.open()}>${icon('plus')} Create a room</button></div></div>`
+                : html`<div class="empty" role="status">Loading rooms…</div>`}
+      </main>
+      ${room?.joined
+        ? html`<aside class="members" id="members-drawer" aria-label="Members" ?data-closed=${membersHidden} ?inert=${membersHidden}>
+            <parley-members .roomId=${room.id} .showClose=${membersDrawer} @close-drawer=${() => this.closeMembers()}></parley-members>
+          </aside>`
+        : nothing}
+      <div class="scrim ${(this.narrow && this.roomsOpen) || (membersDrawer && this.membersOpen && room?.joined) ? 'show' : ''}" aria-hidden="true"
+        @click=${() => {
+          if (this.roomsOpen) this.closeRooms();
+          if (this.medium && this.membersOpen) this.closeMembers();
+        }}></div>
+      <parley-create-room @created=${(e: CustomEvent<string>) => navigate(`/rooms/${e.detail}`)}></parley-create-room>
+      <parley-room-settings></parley-room-settings>
+      <parley-profile></parley-profile>
+      <parley-confirm></parley-confirm>
+      <parley-toasts></parley-toasts>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-chat': ChatShell;
+  }
+}

@@ -1,0 +1,128 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { errorText } from '../api.js';
+import { avatarSvg } from '../avatars.js';
+import { StateController } from '../controller.js';
+import { linkClick, navigate } from '../router.js';
+import { state } from '../state.js';
+import { base, icon } from '../styles.js';
+
+/** My rooms with unread counts, public rooms to join, and the signed-in user. */
+@customElement('parley-rooms')
+export class RoomList extends LitElement {
+  @property() activeId: string | null = null;
+  @property({ type: Boolean }) showClose = false;
+  private readonly stateCtl = new StateController(this);
+
+  static override styles = [
+    base,
+    css`
+      :host { display: flex; flex-direction: column; height: 100%; min-height: 0; outline: none; }
+      .top { display: flex; align-items: center; gap: 0.5rem; padding: 0.9rem 0.9rem 0.5rem; }
+      .logo { width: 32px; height: 32px; border-radius: 10px; background: linear-gradient(135deg, #3b82f6, #22c55e); display: grid; place-items: center; color: #fff; font-weight: 800; }
+      .brand { font-weight: 800; font-size: 1.15rem; flex: 1; color: #fff; }
+      .icon-btn { color: #cbd5e1; }
+      .icon-btn:hover { background: rgba(255, 255, 255, 0.08); border-color: transparent; }
+      nav { flex: 1; overflow-y: auto; padding: 0.25rem 0.5rem 1rem; }
+      h2 { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.06em; color: #94a3b8; margin: 1rem 0.5rem 0.35rem; display: flex; align-items: center; justify-content: space-between; }
+      h2 .icon-btn { width: 30px; height: 30px; }
+      h2 .icon-btn svg { width: 18px; height: 18px; }
+      ul { list-style: none; margin: 0; padding: 0; }
+      a.room {
+        display: flex; align-items: center; gap: 0.5rem; padding: 0.5rem 0.6rem; border-radius: 10px; color: #cbd5e1; text-decoration: none;
+      }
+      a.room svg { width: 16px; height: 16px; flex: none; opacity: 0.7; }
+      a.room:hover { background: rgba(255, 255, 255, 0.07); color: #fff; }
+      a.room[aria-current='page'] { background: #2563eb; color: #fff; }
+      a.room.unread .name { font-weight: 700; color: #fff; }
+      .name { flex: 1; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      .badge { background: #22c55e; color: #052e16; }
+      .discover li { display: flex; align-items: center; gap: 0.5rem; padding: 0.35rem 0.6rem; color: #cbd5e1; }
+      .discover .btn { background: transparent; color: #e2e8f0; border-color: #334155; }
+      .discover .btn:hover { background: rgba(255, 255, 255, 0.08); }
+      .muted { color: #94a3b8; font-size: 0.85rem; padding: 0.25rem 0.6rem; margin: 0; }
+      .me { display: flex; align-items: center; gap: 0.6rem; padding: 0.75rem 0.9rem; border-top: 1px solid #1e2b47; }
+      .me .who { flex: 1; min-width: 0; }
+      .me .who strong { display: block; color: #fff; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      .me .who span { font-size: 0.8rem; color: #94a3b8; }
+      .me button.profile { background: none; border: none; padding: 0; border-radius: 50%; }
+      .create { margin: 0.5rem 0.5rem 0; width: calc(100% - 1rem); background: rgba(255, 255, 255, 0.06); color: #fff; border-color: #334155; }
+      .create:hover:not(:disabled) { background: rgba(255, 255, 255, 0.12); }
+    `,
+  ];
+
+  private async join(id: string): Promise<void> {
+    try {
+      await state.joinRoom(id);
+      navigate(`/rooms/${id}`);
+    } catch (err) {
+      state.toast(errorText(err), 'error');
+    }
+  }
+
+  private emit(name: string): void {
+    this.dispatchEvent(new CustomEvent(name, { bubbles: true, composed: true }));
+  }
+
+  /** Moves focus into the panel (when it opens as a drawer). */
+  async focusFirst(): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('.top .icon-btn, a.room[aria-current="page"], a.room, button.create')?.focus();
+  }
+
+  override render() {
+    void this.stateCtl;
+    const me = state.me;
+    const mine = state.myRooms;
+    const discover = state.publicRooms;
+    return html`
+      <div class="top">
+        <div class="logo" aria-hidden="true">P</div>
+        <span class="brand">Parley</span>
+        ${this.showClose ? html`<button class="icon-btn" aria-label="Close rooms" @click=${() => this.emit('close-drawer')}>${icon('close')}</button>` : nothing}
+      </div>
+      <button class="btn create" @click=${() => this.emit('create-room')}>${icon('plus')} New room</button>
+      <nav aria-label="Rooms">
+        <h2 id="my-rooms">My rooms</h2>
+        ${mine.length === 0 && state.roomsLoaded ? html`<p class="muted">No rooms yet.</p>` : nothing}
+        <ul aria-labelledby="my-rooms" data-testid="my-rooms">
+          ${mine.map((room) => {
+            const unread = room.id === this.activeId ? 0 : state.unread.get(room.id) ?? 0;
+            return html`<li>
+              <a class="room ${unread ? 'unread' : ''}" href=${`/rooms/${room.id}`} @click=${linkClick} data-room-id=${room.id}
+                aria-current=${room.id === this.activeId ? 'page' : 'false'}
+                aria-label=${`${room.name}${room.kind === 'private' ? ', private' : ''}${unread ? `, ${unread} unread` : ''}`}>
+                ${icon(room.kind === 'private' ? 'lock' : 'hash')}<span class="name">${room.name}</span>
+                ${unread ? html`<span class="badge" data-testid="unread" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
+              </a>
+            </li>`;
+          })}
+        </ul>
+        ${discover.length
+          ? html`<h2 id="discover">Public rooms</h2>
+              <ul class="discover" aria-labelledby="discover" data-testid="public-rooms">
+                ${discover.map(
+                  (room) => html`<li>
+                    ${icon('hash')}<a class="name" style="color:inherit" href=${`/rooms/${room.id}`} @click=${linkClick} title=${room.topic}>${room.name}</a>
+                    <button class="btn small" @click=${() => this.join(room.id)} aria-label=${`Join ${room.name}`}>Join</button>
+                  </li>`,
+                )}
+              </ul>`
+          : nothing}
+      </nav>
+      ${me
+        ? html`<div class="me">
+            <button class="profile" aria-label="Edit profile" title="Edit profile" @click=${() => this.emit('edit-profile')}>${avatarSvg(me, 36)}</button>
+            <div class="who"><strong>${me.displayName}</strong><span>@${me.username}</span></div>
+            <button class="icon-btn" aria-label="Sign out" title="Sign out" data-testid="logout" @click=${() => void state.logout()}>${icon('logout')}</button>
+          </div>`
+        : nothing}
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-rooms': RoomList;
+  }
+}

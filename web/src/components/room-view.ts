@@ -1,0 +1,453 @@
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { customElement, property, query, state as internal } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { errorText } from '../api.js';
+import { avatarSvg } from '../avatars.js';
+import { StateController } from '../controller.js';
+import { dayOf, fullTime, linkify, timeOf } from '../format.js';
+import { state, type PendingMessage, type TimelineItem } from '../state.js';
+import { base, icon } from '../styles.js';
+import type { Attachment, Message } from '../types.js';
+import { askConfirm } from './dialogs.js';
+
+const GROUP_MS = 5 * 60_000;
+const MAX_LEN = 4000;
+
+type Row =
+  | { key: string; kind: 'day'; label: string }
+  | { key: string; kind: 'activity'; item: Extract<TimelineItem, { kind: 'activity' }> }
+  | { key: string; kind: 'message'; message: Message; first: boolean }
+  | { key: string; kind: 'pending'; pending: PendingMessage };
+
+/** One room: its timeline (history, live messages, activity lines) and the composer. */
+@customElement('parley-room-view')
+export class RoomView extends LitElement {
+  @property() roomId = '';
+  @internal() private editing: number | null = null;
+  @internal() private unseen = 0;
+  @internal() private atBottom = true;
+  @query('.scroller') private scroller!: HTMLElement;
+  @query('textarea.compose') private composer!: HTMLTextAreaElement;
+  private readonly stateCtl = new StateController(this);
+  private anchor: { height: number; top: number } | null = null;
+  private lastCount = 0;
+  private lastNewest = 0;
+  private stick = true;
+  private draft = new Map<string, string>();
+
+  static override styles = [
+    base,
+    css`
+      :host { display: flex; flex-direction: column; flex: 1; min-height: 0; position: relative; }
+      .scroller { flex: 1; overflow-y: auto; padding: 0.75rem 1rem 0.5rem; overscroll-behavior: contain; background: #fbfcfe; }
+      .scroller:focus-visible { outline-offset: -3px; }
+      .older { text-align: center; color: var(--muted); font-size: 0.85rem; padding: 0.5rem 0 1rem; }
+      .day { display: flex; align-items: center; gap: 0.75rem; color: var(--muted); font-size: 0.78rem; font-weight: 600; margin: 0.9rem 0 0.5rem; }
+      .day::before, .day::after { content: ''; flex: 1; height: 1px; background: var(--border); }
+      .activity { text-align: center; color: var(--muted); font-size: 0.82rem; margin: 0.35rem 0; }
+      .activity time { opacity: 0.8; margin-left: 0.35rem; }
+      .msg { display: flex; gap: 0.5rem; align-items: flex-end; margin-top: 2px; position: relative; }
+      .msg.first { margin-top: 0.7rem; }
+      .msg.theirs { padding-right: 12%; }
+      .msg.mine { flex-direction: row-reverse; padding-left: 12%; }
+      .gutter { width: 36px; flex: none; align-self: flex-start; }
+      .bubble {
+        max-width: min(640px, 100%); padding: 0.45rem 0.7rem 0.3rem; border-radius: 16px; border: 1px solid; min-width: 0;
+        overflow-wrap: anywhere; word-break: break-word;
+      }
+      .theirs .bubble { background: var(--theirs); border-color: var(--theirs-border); border-top-left-radius: 6px; }
+      .mine .bubble { background: var(--mine); border-color: var(--mine-border); border-top-right-radius: 6px; }
+      .msg:not(.first).theirs .bubble { border-top-left-radius: 16px; border-bottom-left-radius: 6px; }
+      .msg:not(.first).mine .bubble { border-top-right-radius: 16px; border-bottom-right-radius: 6px; }
+      .meta { display: flex; gap: 0.5rem; align-items: baseline; font-size: 0.82rem; margin-bottom: 0.1rem; }
+      .meta strong { color: #166534; }
+      .text { white-space: pre-wrap; }
+      .text a { color: #1d4ed8; text-decoration: underline; }
+      .foot { display: flex; justify-content: flex-end; gap: 0.35rem; font-size: 0.72rem; color: var(--muted); margin-top: 0.1rem; }
+      .attachments { display: flex; flex-wrap: wrap; gap: 0.35rem; margin: 0.3rem 0 0.1rem; }
+      .attachments img { display: block; border-radius: 10px; max-width: 100%; height: auto; background: #e2e8f0; }
+      .deleted .text { font-style: italic; color: var(--muted); }
+      .status.failed { color: var(--danger); font-weight: 600; }
+      .ticks { letter-spacing: -0.25em; padding-right: 0.25em; font-weight: 700; }
+      .ticks.read { color: #2563eb; }
+      .typing { min-height: 1.4rem; padding: 0 1rem; font-size: 0.8rem; color: var(--muted); font-style: italic; background: #fbfcfe; }
+      .pending .bubble { opacity: 0.75; }
+      .failed .bubble { border-color: #fca5a5; }
+      .actions { display: flex; gap: 0.15rem; opacity: 0; transition: opacity 0.1s; align-self: center; }
+      .msg:hover .actions, .msg:focus-within .actions { opacity: 1; }
+      @media (hover: none) { .actions { opacity: 0.8; } }
+      .actions .icon-btn { width: 32px; height: 32px; color: var(--muted); }
+      .actions .icon-btn svg { width: 16px; height: 16px; }
+      .linkish { background: none; border: none; padding: 0; color: var(--accent-strong); text-decoration: underline; font-size: inherit; font-weight: 600; }
+      .edit textarea { min-height: 60px; resize: vertical; background: #fff; }
+      .edit .row { display: flex; gap: 0.4rem; justify-content: flex-end; margin: 0.35rem 0 0.2rem; align-items: center; }
+      .edit .row .hint { margin-right: auto; font-size: 0.75rem; color: var(--muted); }
+      .jump { position: absolute; left: 50%; transform: translateX(-50%); bottom: 86px; box-shadow: var(--shadow); border-radius: 999px; z-index: 2; }
+      .jump svg { width: 16px; height: 16px; }
+      form.composer { display: flex; gap: 0.5rem; align-items: flex-end; padding: 0.6rem 0.75rem calc(0.6rem + env(safe-area-inset-bottom)); border-top: 1px solid var(--border); background: var(--surface); }
+      .compose-wrap { flex: 1; min-width: 0; }
+      textarea.compose { resize: none; max-height: 40vh; min-height: 44px; line-height: 1.4; border-radius: 14px; display: block; }
+      .counter { font-size: 0.75rem; color: var(--muted); text-align: right; }
+      .counter.over { color: var(--danger); }
+      .send { width: 44px; height: 44px; border-radius: 12px; background: var(--accent); color: #fff; border: none; display: grid; place-items: center; flex: none; }
+      .send:hover:not(:disabled) { background: var(--accent-strong); }
+      .send svg { width: 20px; height: 20px; }
+      .load-error { text-align: center; color: var(--danger); padding: 1rem; }
+      @media (max-width: 719px) {
+        .scroller { padding: 0.5rem 0.6rem; }
+        .msg.theirs { padding-right: 4%; }
+        .msg.mine { padding-left: 4%; }
+        .gutter { width: 30px; }
+      }
+    `,
+  ];
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('roomId')) {
+      const old = changed.get('roomId') as string | undefined;
+      if (old && this.composer) this.draft.set(old, this.composer.value);
+      this.editing = null;
+      this.unseen = 0;
+      this.stick = true;
+      this.lastCount = 0;
+      this.lastNewest = 0;
+      this.anchor = null;
+    } else if (this.scroller) {
+      this.stick = this.isNearBottom();
+    }
+  }
+
+  private isNearBottom(): boolean {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    const s = this.scroller;
+    if (!s) return;
+    if (changed.has('roomId') && this.composer) {
+      this.composer.value = this.draft.get(this.roomId) ?? '';
+      this.autosize();
+    }
+    const tl = state.timelines.get(this.roomId);
+    const items = state.itemsOf(this.roomId);
+    const count = items.length + (tl?.pending.length ?? 0);
+    const newest = Math.max(items[items.length - 1]?.seq ?? 0, tl?.pending.length ? Number.MAX_SAFE_INTEGER : 0);
+    if (this.anchor && !tl?.loadingOlder) {
+      // Older messages were added above: keep what the reader was looking at in place.
+      s.scrollTop = this.anchor.top + (s.scrollHeight - this.anchor.height);
+      this.anchor = null;
+    } else if (count !== this.lastCount || newest !== this.lastNewest) {
+      const grewAtBottom = newest !== this.lastNewest;
+      if (this.stick || this.lastCount === 0) s.scrollTop = s.scrollHeight;
+      else if (grewAtBottom) this.unseen += Math.max(1, count - this.lastCount);
+    }
+    this.lastCount = count;
+    this.lastNewest = newest;
+    // A short history that does not fill the view: fetch more until it does (or there is no more).
+    if (tl?.loaded && tl.hasMore && !tl.loadingOlder && s.scrollHeight <= s.clientHeight + 40) this.loadOlder();
+  }
+
+  private onScroll(): void {
+    const s = this.scroller;
+    const bottom = this.isNearBottom();
+    if (bottom !== this.atBottom) this.atBottom = bottom;
+    if (bottom && this.unseen) this.unseen = 0;
+    if (s.scrollTop < 150) this.loadOlder();
+  }
+
+  private loadOlder(): void {
+    const tl = state.timelines.get(this.roomId);
+    if (!tl || !tl.loaded || !tl.hasMore || tl.loadingOlder) return;
+    this.anchor = { height: this.scroller.scrollHeight, top: this.scroller.scrollTop };
+    void state.loadOlder(this.roomId);
+  }
+
+  private jumpToBottom(): void {
+    this.scroller.scrollTo({ top: this.scroller.scrollHeight, behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    this.unseen = 0;
+    this.composer?.focus();
+  }
+
+  private typingText(): string {
+    const who = state.typingIn(this.roomId).map((u) => u.displayName);
+    if (who.length === 0) return '';
+    if (who.length === 1) return `${who[0]} is typing…`;
+    if (who.length === 2) return `${who[0]} and ${who[1]} are typing…`;
+    return 'Several people are typing…';
+  }
+
+  private rows(): Row[] {
+    const rows: Row[] = [];
+    let lastDay = '';
+    let prev: Message | null = null;
+    const addDay = (iso: string) => {
+      const day = dayOf(iso);
+      if (day !== lastDay) {
+        rows.push({ key: `day-${iso.slice(0, 10)}-${rows.length}`, kind: 'day', label: day });
+        lastDay = day;
+        prev = null;
+      }
+    };
+    for (const item of state.itemsOf(this.roomId)) {
+      if (item.kind === 'activity') {
+        addDay(item.at);
+        rows.push({ key: `a-${item.seq}`, kind: 'activity', item });
+        prev = null;
+        continue;
+      }
+      const m = item.message;
+      addDay(m.createdAt);
+      const p = prev as Message | null;
+      const first = !p || p.author.id !== m.author.id || Date.parse(m.createdAt) - Date.parse(p.createdAt) > GROUP_MS;
+      rows.push({ key: `m-${m.seq}`, kind: 'message', message: m, first });
+      prev = m;
+    }
+    for (const p of state.timelines.get(this.roomId)?.pending ?? []) {
+      addDay(p.createdAt);
+      rows.push({ key: p.localId, kind: 'pending', pending: p });
+    }
+    return rows;
+  }
+
+  override render() {
+    void this.stateCtl;
+    const room = state.rooms.get(this.roomId);
+    const tl = state.timelines.get(this.roomId);
+    const rows = this.rows();
+    const name = room?.name ?? 'this room';
+    return html`
+      <div class="scroller" role="log" aria-label=${`Messages in ${name}`} aria-live="polite" aria-relevant="additions" tabindex="0" @scroll=${this.onScroll}
+        data-testid="timeline">
+        ${tl?.error && !tl.loaded
+          ? html`<div class="load-error" role="alert">Could not load messages: ${tl.error}
+              <button class="btn small" @click=${() => void state.loadLatest(this.roomId)}>Try again</button></div>`
+          : nothing}
+        <div class="older">
+          ${!tl?.loaded
+            ? html`<span role="status">Loading messages…</span>`
+            : tl.loadingOlder
+              ? html`<span role="status">Loading older messages…</span>`
+              : tl.hasMore
+                ? html`<button class="btn small" @click=${() => this.loadOlder()}>Load older messages</button>`
+                : html`This is the beginning of <strong>${name}</strong>.`}
+        </div>
+        ${repeat(rows, (r) => r.key, (r) => this.renderRow(r))}
+      </div>
+      ${this.unseen > 0 && !this.atBottom
+        ? html`<button class="btn primary small jump" @click=${() => this.jumpToBottom()}>${icon('down')} ${this.unseen} new message${this.unseen === 1 ? '' : 's'}</button>`
+        : nothing}
+      <div class="typing" aria-live="polite">${this.typingText()}</div>
+      <form class="composer" @submit=${this.submit}>
+        <div class="compose-wrap">
+          <label class="sr-only" for="compose">Message ${name}</label>
+          <textarea id="compose" class="compose" rows="1" placeholder=${`Message ${name}`} maxlength=${MAX_LEN + 1000}
+            enterkeyhint="send" @keydown=${this.onComposerKey} @input=${this.onInput} aria-describedby="compose-hint"></textarea>
+          <span id="compose-hint" class="sr-only">Enter sends; Shift+Enter starts a new line.</span>
+          ${this.composer && this.composer.value.length > MAX_LEN - 500
+            ? html`<div class="counter ${this.composer.value.length > MAX_LEN ? 'over' : ''}">${this.composer.value.length} / ${MAX_LEN}</div>`
+            : nothing}
+        </div>
+        <button class="send" type="submit" aria-label="Send message" title="Send (Enter)">${icon('send')}</button>
+      </form>
+    `;
+  }
+
+  private renderRow(r: Row): TemplateResult {
+    switch (r.kind) {
+      case 'day':
+        return html`<div class="day" role="separator">${r.label}</div>`;
+      case 'activity':
+        return html`<div class="activity" data-testid="activity">${r.item.text}<time datetime=${r.item.at}>${timeOf(r.item.at)}</time></div>`;
+      case 'pending':
+        return this.renderPending(r.pending);
+      case 'message':
+        return this.renderMessage(r.message, r.first);
+    }
+  }
+
+  private renderMessage(m: Message, first: boolean): TemplateResult {
+    const mine = m.author.id === state.me?.id;
+    const role = state.roleIn(this.roomId);
+    const deleted = m.deletedAt !== null || m.text === null;
+    const canDelete = !deleted && (mine || role === 'owner' || role === 'admin');
+    const canEdit = !deleted && mine;
+    const editing = this.editing === m.seq;
+    const showHeader = !mine && first;
+    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''}" data-testid="message"
+        data-seq=${m.seq} data-status="sent" data-author=${m.author.username}>
+      ${mine ? nothing : html`<div class="gutter">${showHeader ? avatarSvg(m.author, 36) : nothing}</div>`}
+      <div class="bubble">
+        ${showHeader
+          ? html`<div class="meta"><strong>${m.author.displayName}</strong><time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time></div>`
+          : nothing}
+        ${editing
+          ? html`<form class="edit" @submit=${(e: Event) => this.saveEdit(e, m)}>
+              <label class="sr-only" for=${`edit-${m.seq}`}>Edit message</label>
+              <textarea id=${`edit-${m.seq}`} .value=${m.text ?? ''} @keydown=${(e: KeyboardEvent) => this.onEditKey(e, m)}></textarea>
+              <div class="row"><span class="hint">Enter to save · Esc to cancel</span>
+                <button type="button" class="btn small" @click=${() => this.cancelEdit()}>Cancel</button>
+                <button type="submit" class="btn small primary">Save</button></div>
+            </form>`
+          : html`${deleted || m.text ? html`<div class="text" data-testid="message-text">${deleted ? 'This message was deleted.' : linkify(m.text ?? '')}</div>` : nothing}
+              ${deleted ? nothing : this.renderAttachments(m)}`}
+        <div class="foot">
+          ${m.editedAt && !deleted ? html`<span class="edited" title=${`Edited ${fullTime(m.editedAt)}`}>edited</span>` : nothing}
+          ${showHeader ? nothing : html`<time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time>`}
+          ${mine && !deleted ? this.renderTicks(m.seq) : nothing}
+        </div>
+      </div>
+      ${(canEdit || canDelete) && !editing
+        ? html`<div class="actions">
+            ${canEdit ? html`<button class="icon-btn" aria-label="Edit message" title="Edit" @click=${() => this.startEdit(m.seq)}>${icon('edit')}</button>` : nothing}
+            ${canDelete ? html`<button class="icon-btn" aria-label="Delete message" title="Delete" @click=${() => this.removeMessage(m)}>${icon('trash')}</button>` : nothing}
+          </div>`
+        : nothing}
+    </div>`;
+  }
+
+  /** Image attachments (servers with uploads) as thumbnails linking to the full image, from our own origin only. */
+  private renderAttachments(m: Message) {
+    const images = m.attachments.filter((a): a is Attachment => typeof a === 'object' && a !== null && /^image\//.test(a.mediaType) && /^[\w-]+$/.test(a.id));
+    if (!images.length) return nothing;
+    return html`<div class="attachments">
+      ${images.map((a) => {
+        const scale = Math.min(1, 240 / Math.max(a.width || 240, a.height || 240));
+        return html`<a href=${`/api/uploads/${a.id}`} target="_blank" rel="noopener noreferrer"><img src=${`/api/uploads/${a.id}/thumbnail`}
+          alt="Image attachment" loading="lazy" width=${Math.round((a.width || 240) * scale)} height=${Math.round((a.height || 240) * scale)} /></a>`;
+      })}
+    </div>`;
+  }
+
+  /** ✓ stored, ✓✓ delivered to everyone, blue ✓✓ read by everyone (when the server sends receipts). */
+  private renderTicks(seq: number) {
+    const marks = state.receipts.get(this.roomId);
+    const receipt = marks && marks.readSeq >= seq ? 'read' : marks && marks.deliveredSeq >= seq ? 'delivered' : 'sent';
+    const label = { sent: 'Sent', delivered: 'Delivered', read: 'Read' }[receipt];
+    return html`<span class="status ticks ${receipt}" data-receipt=${receipt} role="img" aria-label=${label} title=${label}>${receipt === 'sent' ? '✓' : '✓✓'}</span>`;
+  }
+
+  private renderPending(p: PendingMessage): TemplateResult {
+    const failed = p.status === 'failed';
+    return html`<div class="msg mine first ${failed ? 'failed' : 'pending'}" data-testid="message" data-status=${p.status} data-local-id=${p.localId}>
+      <div class="bubble">
+        <div class="text" data-testid="message-text">${linkify(p.text)}</div>
+        <div class="foot">
+          ${failed
+            ? html`<span class="status failed" role="alert">Not sent${p.error ? `: ${p.error}` : ''}</span>
+                <button class="linkish" @click=${() => void state.send(p.roomId, p.text, p)}>Retry</button>
+                <button class="linkish" @click=${() => state.discardPending(p)}>Discard</button>`
+            : html`<time datetime=${p.createdAt}>${timeOf(p.createdAt)}</time><span class="status" title="Sending">Sending…</span>`}
+        </div>
+      </div>
+    </div>`;
+  }
+
+  private autosize(): void {
+    const t = this.composer;
+    if (!t) return;
+    t.style.height = 'auto';
+    t.style.height = `${Math.min(t.scrollHeight + 2, window.innerHeight * 0.4)}px`;
+    this.requestUpdate();
+  }
+
+  private onInput(): void {
+    this.autosize();
+    if (this.composer.value.trim()) state.notifyTyping(this.roomId);
+  }
+
+  private onComposerKey(e: KeyboardEvent): void {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      this.send();
+    } else if (e.key === 'ArrowUp' && !this.composer.value) {
+      // Up in an empty composer edits your last message.
+      const last = state
+        .itemsOf(this.roomId)
+        .filter((i): i is Extract<TimelineItem, { kind: 'message' }> => i.kind === 'message' && i.message.author.id === state.me?.id && !i.message.deletedAt)
+        .pop();
+      if (last) {
+        e.preventDefault();
+        this.startEdit(last.seq);
+      }
+    }
+  }
+
+  private submit(e: Event): void {
+    e.preventDefault();
+    this.send();
+  }
+
+  private send(): void {
+    const t = this.composer;
+    const text = t.value;
+    if (!text.trim()) return;
+    if (text.length > MAX_LEN) {
+      state.toast(`Messages can be at most ${MAX_LEN} characters.`, 'error');
+      return;
+    }
+    t.value = '';
+    this.draft.delete(this.roomId);
+    this.autosize();
+    this.stick = true;
+    void state.send(this.roomId, text);
+    t.focus();
+  }
+
+  private async startEdit(seq: number): Promise<void> {
+    this.editing = seq;
+    await this.updateComplete;
+    const ta = this.renderRoot.querySelector<HTMLTextAreaElement>(`#edit-${seq}`);
+    ta?.focus();
+    ta?.setSelectionRange(ta.value.length, ta.value.length);
+  }
+
+  private cancelEdit(): void {
+    this.editing = null;
+    this.composer?.focus();
+  }
+
+  private onEditKey(e: KeyboardEvent, m: Message): void {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      this.cancelEdit();
+    } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      void this.commitEdit(m, (e.target as HTMLTextAreaElement).value);
+    }
+  }
+
+  private saveEdit(e: Event, m: Message): void {
+    e.preventDefault();
+    const ta = (e.target as HTMLFormElement).querySelector('textarea')!;
+    void this.commitEdit(m, ta.value);
+  }
+
+  private async commitEdit(m: Message, text: string): Promise<void> {
+    if (!text.trim()) return;
+    if (text === m.text) return this.cancelEdit();
+    try {
+      await state.editMessage(this.roomId, m.seq, text);
+      this.cancelEdit();
+    } catch (err) {
+      state.toast(`Could not edit: ${errorText(err)}`, 'error');
+    }
+  }
+
+  private async removeMessage(m: Message): Promise<void> {
+    const ok = await askConfirm({ title: 'Delete message?', body: 'Everyone in the room will see that it was deleted.', confirm: 'Delete' });
+    if (!ok) return;
+    try {
+      await state.deleteMessage(this.roomId, m.seq);
+    } catch (err) {
+      state.toast(`Could not delete: ${errorText(err)}`, 'error');
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-room-view': RoomView;
+  }
+}
