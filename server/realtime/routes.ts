@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError, badRequest } from '../errors.js';
 import { me, publicUser } from '../plugins/auth.js';
 import { roomFor } from '../rooms/policy.js';
-import { RoomParams, errors } from '../schemas.js';
+import { RoomEventSchema, RoomParams, errors } from '../schemas.js';
 import { decodeCursor, encodeEphemeral, retryFrame } from './frame.js';
 import type { Subscriber } from './subscriber.js';
 
@@ -69,6 +69,27 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     }
     const sub = openStream(app, request, reply, 'room');
     await hub.follow(sub, room.id, raw === undefined ? room.lastSeq : Number(raw));
+  });
+
+  r.get('/api/rooms/:roomId/log', {
+    schema: {
+      tags,
+      summary: 'A page of the room\'s event log as JSON, newest first (what the stream would have carried)',
+      description: 'Events with seq < before (default: all), at most limit. Clients use it to show activity (joins, leaves, renames) around history.',
+      params: RoomParams,
+      querystring: z.object({
+        before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+      response: { 200: z.object({ events: z.array(RoomEventSchema) }), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
+    const before = Math.min(request.query.before ?? room.lastSeq + 1, room.lastSeq + 1);
+    // Seqs are dense (1, 2, 3 ...), so the page before `before` starts right after before - 1 - limit.
+    const from = Math.max(0, before - 1 - request.query.limit);
+    const events = await store.eventsAfter(room.id, from, before - 1 - from);
+    return { events: events.reverse() };
   });
 
   // Typing notices: broadcast at most once per TYPING_EVERY_MS per user and room (more calls are absorbed), and

@@ -63,3 +63,28 @@ t.test('health and API documentation', async (t) => {
   t.ok(doc.body.paths['/api/rooms/{roomId}/messages'].post.requestBody, 'request bodies come from the route schemas');
   t.equal((await fetch(`${srv.url}/docs`)).status, 200, 'a browsable page at /docs');
 });
+
+t.test('the room log as JSON: pages newest first, same events as the stream', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const a = await newUser(srv.url);
+  const b = await newUser(srv.url);
+  const room = await newRoom(srv.url, a);
+  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: b.token });
+  for (let i = 0; i < 7; i++) await post(srv.url, a, room.id, `m${i}`);
+  await api(srv.url, 'PATCH', `/api/rooms/${room.id}`, { token: a.token, body: { topic: 'news' } });
+  const first = await api(srv.url, 'GET', `/api/rooms/${room.id}/log?limit=4`, { token: b.token });
+  t.same(first.body.events.map((e: any) => e.seq), [10, 9, 8, 7]);
+  t.equal(first.body.events[0].type, 'room.updated');
+  const rest = await api(srv.url, 'GET', `/api/rooms/${room.id}/log?before=7&limit=100`, { token: b.token });
+  t.same(rest.body.events.map((e: any) => e.seq), [6, 5, 4, 3, 2, 1]);
+  t.same(rest.body.events.slice(-2).map((e: any) => e.type), ['member.joined', 'member.joined']);
+  const s = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: b.token, lastEventId: '0' });
+  await s.waitFor((ev) => ev.length >= 10);
+  s.close();
+  t.same(s.events.map((e) => e.json).reverse(), [...first.body.events, ...rest.body.events], 'identical to what the stream carries');
+  t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}/log?before=1`, { token: b.token })).body.events.length, 0);
+  t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}/log?limit=0`, { token: b.token })).status, 400);
+  const outsider = await newUser(srv.url);
+  t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}/log`, { token: outsider.token })).status, 403);
+});
