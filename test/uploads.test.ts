@@ -81,6 +81,8 @@ t.test('refused: other types, disguised files, oversize, truncated, decompressio
     t.equal(res.status, status, `${name} -> ${status}`);
     t.type(res.body.error?.code, 'string');
   }
+  const oversize = await upload(srv.url, u, room.id, cases.find((c) => c[0] === 'oversize')![1], 'big.png');
+  t.same(oversize.body.error.details, { maxBytes: 200000 }, 'the limit is given as a number');
   const bomb = cases.find((c) => c[0] === 'bomb')![1];
   t.ok(bomb.length < 200_000, `the bomb is small on the wire (${bomb.length} bytes) and large in pixels`);
   const json = await api(srv.url, 'POST', `/api/rooms/${room.id}/uploads`, { token: u.token, body: { file: 'x' } });

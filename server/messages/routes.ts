@@ -51,8 +51,13 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       response: { 200: z.object({ messages: z.array(MessageSchema) }), ...errors(400, 401, 403, 404) },
     },
   }, async (request) => {
-    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
-    return { messages: await store.listMessages(room.id, request.query) };
+    const user = me(request);
+    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const messages = await store.listMessages(room.id, request.query);
+    // Messages handed over in a history page are delivered to the reader as much as streamed ones are.
+    const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
+    if (newest > 0) app.hub.receipts.delivered(room.id, user.id, newest);
+    return { messages };
   });
 
   r.post('/api/rooms/:roomId/read', {

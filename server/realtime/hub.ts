@@ -111,6 +111,9 @@ export class Hub {
         // Never silently skip: a position the store cannot replay (or that never existed) makes the client refetch.
         cursor.seq = room.lastSeq;
         this.sendReset(sub, roomId, cursor, after > room.lastSeq ? 'unknown-position' : 'too-old');
+      } else if (after > 0) {
+        // A client resuming from `after` (or starting at the head, having loaded history) has everything up to it.
+        this.receipts.delivered(roomId, sub.userId, after);
       }
       await this.catchUp(sub, roomId, cursor);
       // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.

@@ -18,7 +18,7 @@ const IMAGE_HEADERS = {
   'cache-control': 'private, max-age=31536000, immutable',
 };
 
-const tooLarge = (max: number) => new AppError(413, 'PAYLOAD_TOO_LARGE', `Uploads are limited to ${max} bytes`);
+const tooLarge = (max: number) => new AppError(413, 'PAYLOAD_TOO_LARGE', `Uploads are limited to ${max} bytes`, { maxBytes: max });
 
 export default async function uploadRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -110,6 +110,23 @@ t.test('delivery receipts: delivered-to-all moves only when every member\'s stre
   t.same(after.readBy, [], 'delivered is not read');
 });
 
+t.test('delivery also counts for history pages and for the position a stream resumes from', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const [a, b, c] = [await newUser(srv.url), await newUser(srv.url), await newUser(srv.url)];
+  const room = await newRoom(srv.url, a);
+  for (const u of [b, c]) await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: u.token });
+  const m = await post(srv.url, a, room.id, 'sent while both were away');
+  const receipts = async () => (await api(srv.url, 'GET', `/api/rooms/${room.id}/messages/${m.seq}/receipts`, { token: a.token })).body;
+  t.same((await receipts()).deliveredTo, [], 'nobody has it yet');
+  await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?limit=10`, { token: b.token });
+  t.same((await receipts()).deliveredTo.map((u: any) => u.id), [b.id], 'bob loaded it in a history page');
+  const s = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: c.token, lastEventId: String(m.seq) });
+  t.teardown(() => s.close());
+  await s.waitForEphemeral((ev) => ev.some((e) => e.event === 'receipt'));
+  t.same((await receipts()).deliveredTo.map((u: any) => u.id).sort(), [b.id, c.id].sort(), 'carol resumed after it: she has it');
+});
+
 t.test('read receipts: monotonic, capped at the head, readable per message; unread counts', async (t) => {
   const srv = await startApp();
   t.teardown(() => srv.close());
