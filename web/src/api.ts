@@ -121,3 +121,63 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+function parseError(status: number, text: string): ApiError {
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  const e = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+  const details = Array.isArray(e?.details) ? (e!.details as FieldError[]).filter((d) => d && typeof d.path === 'string') : [];
+  return new ApiError(status, e?.code ?? `HTTP_${status}`, e?.message ?? `Request failed (${status})`, details);
+}
+
+export interface UploadHandle<T> {
+  done: Promise<T>;
+  abort(): void;
+}
+
+/**
+ * POSTs one file as multipart/form-data (field "file") with XMLHttpRequest, because fetch reports no upload progress.
+ * `onProgress` gets 0..1. A 401 refreshes the session once and starts over; errors are ApiErrors like `request`'s
+ * (status 0 NETWORK when the connection failed, ABORTED when `abort()` was called).
+ */
+export function uploadFile<T>(url: string, file: Blob, filename: string, onProgress: (fraction: number) => void): UploadHandle<T> {
+  let xhr: XMLHttpRequest | null = null;
+  let aborted = false;
+  const attempt = (retry: boolean): Promise<T> =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const x = new XMLHttpRequest();
+      xhr = x;
+      x.open('POST', url);
+      x.withCredentials = true;
+      x.setRequestHeader('accept', 'application/json');
+      x.upload.onprogress = (e) => {
+        if (e.lengthComputable && e.total > 0) onProgress(Math.min(1, e.loaded / e.total));
+      };
+      x.onload = () => resolve({ status: x.status, text: x.responseText });
+      x.onerror = () => reject(new ApiError(0, 'NETWORK', 'the connection to the server failed'));
+      x.ontimeout = x.onerror;
+      x.onabort = () => reject(new ApiError(0, 'ABORTED', 'the upload was cancelled'));
+      const form = new FormData();
+      form.append('file', file, filename);
+      x.send(form);
+    }).then(async ({ status, text }) => {
+      if (status === 401 && retry) {
+        if (!aborted && (await refreshSession())) return attempt(false);
+        sessionLost();
+      }
+      if (status < 200 || status >= 300) throw parseError(status, text);
+      onProgress(1);
+      return JSON.parse(text) as T;
+    });
+  return {
+    done: attempt(true),
+    abort() {
+      aborted = true;
+      (xhr as XMLHttpRequest | null)?.abort();
+    },
+  };
+}

@@ -1,20 +1,27 @@
 import { api, ApiError, errorText } from './api.js';
 import { EventStream, type ConnectionStatus, type ResetNotice } from './stream.js';
-import type { Member, Message, PresenceChange, PublicUser, ReceiptMarks, Role, Room, RoomEntry, RoomEvent, TypingNotice, User } from './types.js';
+import type { Attachment, Member, Message, PresenceChange, PublicUser, ReceiptMarks, Role, Room, RoomEntry, RoomEvent, TypingNotice, User } from './types.js';
 
 /** One line of a room's timeline, ordered by seq. */
 export type TimelineItem =
   | { kind: 'message'; seq: number; message: Message }
-  | { kind: 'activity'; seq: number; at: string; text: string };
+  | { kind: 'activity'; seq: number; at: string; event: RoomEvent };
 
 /** A message the user sent that the server has not confirmed yet (or refused). */
 export interface PendingMessage {
   localId: string;
   roomId: string;
   text: string;
+  /** Uploaded images to attach, with a local (blob:) preview of each. */
+  attachments: PendingAttachment[];
   createdAt: string;
   status: 'pending' | 'failed';
   error?: string;
+}
+
+export interface PendingAttachment {
+  upload: Attachment;
+  preview: string | null;
 }
 
 export interface Timeline {
@@ -49,6 +56,40 @@ function who(user: PublicUser | null | undefined): string {
   return user ? user.displayName || user.username : 'Someone';
 }
 
+/** The activity line a stored event shows in the timeline, or null for events that show none (messages, profiles). */
+export function activityText(e: RoomEvent, current: (user: PublicUser | null | undefined) => PublicUser | null | undefined = (u) => u): string | null {
+  const payloadUser = current(e.payload.user as PublicUser | undefined);
+  const actor = current(e.actor);
+  switch (e.type) {
+    case 'member.joined':
+      return actor && payloadUser && actor.id !== payloadUser.id ? `${who(actor)} added ${who(payloadUser)}` : `${who(payloadUser)} joined`;
+    case 'member.left':
+      return e.payload.reason === 'removed' ? `${who(actor)} removed ${who(payloadUser)}` : `${who(payloadUser)} left`;
+    case 'member.role':
+      return `${who(payloadUser)} is now ${String(e.payload.role)}`;
+    case 'room.updated': {
+      const { name, topic } = e.payload as { name?: string; topic?: string };
+      const changed = (e.payload.changed as string[] | undefined) ?? [];
+      const parts: string[] = [];
+      if (changed.includes('name')) parts.push(`renamed the room to “${name ?? ''}”`);
+      if (changed.includes('topic')) parts.push(topic ? `set the topic to “${topic}”` : 'cleared the topic');
+      return `${who(actor)} ${parts.join(' and ') || 'updated the room'}`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** Same text and the same images: a stream copy of a message we are still sending. */
+function samePost(p: PendingMessage, m: Message): boolean {
+  const ids = m.attachments.map((a) => (typeof a === 'string' ? a : a.id));
+  return p.status === 'pending' && (p.text || null) === (m.text || null) && ids.join() === p.attachments.map((a) => a.upload.id).join();
+}
+
+function releasePreviews(p: PendingMessage): void {
+  for (const a of p.attachments) if (a.preview) URL.revokeObjectURL(a.preview);
+}
+
 /**
  * The client's state: who is signed in, their rooms, the timelines loaded so far, members, unread counts and the
  * connection. Components read it and re-render on its `change` event; all changes go through its methods.
@@ -72,6 +113,9 @@ export class ChatState extends EventTarget {
   private countedUpTo = new Map<string, number>();
   private liveUnread = new Map<string, number[]>();
   private typingUnsupported = false;
+  private logUnsupported = false;
+  /** Profiles changed while this page was open (member.updated), for people no longer in a members list. */
+  private profiles = new Map<string, PublicUser>();
   connection: ConnectionStatus = 'connecting';
   toasts: Toast[] = [];
   private nextLocalId = 1;
@@ -169,6 +213,7 @@ export class ChatState extends EventTarget {
     this.readSent.clear();
     this.typing.clear();
     this.receipts.clear();
+    this.profiles.clear();
     this.countedUpTo.clear();
     this.liveUnread.clear();
     this.connection = 'connecting';
@@ -176,10 +221,29 @@ export class ChatState extends EventTarget {
     this.dispatchEvent(new Event('signedout'));
   }
 
-  async updateProfile(patch: Partial<Pick<User, 'displayName' | 'gender' | 'avatar'>>): Promise<void> {
+  async updateProfile(patch: Partial<Pick<User, 'displayName' | 'gender' | 'avatar'>> & { currentPassword?: string; newPassword?: string }): Promise<void> {
     const { user } = await api.patch<{ user: User }>('/api/me', patch);
     this.me = user;
+    this.applyProfile(user);
     this.changed();
+  }
+
+  /** Someone's new public profile (member.updated, or my own PATCH): members, message authors and direct room names. */
+  private applyProfile(user: PublicUser): void {
+    const pub: PublicUser = { id: user.id, username: user.username, displayName: user.displayName, gender: user.gender, avatar: user.avatar };
+    if (this.me?.id === user.id) this.me = { ...this.me, ...pub };
+    this.profiles.set(user.id, pub);
+    for (const [roomId, members] of this.members) {
+      if (members.some((m) => m.userId === user.id)) this.members.set(roomId, members.map((m) => (m.userId === user.id ? { ...m, user: pub } : m)));
+    }
+    for (const tl of this.timelines.values()) {
+      for (const item of tl.items.values()) {
+        if (item.kind === 'message' && item.message.author.id === user.id) item.message = { ...item.message, author: pub };
+      }
+    }
+    for (const [id, room] of this.rooms) {
+      if (room.kind === 'direct' && room.peer?.id === user.id) this.rooms.set(id, { ...room, peer: pub, name: pub.displayName });
+    }
   }
 
   private readonly onVisible = () => {
@@ -224,6 +288,28 @@ export class ChatState extends EventTarget {
 
   get myRooms(): RoomEntry[] {
     return [...this.rooms.values()].filter((r) => r.joined).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** My group rooms (public and private), by name. */
+  get groupRooms(): RoomEntry[] {
+    return this.myRooms.filter((r) => r.kind !== 'direct');
+  }
+
+  /** My direct conversations, named after the other person. */
+  get directRooms(): RoomEntry[] {
+    return this.myRooms.filter((r) => r.kind === 'direct');
+  }
+
+  /** Opens (creating it the first time) the direct conversation with a user; answers its room id. */
+  async openDirect(username: string): Promise<string> {
+    const { room, peer } = await api.post<{ room: Room; peer: PublicUser }>('/api/dms', { username });
+    if (!this.rooms.get(room.id)?.joined) {
+      await this.loadRooms();
+      // Until the list has it (it should by now): a minimal entry so the room opens at once.
+      if (!this.rooms.has(room.id)) this.rooms.set(room.id, { ...room, name: peer.displayName, peer, joined: true, membership: null });
+    }
+    this.changed();
+    return room.id;
   }
 
   get publicRooms(): RoomEntry[] {
@@ -367,6 +453,14 @@ export class ChatState extends EventTarget {
     return tl;
   }
 
+  /** An activity line's text, naming people as they are called now (members and profiles seen since). */
+  activityLine(roomId: string, event: RoomEvent): string {
+    const members = this.members.get(roomId);
+    const current = (u: PublicUser | null | undefined) =>
+      u ? (this.profiles.get(u.id) ?? members?.find((m) => m.userId === u.id)?.user ?? u) : u;
+    return activityText(event, current) ?? '';
+  }
+
   /** Timeline items in seq order. */
   itemsOf(roomId: string): TimelineItem[] {
     const tl = this.timelines.get(roomId);
@@ -390,6 +484,8 @@ export class ChatState extends EventTarget {
       tl.loaded = true;
       tl.hasMore = messages.length === PAGE;
       tl.error = null;
+      const oldest = messages.length ? Math.min(...messages.map((m) => m.seq)) : 0;
+      await this.loadActivity(roomId, undefined, tl.hasMore ? oldest : 1);
       // The stream may have started after this page was read: fetch whatever fell between the two.
       if (this.stream.status === 'live') void this.catchUp(roomId).catch(() => undefined);
     } catch (err) {
@@ -416,11 +512,41 @@ export class ChatState extends EventTarget {
       const { messages } = await api.get<{ messages: Message[] }>(`/api/rooms/${roomId}/messages?before=${before}&limit=${PAGE}`);
       for (const m of messages) this.putMessage(m);
       tl.hasMore = messages.length === PAGE;
+      const oldest = messages.length ? Math.min(...messages.map((m) => m.seq)) : 1;
+      await this.loadActivity(roomId, before, tl.hasMore ? oldest : 1);
     } catch (err) {
       this.toast(`Could not load older messages: ${errorText(err)}`, 'error');
     } finally {
       tl.loadingOlder = false;
       this.changed();
+    }
+  }
+
+  /**
+   * Activity lines (joins, leaves, roles, renames) from the room's stored log, for the seqs from `down to` up to
+   * `before` (exclusive; undefined = the newest), so they survive a reload. Best effort: history shows without them.
+   */
+  private async loadActivity(roomId: string, before: number | undefined, downTo: number): Promise<void> {
+    if (this.logUnsupported) return;
+    let cursor = before;
+    try {
+      for (let page = 0; page < 5; page++) {
+        const limit = cursor === undefined ? 200 : Math.min(500, Math.max(1, cursor - downTo));
+        const q = cursor === undefined ? `limit=${limit}` : `before=${cursor}&limit=${limit}`;
+        const { events } = await api.get<{ events: RoomEvent[] }>(`/api/rooms/${roomId}/log?${q}`);
+        const tl = this.timelines.get(roomId);
+        if (!tl) return;
+        for (const e of events) {
+          const text = activityText(e);
+          // History pages carry current profiles, so old member.updated events need nothing here.
+          if (text && !tl.items.has(e.seq)) tl.items.set(e.seq, { kind: 'activity', seq: e.seq, at: e.at, event: e });
+        }
+        const lowest = events.length ? events[events.length - 1]!.seq : 0;
+        if (events.length < limit || lowest <= downTo || lowest <= 1) return;
+        cursor = lowest;
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404 && err.code !== 'ROOM_NOT_FOUND') this.logUnsupported = true;
     }
   }
 
@@ -436,15 +562,19 @@ export class ChatState extends EventTarget {
     }
   }
 
-  async send(roomId: string, text: string, retryOf?: PendingMessage): Promise<void> {
+  async send(roomId: string, text: string, retryOf?: PendingMessage, attachments: PendingAttachment[] = []): Promise<void> {
     const tl = this.timeline(roomId);
-    const pending: PendingMessage = retryOf ?? { localId: `local-${this.nextLocalId++}`, roomId, text, createdAt: new Date().toISOString(), status: 'pending' };
+    const pending: PendingMessage = retryOf ?? { localId: `local-${this.nextLocalId++}`, roomId, text, attachments, createdAt: new Date().toISOString(), status: 'pending' };
     pending.status = 'pending';
     pending.error = undefined;
     if (!tl.pending.includes(pending)) tl.pending.push(pending);
     this.changed();
     try {
-      const { message } = await api.post<{ message: Message }>(`/api/rooms/${roomId}/messages`, { text });
+      const body: { text?: string; attachments?: string[] } = {};
+      if (pending.text.trim()) body.text = pending.text;
+      if (pending.attachments.length) body.attachments = pending.attachments.map((a) => a.upload.id);
+      const { message } = await api.post<{ message: Message }>(`/api/rooms/${roomId}/messages`, body);
+      if (tl.pending.includes(pending)) releasePreviews(pending);
       tl.pending = tl.pending.filter((p) => p !== pending);
       tl.confirmed.add(message.seq);
       this.putMessage(message);
@@ -456,6 +586,7 @@ export class ChatState extends EventTarget {
   }
 
   discardPending(pending: PendingMessage): void {
+    releasePreviews(pending);
     const tl = this.timelines.get(pending.roomId);
     if (tl) tl.pending = tl.pending.filter((p) => p !== pending);
     this.changed();
@@ -536,9 +667,8 @@ export class ChatState extends EventTarget {
     const room = this.rooms.get(e.roomId);
     if (room && e.seq > room.lastSeq) this.rooms.set(e.roomId, { ...room, lastSeq: e.seq });
     const payloadUser = e.payload.user as PublicUser | undefined;
-    const activity = (text: string) => {
-      if (tl) tl.items.set(e.seq, { kind: 'activity', seq: e.seq, at: e.at, text });
-    };
+    const text = activityText(e);
+    if (text && tl) tl.items.set(e.seq, { kind: 'activity', seq: e.seq, at: e.at, event: e });
 
     switch (e.type) {
       case 'message.created': {
@@ -548,8 +678,9 @@ export class ChatState extends EventTarget {
           this.putMessage(message);
           // Our own message may arrive before the POST answers: it replaces its pending copy.
           if (message.author.id === mine && !tl.confirmed.has(message.seq)) {
-            const i = tl.pending.findIndex((p) => p.status === 'pending' && p.text === message.text);
+            const i = tl.pending.findIndex((p) => samePost(p, message));
             if (i >= 0) {
+              releasePreviews(tl.pending[i]!);
               tl.pending.splice(i, 1);
               tl.confirmed.add(message.seq);
             }
@@ -571,15 +702,12 @@ export class ChatState extends EventTarget {
         break;
       }
       case 'member.joined': {
-        const actor = e.actor;
-        activity(actor && payloadUser && actor.id !== payloadUser.id ? `${who(actor)} added ${who(payloadUser)}` : `${who(payloadUser)} joined`);
         if (payloadUser?.id === mine) void this.loadRooms();
         if (this.members.has(e.roomId)) void this.loadMembers(e.roomId);
         break;
       }
       case 'member.left': {
         const removed = e.payload.reason === 'removed';
-        activity(removed ? `${who(e.actor)} removed ${who(payloadUser)}` : `${who(payloadUser)} left`);
         if (payloadUser?.id === mine) {
           if (removed) this.toast(`You were removed from ${room?.name ?? 'a room'}`);
           this.forgetRoom(e.roomId);
@@ -588,20 +716,18 @@ export class ChatState extends EventTarget {
         break;
       }
       case 'member.role': {
-        activity(`${who(payloadUser)} is now ${String(e.payload.role)}`);
         if (payloadUser?.id === mine) void this.loadRooms();
         if (this.members.has(e.roomId)) void this.loadMembers(e.roomId);
         break;
       }
       case 'room.updated': {
         const { name, topic } = e.payload as { name?: string; topic?: string };
-        const changed = (e.payload.changed as string[] | undefined) ?? [];
         const current = this.rooms.get(e.roomId);
-        if (current) this.rooms.set(e.roomId, { ...current, name: name ?? current.name, topic: topic ?? current.topic });
-        const parts: string[] = [];
-        if (changed.includes('name')) parts.push(`renamed the room to “${name ?? ''}”`);
-        if (changed.includes('topic')) parts.push(topic ? `set the topic to “${topic}”` : 'cleared the topic');
-        activity(`${who(e.actor)} ${parts.join(' and ') || 'updated the room'}`);
+        if (current) this.rooms.set(e.roomId, { ...current, name: current.kind === 'direct' ? current.name : name ?? current.name, topic: topic ?? current.topic });
+        break;
+      }
+      case 'member.updated': {
+        if (payloadUser) this.applyProfile(payloadUser);
         break;
       }
       case 'room.deleted': {

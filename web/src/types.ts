@@ -88,6 +88,7 @@ export const ROOM_EVENT_TYPES = [
   'member.joined',
   'member.left',
   'member.role',
+  'member.updated',
   'room.updated',
   'room.deleted',
 ] as const;

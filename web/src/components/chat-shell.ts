@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
 import { customElement, property, query, state as internal } from 'lit/decorators.js';
 import { errorText } from '../api.js';
+import { avatarSvg } from '../avatars.js';
 import { StateController } from '../controller.js';
 import { navigate } from '../router.js';
 import { state } from '../state.js';
@@ -56,6 +57,7 @@ export class ChatShell extends LitElement {
       .title { flex: 1; min-width: 0; }
       .title h1 { font-size: 1.05rem; margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; display: flex; align-items: center; gap: 0.3rem; }
       .title h1 svg { width: 18px; height: 18px; color: var(--muted); flex: none; }
+      .title h1 svg.avatar { width: 24px; height: 24px; }
       .title p { margin: 0; color: var(--muted); font-size: 0.85rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .menu-btn { display: none; }
       .members-btn .count { position: absolute; top: -2px; right: -4px; font-size: 0.7rem; min-width: 1.1rem; height: 1.1rem; }
@@ -175,17 +177,20 @@ export class ChatShell extends LitElement {
           </button>
           <div class="title">
             ${room
-              ? html`<h1 data-testid="room-title">${icon(room.kind === 'private' ? 'lock' : 'hash')}<span>${room.name}</span></h1>
-                  ${room.topic ? html`<p title=${room.topic}>${room.topic}</p>` : nothing}`
+              ? room.kind === 'direct'
+                ? html`<h1 data-testid="room-title">${room.peer ? avatarSvg(room.peer, 24) : icon('users')}<span>${room.name}</span></h1>
+                    <p>${room.peer ? `Direct messages with @${room.peer.username}` : 'Direct messages'}</p>`
+                : html`<h1 data-testid="room-title">${icon(room.kind === 'private' ? 'lock' : 'hash')}<span>${room.name}</span></h1>
+                    ${room.topic ? html`<p title=${room.topic}>${room.topic}</p>` : nothing}`
               : html`<h1>Parley</h1>`}
           </div>
           <parley-connection></parley-connection>
           ${room?.joined
             ? html`
-                ${role === 'owner' || role === 'admin'
+                ${(role === 'owner' || role === 'admin') && room.kind !== 'direct'
                   ? html`<button class="icon-btn" aria-label="Room settings" title="Room settings" @click=${() => this.settingsDialog.open(room.id)}>${icon('settings')}</button>`
                   : nothing}
-                ${role !== 'owner'
+                ${role !== 'owner' && room.kind !== 'direct'
                   ? html`<button class="icon-btn" aria-label="Leave room" title="Leave room" @click=${() => this.leave()}>${icon('exit')}</button>`
                   : nothing}
                 <button class="icon-btn members-btn" aria-label=${`Members${members ? ` (${members.length})` : ''}`} title="Members"
@@ -222,6 +227,7 @@ export class ChatShell extends LitElement {
       <parley-room-settings></parley-room-settings>
       <parley-profile></parley-profile>
       <parley-confirm></parley-confirm>
+      <parley-lightbox></parley-lightbox>
       <parley-toasts></parley-toasts>
     `;
   }

@@ -339,8 +339,17 @@ export class ProfileDialog extends LitElement {
   @internal() private avatar: Avatar | null = null;
   @internal() private gender: Gender = 'unspecified';
   @internal() private errors: Record<string, string> = {};
+  @internal() private busy = false;
   @query('dialog') private dialog!: HTMLDialogElement;
-  static override styles = [base, dialogStyles];
+  @query('form') private form!: HTMLFormElement;
+  static override styles = [
+    base,
+    dialogStyles,
+    css`
+      section { margin-top: 0.5rem; }
+      section p { margin: -0.3rem 0 0.8rem; color: var(--muted); font-size: 0.85rem; }
+    `,
+  ];
 
   async open(): Promise<void> {
     const me = state.me;
@@ -348,7 +357,9 @@ export class ProfileDialog extends LitElement {
     this.avatar = me.avatar;
     this.gender = me.gender;
     this.errors = {};
+    this.busy = false;
     await this.updateComplete;
+    this.form.reset();
     const name = this.renderRoot.querySelector<HTMLInputElement>('#profile-name')!;
     name.value = me.displayName;
     this.dialog.showModal();
@@ -357,14 +368,64 @@ export class ProfileDialog extends LitElement {
 
   private async save(e: SubmitEvent): Promise<void> {
     e.preventDefault();
-    const displayName = String(new FormData(e.target as HTMLFormElement).get('displayName') ?? '').trim();
-    try {
-      await state.updateProfile({ displayName, gender: this.gender, avatar: this.avatar });
-      this.dialog.close();
-    } catch (err) {
-      const f = fieldErrors(err);
-      this.errors = Object.keys(f).length ? f : { form: errorText(err) };
+    const me = state.me;
+    if (!me || this.busy) return;
+    const data = new FormData(this.form);
+    const displayName = String(data.get('displayName') ?? '').trim();
+    const currentPassword = String(data.get('currentPassword') ?? '');
+    const newPassword = String(data.get('newPassword') ?? '');
+    const patch: Parameters<typeof state.updateProfile>[0] = {};
+    if (displayName !== me.displayName) patch.displayName = displayName;
+    if (this.gender !== me.gender) patch.gender = this.gender;
+    if (this.avatar !== me.avatar) patch.avatar = this.avatar;
+    const errors: Record<string, string> = {};
+    if (!displayName) errors.displayName = 'Enter a display name';
+    if (newPassword || currentPassword) {
+      if (!currentPassword) errors.currentPassword = 'Enter your current password to change it';
+      if (!newPassword) errors.newPassword = 'Enter the new password';
+      patch.currentPassword = currentPassword;
+      patch.newPassword = newPassword;
     }
+    this.errors = errors;
+    if (Object.keys(errors).length) return this.focusFirstError();
+    if (!Object.keys(patch).length) {
+      this.dialog.close();
+      return;
+    }
+    this.busy = true;
+    try {
+      await state.updateProfile(patch);
+      this.dialog.close();
+      state.toast(patch.newPassword ? 'Password changed. Your other sessions were signed out.' : 'Profile saved');
+    } catch (err) {
+      // Field errors next to their fields, in words: "Password is too weak: …", "The new password must be …".
+      const f = fieldErrors(err);
+      const code = err instanceof ApiError ? err.code : '';
+      const shown: Record<string, string> = {};
+      if (code === 'WRONG_PASSWORD') shown.currentPassword = 'This is not your current password';
+      else if (f.currentPassword) shown.currentPassword = `The current password ${f.currentPassword}`;
+      if (f.newPassword) shown.newPassword = code === 'WEAK_PASSWORD' ? errorText(err) : `The new password ${f.newPassword}`;
+      if (f.displayName) shown.displayName = `The display name ${f.displayName}`;
+      this.errors = Object.keys(shown).length ? shown : { form: errorText(err) };
+      await this.focusFirstError();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async focusFirstError(): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }
+
+  private field(id: string, name: string, label: string, type: string, autocomplete: string, hint = '') {
+    const error = this.errors[name];
+    return html`<div class="field">
+      <label for=${id}>${label}</label>
+      <input id=${id} name=${name} type=${type} autocomplete=${autocomplete} maxlength=${type === 'password' ? 1000 : 64}
+        aria-invalid=${error ? 'true' : 'false'} aria-describedby=${`${id}-msg`} />
+      <div id=${`${id}-msg`} class=${error ? 'error-text' : 'hint'} data-error-for=${name}>${error ?? hint}</div>
+    </div>`;
   }
 
   override render() {
@@ -373,11 +434,7 @@ export class ProfileDialog extends LitElement {
         <div class="head"><h2 id="profile-title">Your profile</h2>
           <button type="button" class="icon-btn" aria-label="Close" @click=${() => this.dialog.close()}>${icon('close')}</button></div>
         ${this.errors.form ? html`<div class="alert" role="alert">${this.errors.form}</div>` : nothing}
-        <div class="field">
-          <label for="profile-name">Display name</label>
-          <input id="profile-name" name="displayName" type="text" maxlength="64" aria-invalid=${this.errors.displayName ? 'true' : 'false'} aria-describedby="profile-name-msg" />
-          <div id="profile-name-msg" class="error-text">${this.errors.displayName ?? ''}</div>
-        </div>
+        ${this.field('profile-name', 'displayName', 'Display name', 'text', 'nickname')}
         <div class="field">
           <label for="profile-gender">Gender</label>
           <select id="profile-gender" .value=${this.gender} @change=${(e: Event) => (this.gender = (e.target as HTMLSelectElement).value as Gender)}>
@@ -390,17 +447,130 @@ export class ProfileDialog extends LitElement {
         <fieldset>
           <legend>Avatar</legend>
           <div class="avatars">
-            <label title="By gender"><input type="radio" name="avatar" .checked=${this.avatar === null} @change=${() => (this.avatar = null)} aria-label="Default for gender" />${avatarSvg({ avatar: null, gender: this.gender }, 36)}</label>
+            <label title="None: a figure by gender"><input type="radio" name="avatar" .checked=${this.avatar === null} @change=${() => (this.avatar = null)} aria-label="No animal (figure by gender)" />${avatarSvg({ avatar: null, gender: this.gender }, 36)}</label>
             ${AVATARS.map(
               (a) => html`<label title=${AVATAR_LABELS[a]}><input type="radio" name="avatar" .checked=${this.avatar === a} @change=${() => (this.avatar = a)} aria-label=${AVATAR_LABELS[a]} />${avatarSvg({ avatar: a, gender: this.gender }, 36)}</label>`,
             )}
           </div>
         </fieldset>
+        <section aria-labelledby="password-title">
+          <h3 id="password-title">Change password</h3>
+          <p>Leave empty to keep your password. Changing it signs out your other sessions.</p>
+          ${this.field('profile-current-password', 'currentPassword', 'Current password', 'password', 'current-password')}
+          ${this.field('profile-new-password', 'newPassword', 'New password', 'password', 'new-password', 'At least 10 characters; a few unrelated words work well.')}
+        </section>
         <div class="dialog-actions">
           <button type="button" class="btn" @click=${() => this.dialog.close()}>Cancel</button>
-          <button type="submit" class="btn primary">Save</button>
+          <button type="submit" class="btn primary" ?disabled=${this.busy}>${this.busy ? 'Saving…' : 'Save'}</button>
         </div>
       </form>
+    </dialog>`;
+  }
+}
+
+// ---- lightbox -----------------------------------------------------------------------------------------------
+
+export interface LightboxImage {
+  src: string;
+  alt: string;
+  width: number;
+  height: number;
+  caption: string;
+}
+
+let lightboxInstance: Lightbox | null = null;
+
+/** Shows an image full size in a modal dialog; focus returns to `opener` when it closes. */
+export function openLightbox(image: LightboxImage, opener: HTMLElement | null): void {
+  if (lightboxInstance) void lightboxInstance.show(image, opener);
+  else window.open(image.src, '_blank', 'noopener');
+}
+
+@customElement('parley-lightbox')
+export class Lightbox extends LitElement {
+  @internal() private image: LightboxImage | null = null;
+  @internal() private failed = false;
+  @internal() private loaded = false;
+  @query('dialog') private dialog!: HTMLDialogElement;
+  private opener: HTMLElement | null = null;
+
+  static override styles = [
+    base,
+    css`
+      :host { display: contents; }
+      dialog.lightbox {
+        width: 100vw; height: 100dvh; max-width: none; max-height: none; margin: 0; border-radius: 0; padding: 0;
+        background: rgba(2, 6, 23, 0.92); color: #fff; box-shadow: none;
+      }
+      dialog.lightbox::backdrop { background: rgba(2, 6, 23, 0.6); }
+      .frame { display: flex; flex-direction: column; height: 100%; }
+      .bar { display: flex; align-items: center; gap: 0.5rem; padding: 0.5rem 0.75rem; }
+      .bar h2 { flex: 1; margin: 0; font-size: 0.95rem; font-weight: 600; min-width: 0; overflow-wrap: anywhere; }
+      .bar a { color: #bfdbfe; font-size: 0.9rem; white-space: nowrap; }
+      .icon-btn { color: #fff; }
+      .icon-btn:hover { background: rgba(255, 255, 255, 0.12); border-color: transparent; }
+      .stage { flex: 1; min-height: 0; display: grid; place-items: center; padding: 0 0.75rem 0.75rem; }
+      .stage img {
+        display: block; max-width: 100%; max-height: 100%; width: auto; height: auto; object-fit: contain; border-radius: 4px;
+        background: rgba(255, 255, 255, 0.06);
+      }
+      .stage img:not(.loaded) { min-width: min(200px, 100%); min-height: 120px; }
+      .note { color: #cbd5e1; }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    lightboxInstance = this;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (lightboxInstance === this) lightboxInstance = null;
+  }
+
+  async show(image: LightboxImage, opener: HTMLElement | null): Promise<void> {
+    this.image = image;
+    this.failed = false;
+    this.loaded = false;
+    this.opener = opener;
+    await this.updateComplete;
+    if (!this.dialog.open) this.dialog.showModal();
+    this.renderRoot.querySelector<HTMLElement>('.close')?.focus();
+  }
+
+  private onClose(): void {
+    this.image = null;
+    const opener = this.opener;
+    this.opener = null;
+    // Focus goes back to the thumbnail that opened it (across shadow roots, which the browser may not do).
+    if (opener?.isConnected) opener.focus();
+  }
+
+  private onClick(e: MouseEvent): void {
+    // A click on the dark area around the image closes it.
+    const t = e.target as HTMLElement;
+    if (t === this.dialog || t.classList.contains('stage') || t.classList.contains('frame')) this.dialog.close();
+  }
+
+  override render() {
+    const img = this.image;
+    return html`<dialog class="lightbox" aria-labelledby="lightbox-title" @close=${this.onClose} @click=${this.onClick} data-testid="lightbox">
+      ${img
+        ? html`<div class="frame">
+            <div class="bar">
+              <h2 id="lightbox-title">${img.caption}</h2>
+              <a href=${img.src} target="_blank" rel="noopener noreferrer">Open original</a>
+              <button class="icon-btn close" type="button" aria-label="Close image" @click=${() => this.dialog.close()}>${icon('close')}</button>
+            </div>
+            <div class="stage">
+              ${this.failed
+                ? html`<p class="note" role="alert">The image could not be loaded.</p>`
+                : html`<img src=${img.src} alt=${img.alt} width=${img.width || nothing} height=${img.height || nothing} class=${this.loaded ? 'loaded' : ''}
+                    @load=${() => (this.loaded = true)} @error=${() => (this.failed = true)} />`}
+            </div>
+          </div>`
+        : nothing}
     </dialog>`;
   }
 }
@@ -439,6 +609,7 @@ declare global {
     'parley-create-room': CreateRoomDialog;
     'parley-room-settings': RoomSettingsDialog;
     'parley-profile': ProfileDialog;
+    'parley-lightbox': Lightbox;
     'parley-toasts': Toasts;
   }
 }

@@ -1,16 +1,33 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state as internal } from 'lit/decorators.js';
+import { errorText } from '../api.js';
+import { navigate } from '../router.js';
 import { avatarSvg } from '../avatars.js';
 import { StateController } from '../controller.js';
 import { state } from '../state.js';
 import { base, icon } from '../styles.js';
 
-/** The open room's members: avatar, name, role and an online dot. */
+/** The open room's members: avatar, name, role and an online dot; a name opens the direct conversation. */
 @customElement('parley-members')
 export class MembersPanel extends LitElement {
   @property() roomId = '';
   @property({ type: Boolean }) showClose = false;
+  @internal() private opening: string | null = null;
   private readonly stateCtl = new StateController(this);
+
+  /** Opens the direct conversation with a member (created the first time). */
+  private async message(username: string): Promise<void> {
+    this.opening = username;
+    try {
+      const roomId = await state.openDirect(username);
+      navigate(`/rooms/${roomId}`);
+      if (this.showClose) this.dispatchEvent(new CustomEvent('close-drawer', { bubbles: true, composed: true }));
+    } catch (err) {
+      state.toast(`Could not open the conversation: ${errorText(err)}`, 'error');
+    } finally {
+      this.opening = null;
+    }
+  }
 
   static override styles = [
     base,
@@ -19,8 +36,11 @@ export class MembersPanel extends LitElement {
       .head { display: flex; align-items: center; gap: 0.5rem; padding: 0 0.5rem 0 1rem; min-height: 60px; border-bottom: 1px solid var(--border); }
       h2 { font-size: 1rem; margin: 0; flex: 1; }
       ul { list-style: none; margin: 0; padding: 0.5rem; overflow-y: auto; flex: 1; }
-      li { display: flex; align-items: center; gap: 0.6rem; padding: 0.4rem 0.5rem; border-radius: 10px; }
-      li:hover { background: var(--surface-2); }
+      li { display: block; }
+      .row { display: flex; align-items: center; gap: 0.6rem; padding: 0.4rem 0.5rem; border-radius: 10px; width: 100%; text-align: left; }
+      button.row { background: none; border: none; font: inherit; color: inherit; }
+      button.row:hover { background: var(--surface-2); }
+      button.row:hover strong { color: var(--accent-strong); text-decoration: underline; }
       .pic { position: relative; flex: none; }
       .dot { position: absolute; right: -1px; bottom: -1px; width: 12px; height: 12px; border-radius: 50%; border: 2px solid #fff; background: #94a3b8; }
       .dot.online { background: #22c55e; }
@@ -43,6 +63,7 @@ export class MembersPanel extends LitElement {
     void this.stateCtl;
     const members = state.members.get(this.roomId);
     const online = members?.filter((m) => m.online).length ?? 0;
+    const direct = state.rooms.get(this.roomId)?.kind === 'direct';
     return html`
       <div class="head">
         <h2 id="members-title">Members ${members ? html`<span class="sr-only">, ${online} online</span>` : nothing}</h2>
@@ -52,12 +73,20 @@ export class MembersPanel extends LitElement {
         ? html`<p class="muted" role="status">Loading members…</p>`
         : html`<ul aria-labelledby="members-title" data-testid="members">
             ${members.map(
-              (m) => html`<li data-username=${m.user.username}>
-                <span class="pic">${avatarSvg(m.user, 34)}<span class="dot ${m.online ? 'online' : ''}" title=${m.online ? 'Online' : 'Offline'}></span></span>
-                <span class="who"><strong>${m.user.displayName}${m.userId === state.me?.id ? ' (you)' : ''}</strong>
-                  <span>@${m.user.username} · ${m.online ? 'online' : 'offline'}</span></span>
-                ${m.role !== 'member' ? html`<span class="role ${m.role}">${m.role}</span>` : nothing}
-              </li>`,
+              (m) => {
+                const self = m.userId === state.me?.id;
+                const body = html`<span class="pic">${avatarSvg(m.user, 34)}<span class="dot ${m.online ? 'online' : ''}" data-online=${m.online ? 'true' : 'false'}
+                    title=${m.online ? 'Online' : 'Offline'}></span></span>
+                  <span class="who"><strong>${m.user.displayName}${self ? ' (you)' : ''}</strong>
+                    <span>@${m.user.username} · ${m.online ? 'online' : 'offline'}</span></span>
+                  ${m.role !== 'member' ? html`<span class="role ${m.role}">${m.role}</span>` : nothing}`;
+                return html`<li data-username=${m.user.username}>
+                  ${self || direct
+                    ? html`<div class="row">${body}</div>`
+                    : html`<button class="row" type="button" title=${`Direct messages with ${m.user.displayName}`} aria-label=${`${m.user.displayName}, ${m.online ? 'online' : 'offline'}: open direct messages`}
+                        ?disabled=${this.opening === m.user.username} @click=${() => void this.message(m.user.username)}>${body}</button>`}
+                </li>`;
+              },
             )}
           </ul>`}
     `;

@@ -6,6 +6,7 @@ import { StateController } from '../controller.js';
 import { linkClick, navigate } from '../router.js';
 import { state } from '../state.js';
 import { base, icon } from '../styles.js';
+import type { RoomEntry } from '../types.js';
 
 /** My rooms with unread counts, public rooms to join, and the signed-in user. */
 @customElement('parley-rooms')
@@ -32,6 +33,8 @@ export class RoomList extends LitElement {
         display: flex; align-items: center; gap: 0.5rem; padding: 0.5rem 0.6rem; border-radius: 10px; color: #cbd5e1; text-decoration: none;
       }
       a.room svg { width: 16px; height: 16px; flex: none; opacity: 0.7; }
+      a.room .peer { display: grid; place-items: center; width: 16px; flex: none; }
+      a.room .peer svg { width: 20px; height: 20px; opacity: 1; }
       a.room:hover { background: rgba(255, 255, 255, 0.07); color: #fff; }
       a.room[aria-current='page'] { background: #2563eb; color: #fff; }
       a.room.unread .name { font-weight: 700; color: #fff; }
@@ -70,10 +73,24 @@ export class RoomList extends LitElement {
     this.renderRoot.querySelector<HTMLElement>('.top .icon-btn, a.room[aria-current="page"], a.room, button.create')?.focus();
   }
 
+  private renderRoom(room: RoomEntry) {
+    const unread = room.id === this.activeId ? 0 : state.unread.get(room.id) ?? 0;
+    const kind = room.kind === 'private' ? ', private' : room.kind === 'direct' ? ', direct message' : '';
+    return html`<li>
+      <a class="room ${unread ? 'unread' : ''}" href=${`/rooms/${room.id}`} @click=${linkClick} data-room-id=${room.id}
+        aria-current=${room.id === this.activeId ? 'page' : 'false'}
+        aria-label=${`${room.name}${kind}${unread ? `, ${unread} unread` : ''}`}>
+        ${room.kind === 'direct' && room.peer ? html`<span class="peer">${avatarSvg(room.peer, 20)}</span>` : icon(room.kind === 'private' ? 'lock' : 'hash')}<span class="name">${room.name}</span>
+        ${unread ? html`<span class="badge" data-testid="unread" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
+      </a>
+    </li>`;
+  }
+
   override render() {
     void this.stateCtl;
     const me = state.me;
-    const mine = state.myRooms;
+    const groups = state.groupRooms;
+    const direct = state.directRooms;
     const discover = state.publicRooms;
     return html`
       <div class="top">
@@ -84,20 +101,16 @@ export class RoomList extends LitElement {
       <button class="btn create" @click=${() => this.emit('create-room')}>${icon('plus')} New room</button>
       <nav aria-label="Rooms">
         <h2 id="my-rooms">My rooms</h2>
-        ${mine.length === 0 && state.roomsLoaded ? html`<p class="muted">No rooms yet.</p>` : nothing}
+        ${groups.length === 0 && state.roomsLoaded ? html`<p class="muted">No rooms yet.</p>` : nothing}
         <ul aria-labelledby="my-rooms" data-testid="my-rooms">
-          ${mine.map((room) => {
-            const unread = room.id === this.activeId ? 0 : state.unread.get(room.id) ?? 0;
-            return html`<li>
-              <a class="room ${unread ? 'unread' : ''}" href=${`/rooms/${room.id}`} @click=${linkClick} data-room-id=${room.id}
-                aria-current=${room.id === this.activeId ? 'page' : 'false'}
-                aria-label=${`${room.name}${room.kind === 'private' ? ', private' : ''}${unread ? `, ${unread} unread` : ''}`}>
-                ${icon(room.kind === 'private' ? 'lock' : 'hash')}<span class="name">${room.name}</span>
-                ${unread ? html`<span class="badge" data-testid="unread" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
-              </a>
-            </li>`;
-          })}
+          ${groups.map((room) => this.renderRoom(room))}
         </ul>
+        ${direct.length
+          ? html`<h2 id="direct-rooms">Direct messages</h2>
+              <ul aria-labelledby="direct-rooms" data-testid="direct-rooms">
+                ${direct.map((room) => this.renderRoom(room))}
+              </ul>`
+          : nothing}
         ${discover.length
           ? html`<h2 id="discover">Public rooms</h2>
               <ul class="discover" aria-labelledby="discover" data-testid="public-rooms">

@@ -1,17 +1,79 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, query, state as internal } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { errorText } from '../api.js';
+import { ApiError, errorText, uploadFile, type UploadHandle } from '../api.js';
 import { avatarSvg } from '../avatars.js';
 import { StateController } from '../controller.js';
 import { dayOf, fullTime, linkify, timeOf } from '../format.js';
-import { state, type PendingMessage, type TimelineItem } from '../state.js';
+import { state, type PendingAttachment, type PendingMessage, type TimelineItem } from '../state.js';
 import { base, icon } from '../styles.js';
 import type { Attachment, Message } from '../types.js';
-import { askConfirm } from './dialogs.js';
+import { askConfirm, openLightbox } from './dialogs.js';
 
 const GROUP_MS = 5 * 60_000;
 const MAX_LEN = 4000;
+const MAX_IMAGES = 4;
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+/** Thumbnails in the timeline fit this box (the server's thumbnails fit 320x320). */
+const THUMB_BOX = 240;
+
+/** An image chosen for the next message: uploading (with progress), uploaded, or refused (with the reason). */
+interface DraftImage {
+  key: number;
+  file: File;
+  preview: string | null;
+  status: 'uploading' | 'done' | 'failed';
+  progress: number;
+  upload?: Attachment;
+  error?: string;
+  /** Whether trying again may help (the network or the server failed, not the file). */
+  retryable?: boolean;
+  handle?: UploadHandle<{ upload: Attachment }>;
+}
+
+let nextDraftKey = 1;
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  const mb = n / (1024 * 1024);
+  return `${mb < 10 ? mb.toFixed(1).replace(/\.0$/, '') : Math.round(mb)} MB`;
+}
+
+/** Why an upload failed, as the end of a sentence that starts with the file name. */
+function uploadProblem(err: unknown): string {
+  if (!(err instanceof ApiError)) return `could not be uploaded: ${errorText(err)}`;
+  switch (err.code) {
+    case 'PAYLOAD_TOO_LARGE': {
+      const max = /(\d+) bytes/.exec(err.message);
+      return `is too large to share${max ? `: images can be at most ${formatBytes(Number(max[1]))}` : ''}.`;
+    }
+    case 'IMAGE_TOO_LARGE':
+      return 'has too many pixels to share. Try a smaller image.';
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 'is not a supported image. Share a PNG, JPEG, GIF or WebP image.';
+    case 'INVALID_IMAGE':
+    case 'EMPTY_FILE':
+      return 'could not be read as an image. It may be damaged.';
+    case 'NETWORK':
+      return 'could not be uploaded: the connection to the server failed. Check your connection and retry.';
+    default:
+      return `could not be uploaded: ${err.message}`;
+  }
+}
+
+/** The displayed size of a thumbnail: the image's aspect, fitted in THUMB_BOX (reserves the space before it loads). */
+function thumbSize(w: number, h: number): { width: number; height: number } {
+  const width = w > 0 ? w : THUMB_BOX;
+  const height = h > 0 ? h : THUMB_BOX;
+  const scale = Math.min(1, THUMB_BOX / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Files with a name (pasted images have none in some browsers). */
+function nameOf(file: File): string {
+  return file.name || `image.${(file.type.split('/')[1] ?? 'png').replace('jpeg', 'jpg')}`;
+}
 
 type Row =
   | { key: string; kind: 'day'; label: string }
@@ -34,6 +96,14 @@ export class RoomView extends LitElement {
   private lastNewest = 0;
   private stick = true;
   private draft = new Map<string, string>();
+  /** Images chosen for the next message, per room. */
+  private images = new Map<string, DraftImage[]>();
+  /** Rooms whose message waits for its uploads to finish before it is sent. */
+  private sendWhenReady = new Set<string>();
+  @internal() private dragging = false;
+  @internal() private composeNote = '';
+  private dragTimer: ReturnType<typeof setTimeout> | undefined;
+  @query('input.file') private fileInput!: HTMLInputElement;
 
   static override styles = [
     base,
@@ -65,7 +135,29 @@ export class RoomView extends LitElement {
       .text a { color: #1d4ed8; text-decoration: underline; }
       .foot { display: flex; justify-content: flex-end; gap: 0.35rem; font-size: 0.72rem; color: var(--muted); margin-top: 0.1rem; }
       .attachments { display: flex; flex-wrap: wrap; gap: 0.35rem; margin: 0.3rem 0 0.1rem; }
-      .attachments img { display: block; border-radius: 10px; max-width: 100%; height: auto; background: #e2e8f0; }
+      .attachments a, .attachments .shot { display: block; border-radius: 10px; max-width: 100%; line-height: 0; }
+      .attachments a:focus-visible { outline-offset: 2px; }
+      .attachments img { display: block; border-radius: 10px; max-width: 100%; height: auto; background: #e2e8f0; cursor: zoom-in; }
+      .pending .attachments img { cursor: default; }
+      .tray { display: flex; flex-wrap: wrap; gap: 0.5rem; padding: 0.5rem 0.75rem 0; background: var(--surface); border-top: 1px solid var(--border); list-style: none; margin: 0; }
+      .chip { display: flex; align-items: center; gap: 0.5rem; border: 1px solid var(--border); border-radius: 12px; padding: 0.35rem; background: var(--surface-2); max-width: min(360px, 100%); min-width: 0; }
+      .chip.failed { border-color: #fca5a5; background: #fff7f7; }
+      .chip .thumb { width: 48px; height: 48px; border-radius: 8px; object-fit: cover; flex: none; background: #e2e8f0; display: grid; place-items: center; }
+      .chip .thumb svg { width: 22px; height: 22px; color: var(--muted); }
+      .chip .info { flex: 1; min-width: 0; font-size: 0.8rem; display: grid; gap: 0.2rem; }
+      .chip .fname { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      .chip .state { color: var(--muted); }
+      .chip .error-text { font-size: 0.8rem; }
+      .chip progress { width: 100%; height: 6px; accent-color: var(--accent); }
+      .chip .icon-btn { width: 32px; height: 32px; flex: none; }
+      .chip .icon-btn svg { width: 16px; height: 16px; }
+      .compose-note { padding: 0.35rem 0.75rem 0; font-size: 0.82rem; color: var(--muted); background: var(--surface); }
+      .compose-note.error { color: var(--danger); font-weight: 600; }
+      .attach { width: 44px; height: 44px; flex: none; color: var(--muted); }
+      .drop {
+        position: absolute; inset: 8px; border: 3px dashed var(--accent); border-radius: 16px; background: rgba(232, 240, 254, 0.92);
+        display: grid; place-items: center; font-weight: 700; color: var(--accent-strong); z-index: 5; pointer-events: none; font-size: 1.1rem;
+      }
       .deleted .text { font-style: italic; color: var(--muted); }
       .status.failed { color: var(--danger); font-weight: 600; }
       .ticks { letter-spacing: -0.25em; padding-right: 0.25em; font-weight: 700; }
@@ -107,6 +199,7 @@ export class RoomView extends LitElement {
       const old = changed.get('roomId') as string | undefined;
       if (old && this.composer) this.draft.set(old, this.composer.value);
       this.editing = null;
+      this.composeNote = '';
       this.unseen = 0;
       this.stick = true;
       this.lastCount = 0;
@@ -238,11 +331,21 @@ export class RoomView extends LitElement {
         ? html`<button class="btn primary small jump" @click=${() => this.jumpToBottom()}>${icon('down')} ${this.unseen} new message${this.unseen === 1 ? '' : 's'}</button>`
         : nothing}
       <div class="typing" aria-live="polite">${this.typingText()}</div>
+      ${this.renderTray()}
+      ${this.composeNote
+        ? html`<div class="compose-note ${this.sendWhenReady.has(this.roomId) ? '' : 'error'}" role=${this.sendWhenReady.has(this.roomId) ? 'status' : 'alert'}
+            data-testid="compose-note">${this.composeNote}</div>`
+        : nothing}
+      ${this.dragging ? html`<div class="drop" aria-hidden="true">Drop images to attach them</div>` : nothing}
       <form class="composer" @submit=${this.submit}>
+        <input class="file" type="file" accept=${IMAGE_TYPES.join(',')} multiple hidden aria-label="Attach images" data-testid="file-input"
+          @change=${this.onFilesChosen} />
+        <button class="icon-btn attach" type="button" aria-label="Attach images" title="Attach images (or paste, or drop them here)"
+          @click=${() => this.fileInput.click()}>${icon('attach')}</button>
         <div class="compose-wrap">
           <label class="sr-only" for="compose">Message ${name}</label>
           <textarea id="compose" class="compose" rows="1" placeholder=${`Message ${name}`} maxlength=${MAX_LEN + 1000}
-            enterkeyhint="send" @keydown=${this.onComposerKey} @input=${this.onInput} aria-describedby="compose-hint"></textarea>
+            enterkeyhint="send" @keydown=${this.onComposerKey} @input=${this.onInput} @paste=${this.onPaste} aria-describedby="compose-hint"></textarea>
           <span id="compose-hint" class="sr-only">Enter sends; Shift+Enter starts a new line.</span>
           ${this.composer && this.composer.value.length > MAX_LEN - 500
             ? html`<div class="counter ${this.composer.value.length > MAX_LEN ? 'over' : ''}">${this.composer.value.length} / ${MAX_LEN}</div>`
@@ -258,7 +361,7 @@ export class RoomView extends LitElement {
       case 'day':
         return html`<div class="day" role="separator">${r.label}</div>`;
       case 'activity':
-        return html`<div class="activity" data-testid="activity">${r.item.text}<time datetime=${r.item.at}>${timeOf(r.item.at)}</time></div>`;
+        return html`<div class="activity" data-testid="activity">${state.activityLine(this.roomId, r.item.event)}<time datetime=${r.item.at}>${timeOf(r.item.at)}</time></div>`;
       case 'pending':
         return this.renderPending(r.pending);
       case 'message':
@@ -269,9 +372,9 @@ export class RoomView extends LitElement {
   private renderMessage(m: Message, first: boolean): TemplateResult {
     const mine = m.author.id === state.me?.id;
     const role = state.roleIn(this.roomId);
-    const deleted = m.deletedAt !== null || m.text === null;
+    const deleted = m.deletedAt !== null || (m.text === null && m.attachments.length === 0);
     const canDelete = !deleted && (mine || role === 'owner' || role === 'admin');
-    const canEdit = !deleted && mine;
+    const canEdit = !deleted && mine && m.text !== null;
     const editing = this.editing === m.seq;
     const showHeader = !mine && first;
     return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''}" data-testid="message"
@@ -306,17 +409,29 @@ export class RoomView extends LitElement {
     </div>`;
   }
 
-  /** Image attachments (servers with uploads) as thumbnails linking to the full image, from our own origin only. */
+  /** Image attachments as thumbnails (space reserved from their size); a click shows the full image in a lightbox. */
   private renderAttachments(m: Message) {
     const images = m.attachments.filter((a): a is Attachment => typeof a === 'object' && a !== null && /^image\//.test(a.mediaType) && /^[\w-]+$/.test(a.id));
     if (!images.length) return nothing;
+    const who = m.author.displayName || m.author.username;
     return html`<div class="attachments">
-      ${images.map((a) => {
-        const scale = Math.min(1, 240 / Math.max(a.width || 240, a.height || 240));
-        return html`<a href=${`/api/uploads/${a.id}`} target="_blank" rel="noopener noreferrer"><img src=${`/api/uploads/${a.id}/thumbnail`}
-          alt="Image attachment" loading="lazy" width=${Math.round((a.width || 240) * scale)} height=${Math.round((a.height || 240) * scale)} /></a>`;
+      ${images.map((a, i) => {
+        const { width, height } = thumbSize(a.width, a.height);
+        const full = `/api/uploads/${a.id}`;
+        const label = images.length > 1 ? `Image ${i + 1} of ${images.length} from ${who}` : `Image from ${who}`;
+        return html`<a href=${full} target="_blank" rel="noopener noreferrer" title="View full size" data-testid="attachment" aria-label=${label}
+          @click=${(e: MouseEvent) => this.viewImage(e, a, label)}><img src=${`${full}/thumbnail`}
+          alt=${label} loading="lazy" width=${width} height=${height} /></a>`;
       })}
     </div>`;
+  }
+
+  private viewImage(e: MouseEvent, a: Attachment, label: string): void {
+    // Modified clicks keep the link's own behaviour (a new tab).
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    const size = a.width && a.height ? ` · ${a.width}×${a.height}` : '';
+    openLightbox({ src: `/api/uploads/${a.id}`, alt: label, width: a.width, height: a.height, caption: `${label}${size} · ${formatBytes(a.size)}` }, e.currentTarget as HTMLElement);
   }
 
   /** ✓ stored, ✓✓ delivered to everyone, blue ✓✓ read by everyone (when the server sends receipts). */
@@ -331,7 +446,13 @@ export class RoomView extends LitElement {
     const failed = p.status === 'failed';
     return html`<div class="msg mine first ${failed ? 'failed' : 'pending'}" data-testid="message" data-status=${p.status} data-local-id=${p.localId}>
       <div class="bubble">
-        <div class="text" data-testid="message-text">${linkify(p.text)}</div>
+        ${p.text.trim() ? html`<div class="text" data-testid="message-text">${linkify(p.text)}</div>` : nothing}
+        ${p.attachments.length
+          ? html`<div class="attachments">${p.attachments.map((a) => {
+              const { width, height } = thumbSize(a.upload.width, a.upload.height);
+              return html`<span class="shot"><img src=${a.preview ?? `/api/uploads/${a.upload.id}/thumbnail`} alt="Image being sent" width=${width} height=${height} /></span>`;
+            })}</div>`
+          : nothing}
         <div class="foot">
           ${failed
             ? html`<span class="status failed" role="alert">Not sent${p.error ? `: ${p.error}` : ''}</span>
@@ -379,19 +500,201 @@ export class RoomView extends LitElement {
   }
 
   private send(): void {
+    const roomId = this.roomId;
     const t = this.composer;
     const text = t.value;
-    if (!text.trim()) return;
+    const images = this.images.get(roomId) ?? [];
+    if (!text.trim() && !images.length) return;
     if (text.length > MAX_LEN) {
       state.toast(`Messages can be at most ${MAX_LEN} characters.`, 'error');
       return;
     }
-    t.value = '';
-    this.draft.delete(this.roomId);
-    this.autosize();
-    this.stick = true;
-    void state.send(this.roomId, text);
+    if (images.some((i) => i.status === 'failed')) {
+      this.composeNote = 'An image could not be uploaded: remove it (or retry) before sending. Your text is kept.';
+      return;
+    }
+    if (images.some((i) => i.status === 'uploading')) {
+      // Sent as soon as the uploads finish; the text stays in the box until then.
+      this.sendWhenReady.add(roomId);
+      this.composeNote = 'Sending when the upload finishes…';
+      return;
+    }
+    this.sendNow(roomId);
     t.focus();
+  }
+
+  /** Posts the room's draft: its text (from the box, or the saved draft when another room is open) and its uploads. */
+  private sendNow(roomId: string): void {
+    const images = this.images.get(roomId) ?? [];
+    const current = roomId === this.roomId;
+    const text = current ? this.composer.value : this.draft.get(roomId) ?? '';
+    const attachments: PendingAttachment[] = images.filter((i) => i.upload).map((i) => ({ upload: i.upload!, preview: i.preview }));
+    this.images.delete(roomId);
+    this.sendWhenReady.delete(roomId);
+    this.draft.delete(roomId);
+    if (current) {
+      this.composer.value = '';
+      this.composeNote = '';
+      this.autosize();
+      this.stick = true;
+    }
+    void state.send(roomId, text, undefined, attachments);
+    this.requestUpdate();
+  }
+
+  // ---- images for the next message --------------------------------------------------------------------------------
+
+  private renderTray() {
+    const images = this.images.get(this.roomId) ?? [];
+    if (!images.length) return nothing;
+    return html`<ul class="tray" aria-label="Images to send" data-testid="tray">
+      ${repeat(images, (i) => i.key, (i) => {
+        const name = nameOf(i.file);
+        return html`<li class="chip ${i.status}" data-testid="draft-image" data-status=${i.status}>
+          ${i.preview ? html`<img class="thumb" src=${i.preview} alt="" />` : html`<span class="thumb">${icon('attach')}</span>`}
+          <div class="info">
+            <span class="fname" title=${name}>${name}</span>
+            ${i.status === 'uploading'
+              ? html`<progress max="100" value=${Math.round(i.progress * 100)} aria-label=${`Uploading ${name}`}></progress>`
+              : i.status === 'done'
+                ? html`<span class="state">Ready · ${formatBytes(i.upload?.size ?? i.file.size)}</span>`
+                : html`<span class="error-text" role="alert" data-testid="upload-error">${name} ${i.error}</span>`}
+          </div>
+          ${i.status === 'failed' && i.retryable
+            ? html`<button class="icon-btn" type="button" aria-label=${`Retry ${name}`} title="Retry" @click=${() => this.startUpload(this.roomId, i)}>${icon('retry')}</button>`
+            : nothing}
+          <button class="icon-btn" type="button" aria-label=${`Remove ${name}`} title="Remove" @click=${() => this.removeImage(this.roomId, i)}>${icon('close')}</button>
+        </li>`;
+      })}
+    </ul>`;
+  }
+
+  private onFilesChosen(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    this.addFiles([...(input.files ?? [])]);
+    input.value = '';
+    this.composer?.focus();
+  }
+
+  private onPaste(e: ClipboardEvent): void {
+    const files = [...(e.clipboardData?.files ?? [])];
+    if (!files.length) return;
+    e.preventDefault();
+    this.addFiles(files);
+  }
+
+  private readonly onDragOver = (e: DragEvent) => {
+    if (!e.dataTransfer?.types.includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    this.dragging = true;
+    // No reliable dragleave across shadow roots: the overlay goes when dragover stops coming.
+    clearTimeout(this.dragTimer);
+    this.dragTimer = setTimeout(() => (this.dragging = false), 200);
+  };
+
+  private readonly onDrop = (e: DragEvent) => {
+    if (!e.dataTransfer?.files.length) return;
+    e.preventDefault();
+    clearTimeout(this.dragTimer);
+    this.dragging = false;
+    this.addFiles([...e.dataTransfer.files]);
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Anywhere on the page: a file dropped beside the room must not replace the app with the image.
+    window.addEventListener('dragover', this.onDragOver);
+    window.addEventListener('drop', this.onDrop);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('dragover', this.onDragOver);
+    window.removeEventListener('drop', this.onDrop);
+  }
+
+  /** Adds chosen, pasted or dropped files to the next message and starts uploading them at once. */
+  addFiles(files: File[]): void {
+    const roomId = this.roomId;
+    if (!roomId || !files.length) return;
+    const list = this.images.get(roomId) ?? [];
+    this.images.set(roomId, list);
+    let skipped = 0;
+    this.composeNote = '';
+    for (const file of files) {
+      if (list.length >= MAX_IMAGES) {
+        skipped++;
+        continue;
+      }
+      const item: DraftImage = { key: nextDraftKey++, file, preview: null, status: 'uploading', progress: 0 };
+      list.push(item);
+      if (file.type && !IMAGE_TYPES.includes(file.type)) {
+        item.status = 'failed';
+        item.error = file.type.startsWith('image/') ? 'is not a supported image. Share a PNG, JPEG, GIF or WebP image.' : 'is not an image. Share a PNG, JPEG, GIF or WebP image.';
+        continue;
+      }
+      item.preview = URL.createObjectURL(file);
+      this.startUpload(roomId, item);
+    }
+    if (skipped) this.composeNote = `A message can carry at most ${MAX_IMAGES} images; ${skipped === 1 ? 'one was' : `${skipped} were`} left out.`;
+    this.requestUpdate();
+  }
+
+  private startUpload(roomId: string, item: DraftImage): void {
+    item.status = 'uploading';
+    item.progress = 0;
+    item.error = undefined;
+    if (this.composeNote && !this.sendWhenReady.has(roomId)) this.composeNote = '';
+    const handle = uploadFile<{ upload: Attachment }>(`/api/rooms/${roomId}/uploads`, item.file, nameOf(item.file), (fraction) => {
+      item.progress = fraction;
+      this.requestUpdate();
+    });
+    item.handle = handle;
+    handle.done.then(
+      ({ upload }) => {
+        if (item.handle !== handle) return;
+        item.status = 'done';
+        item.upload = upload;
+        this.uploadSettled(roomId);
+      },
+      (err) => {
+        if (item.handle !== handle || (err instanceof ApiError && err.code === 'ABORTED')) return;
+        item.status = 'failed';
+        item.error = uploadProblem(err);
+        item.retryable = !(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429;
+        this.uploadSettled(roomId);
+      },
+    );
+    this.requestUpdate();
+  }
+
+  /** An upload ended: a message waiting for it goes now, or (when one failed) stays with its text for the user. */
+  private uploadSettled(roomId: string): void {
+    const list = this.images.get(roomId) ?? [];
+    if (this.sendWhenReady.has(roomId) && !list.some((i) => i.status === 'uploading')) {
+      if (list.some((i) => i.status === 'failed')) {
+        this.sendWhenReady.delete(roomId);
+        if (roomId === this.roomId) this.composeNote = 'Not sent: an image could not be uploaded. Remove it (or retry), then send again. Your text is kept.';
+      } else {
+        this.sendNow(roomId);
+      }
+    }
+    this.requestUpdate();
+  }
+
+  private removeImage(roomId: string, item: DraftImage): void {
+    const list = this.images.get(roomId) ?? [];
+    const handle = item.handle;
+    item.handle = undefined;
+    handle?.abort();
+    if (item.preview) URL.revokeObjectURL(item.preview);
+    const rest = list.filter((i) => i !== item);
+    if (rest.length) this.images.set(roomId, rest);
+    else this.images.delete(roomId);
+    if (!rest.some((i) => i.status === 'failed') && !this.sendWhenReady.has(roomId)) this.composeNote = '';
+    this.uploadSettled(roomId);
+    this.composer?.focus();
   }
 
   private async startEdit(seq: number): Promise<void> {
