@@ -103,6 +103,20 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'a failed append changes nothing');
     });
 
+    t.test('direct rooms: one per pair, both members join as themselves', async (t) => {
+      const a = await makeUser();
+      const b = await makeUser();
+      const first = await store.openDirectRoom(a, b);
+      const again = await store.openDirectRoom(b, a);
+      t.equal(first.created, true);
+      t.equal(again.created, false);
+      t.equal(again.room.id, first.room.id, 'the same room whichever side asks');
+      t.equal(first.room.kind, 'direct');
+      const log = await store.eventsAfter(first.room.id, 0, 10);
+      t.same(log.map((e) => [e.type, e.actor?.id, (e.payload as { user: { id: string } }).user.id]), [['member.joined', a.id, a.id], ['member.joined', b.id, b.id]]);
+      t.equal((await store.listRoomsForUser(b.id)).find((r) => r.room.id === first.room.id)?.peer?.id, a.id);
+    });
+
     t.test('messages: pages, edit, delete', async (t) => {
       const owner = await makeUser();
       const { room } = await store.createRoom({ name: 'r', topic: '', kind: 'private', owner });

@@ -577,7 +577,7 @@ export class MongoStore implements Store {
         let lastSeq = 0;
         for (const user of [a, b]) {
           await this.m.memberships.create([{ roomId: id, userId: user.id, role: 'member', joinedAt: now, deliveredSeq: 0, readSeq: 0 }], { session });
-          lastSeq = (await append(id, 'member.joined', a, { user, role: 'member' })).seq;
+          lastSeq = (await append(id, 'member.joined', user, { user, role: 'member' })).seq;
         }
         return { room: toRoom({ ...doc, lastSeq }), created: true };
       });

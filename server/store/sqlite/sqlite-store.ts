@@ -484,9 +484,10 @@ export class SqliteStore implements Store {
       const id = newId();
       const now = nowIso();
       this.stmts.insertDirectRoom.run(id, `${a.username} & ${b.username}`, a.id, now, now, key);
+      // Both are in the conversation from the start, each as their own joining (no one "added" the other).
       for (const user of [a, b]) {
         this.stmts.insertMembership.run(id, user.id, 'member', now, 0, 0);
-        append(id, 'member.joined', a, { user, role: 'member' });
+        append(id, 'member.joined', user, { user, role: 'member' });
       }
       return { room: toRoom(this.stmts.roomById.get(id) as Row), created: true };
     });
