@@ -1,0 +1,141 @@
+/** The servers under test: Parley, the Socket.IO peer and the raw-socket ceiling, each a pinned child process. */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expectOk, request, waitForHealth } from './http.js';
+import { SERVER_CORE, spawnNode, stopChild } from './proc.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Running {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function launch(name: string, args: string[], env: NodeJS.ProcessEnv, port: number, healthPath: string, cleanup: () => void): Promise<Running> {
+  const child = spawnNode(args, { core: SERVER_CORE, env, stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code, sig) => reject(new Error(`${name} exited during startup (${code ?? sig})`))));
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForHealth(port, healthPath, 60_000), exited]);
+  } catch (err) {
+    await stopChild(child, 2000);
+    cleanup();
+    throw err;
+  }
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`bench: ${name} (pid ${child.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
+  });
+  return {
+    name,
+    child,
+    pid: child.pid!,
+    port,
+    async stop() {
+      stopping = true;
+      await stopChild(child, 12_000);
+      cleanup();
+    },
+  };
+}
+
+export interface ParleyOptions {
+  /** Directory for a CPU profile written at exit (node --cpu-prof). */
+  cpuProfDir?: string;
+  env?: Record<string, string>;
+}
+
+export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    BCRYPT_ROUNDS: '4',
+    ACCESS_TOKEN_TTL: '2h',
+    NODE_ENV: 'production',
+    ...opts.env,
+  };
+  const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
+  return launch('parley', args, env, port, '/api/health', () => rmSync(dataDir, { recursive: true, force: true }));
+}
+
+export async function startPeer(): Promise<Running> {
+  const port = await freePort();
+  return launch('socket.io peer', ['--import', 'tsx', path.join(HERE, '..', 'servers', 'socketio-peer.ts')], { ...process.env, PORT: String(port), NODE_ENV: 'production' }, port, '/health', () => {});
+}
+
+export async function startLimit(): Promise<Running & { subscriberPort: number }> {
+  const port = await freePort();
+  const subscriberPort = await freePort();
+  const running = await launch(
+    'raw-socket ceiling',
+    ['--import', 'tsx', path.join(HERE, '..', 'servers', 'raw-limit.ts')],
+    { ...process.env, PORT: String(port), SUB_PORT: String(subscriberPort) },
+    port,
+    '/health',
+    () => {},
+  );
+  return { ...running, subscriberPort };
+}
+
+// ---- Parley fixtures
+
+export const PASSWORD = 'correct horse battery staple 42';
+
+export interface Fixture {
+  roomId: string;
+  poster: { accessToken: string; apiToken: string };
+  /** Access tokens of the subscriber users (several streams per user). */
+  subscriberTokens: string[];
+}
+
+async function user(port: number, name: string): Promise<{ accessToken: string; apiToken: string }> {
+  await expectOk(request(port, 'POST', '/api/auth/register', { username: name, email: `${name}@bench.invalid`, password: PASSWORD }), `register ${name}`);
+  const login = await expectOk(request(port, 'POST', '/api/auth/login', { login: name, password: PASSWORD }), `login ${name}`);
+  const accessToken = String(login.accessToken);
+  const tok = await expectOk(request(port, 'POST', '/api/tokens', { name: 'bench' }, { authorization: `Bearer ${accessToken}` }), `api token ${name}`);
+  return { accessToken, apiToken: String(tok.token) };
+}
+
+/** A public room, a poster (its owner) and `users` members whose access tokens open the subscriber streams. */
+export async function parleyFixture(port: number, users: number, roomName = 'bench'): Promise<Fixture> {
+  const poster = await user(port, `poster_${roomName}`.slice(0, 32));
+  const room = await expectOk(request(port, 'POST', '/api/rooms', { name: roomName, kind: 'public' }, { authorization: `Bearer ${poster.apiToken}` }), 'create room');
+  const roomId = String(room.room.id);
+  const subscriberTokens: string[] = [];
+  for (let i = 0; i < users; i++) {
+    const u = await user(port, `sub${i}_${roomName}`.slice(0, 32));
+    await expectOk(request(port, 'POST', `/api/rooms/${roomId}/join`, undefined, { authorization: `Bearer ${u.apiToken}` }), 'join');
+    subscriberTokens.push(u.accessToken);
+  }
+  return { roomId, poster, subscriberTokens };
+}
+
+/** Creates another room owned by the fixture's poster. */
+export async function parleyRoom(port: number, fx: Fixture, name: string): Promise<string> {
+  const room = await expectOk(request(port, 'POST', '/api/rooms', { name, kind: 'public' }, { authorization: `Bearer ${fx.poster.apiToken}` }), 'create room');
+  return String(room.room.id);
+}

@@ -1,0 +1,355 @@
+/** Turns the results of a run into the console summary and BENCHMARKS.md. */
+import type { ConnectionsResult } from './scenarios/connections.js';
+import type { SizeResult, Step } from './scenarios/fanout.js';
+import type { PostingResult, ResumeResult } from './scenarios/posting.js';
+import type { ProfileResult } from './scenarios/profile.js';
+
+export interface BenchResults {
+  mode: 'quick' | 'full';
+  command: string;
+  started: string;
+  durationS: number;
+  commit: string;
+  machine: Record<string, string | number>;
+  pinning: string;
+  loadavgBefore: number[];
+  config: unknown;
+  fanout: SizeResult[];
+  connections: ConnectionsResult | null;
+  posting: PostingResult | null;
+  resume: ResumeResult[];
+  profile: ProfileResult | null;
+  /** Wall time of each part of the run, in seconds. */
+  sectionsS: Record<string, number>;
+}
+
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
+const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
+const fx = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+const NAMES: Record<string, string> = { parley: 'Parley (SSE)', 'socket.io': 'Socket.IO peer', raw: 'raw-socket ceiling' };
+
+function stepCells(s: Step | null, why: string): string[] {
+  if (!s) return [`none (${why})`, '', '', '', '', '', '', '', '', '', ''];
+  return [String(s.rate), int(s.deliveriesPerSec), ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max), pct(s.serverCpu), fx(s.serverUsPerDelivery, 1), pct(s.loadCpu), pct(s.otherCpu), fx(s.peakRssMiB, 0), int(s.bytesPerDelivery)];
+}
+
+function lowestStep(r: SizeResult): Step | undefined {
+  return [...r.steps].sort((a, b) => a.rate - b.rate)[0];
+}
+
+function fanoutRow(r: SizeResult, which: 'best' | 'capacity'): string[] {
+  const low = lowestStep(r);
+  const why = low ? `p99 ${ms(low.latency.p99)} ms even at ${low.rate} msg/s` : 'no steps';
+  return [NAMES[r.system]!, int(r.subscribers), ...stepCells(which === 'best' ? r.best : r.capacity, which === 'best' ? why : low?.why ?? '')];
+}
+
+export interface Ratio {
+  subscribers: number;
+  /** Deliveries/s at the highest rate with p99 under the limit (NaN when a system has none). */
+  parleyFast: number;
+  peerFast: number;
+  rawFast: number;
+  /** Deliveries/s at the highest rate each kept up with (capacity). */
+  parleyCap: number;
+  peerCap: number;
+  rawCap: number;
+  /** The highest rate both Parley and the peer kept up with, and their p99 there. */
+  commonRate: number | null;
+  parleyP99: number;
+  peerP99: number;
+  /** Server CPU microseconds per delivery at capacity. */
+  parleyUs: number;
+  peerUs: number;
+  rawUs: number;
+}
+
+export function ratios(fan: SizeResult[]): Ratio[] {
+  const sizes = [...new Set(fan.map((r) => r.subscribers))];
+  return sizes.map((S) => {
+    const get = (sys: string) => fan.find((r) => r.system === sys && r.subscribers === S);
+    const p = get('parley');
+    const q = get('socket.io');
+    const raw = get('raw');
+    const kept = (r?: SizeResult) => new Set((r?.steps ?? []).filter((s) => s.keptUp).map((s) => s.rate));
+    const pr = kept(p);
+    const common = [...kept(q)].filter((x) => pr.has(x)).sort((a, b) => b - a)[0] ?? null;
+    const at = (r: SizeResult | undefined) => (common === null ? undefined : r?.steps.find((s) => s.keptUp && s.rate === common));
+    return {
+      subscribers: S,
+      parleyFast: p?.best?.deliveriesPerSec ?? NaN,
+      peerFast: q?.best?.deliveriesPerSec ?? NaN,
+      rawFast: raw?.best?.deliveriesPerSec ?? NaN,
+      parleyCap: p?.capacity?.deliveriesPerSec ?? NaN,
+      peerCap: q?.capacity?.deliveriesPerSec ?? NaN,
+      rawCap: raw?.capacity?.deliveriesPerSec ?? NaN,
+      commonRate: common,
+      parleyP99: at(p)?.latency.p99 ?? NaN,
+      peerP99: at(q)?.latency.p99 ?? NaN,
+      parleyUs: p?.capacity?.serverUsPerDelivery ?? NaN,
+      peerUs: q?.capacity?.serverUsPerDelivery ?? NaN,
+      rawUs: raw?.capacity?.serverUsPerDelivery ?? NaN,
+    };
+  });
+}
+
+const FANOUT_HEAD = ['system', 'subscribers', 'msg/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'server µs/delivery', 'load CPU', 'other CPU', 'server peak RSS MiB', 'bytes/delivery'];
+
+const ratioCell = (a: number, b: number, d = 2) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `**${fx(a / b, d)}**${' '}(${int(a)} / ${int(b)})` : 'n/a');
+
+function ratioTable(rs: Ratio[]): string {
+  return table(
+    ['subscribers', 'Parley / Socket.IO deliveries/s, p99 < 100 ms', 'Parley / Socket.IO deliveries/s, capacity', 'p99 Parley / Socket.IO at the same rate', 'Parley / raw ceiling, p99 < 100 ms', 'Parley / raw ceiling, capacity', 'server CPU µs per delivery at capacity: Parley, Socket.IO, raw'],
+    rs.map((r) => [
+      int(r.subscribers),
+      ratioCell(r.parleyFast, r.peerFast),
+      ratioCell(r.parleyCap, r.peerCap),
+      r.commonRate === null ? 'n/a (no rate both kept up with)' : `**${fx(r.parleyP99 / r.peerP99)}** (${ms(r.parleyP99)} / ${ms(r.peerP99)} ms at ${r.commonRate} msg/s)`,
+      ratioCell(r.parleyFast, r.rawFast),
+      ratioCell(r.parleyCap, r.rawCap),
+      `${fx(r.parleyUs, 1)}, ${fx(r.peerUs, 1)}, ${fx(r.rawUs, 1)}`,
+    ]),
+  );
+}
+
+function connectionsTable(c: ConnectionsResult): string {
+  return table(
+    ['idle SSE streams', 'server RSS MiB', 'opened per second'],
+    [['0 (baseline)', fx(c.baselineRssMiB, 1), ''], ...c.points.map((p) => [int(p.streams), fx(p.rssMiB, 1), int(p.openPerSec)])],
+  );
+}
+
+function postingTable(p: PostingResult): string {
+  const row = (r: PostingResult['health'], ratio: string) => [r.name, int(r.rps), String(r.latencyP50), String(r.latencyP99), String(r.non2xx + r.errors + r.timeouts), pct(r.serverCpu), ratio];
+  const rows = [row(p.health, '1'), row(p.postAccessToken, `**${fx(p.ratioAccessToken, 3)}**`), row(p.postApiToken, `**${fx(p.ratioApiToken, 3)}**`)];
+  if (p.normal) rows.push(row(p.normal.health, '1'), row(p.normal.postAccessToken, `**${fx(p.normal.ratio, 3)}**`));
+  return table(['request', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'server CPU', 'ratio to health (same server)'], rows);
+}
+
+function resumeTable(rs: ResumeResult[]): string {
+  return table(
+    ['missed events', 'time to receive all (median)', 'each repetition ms', 'events/s', 'bytes/event'],
+    rs.map((r) => [int(r.missed), `${ms(r.medianMs)} ms`, r.ms.map((x) => ms(x)).join(', '), int(r.eventsPerSec), int(r.bytesPerEvent)]),
+  );
+}
+
+function profileTables(p: ProfileResult): string {
+  return [
+    table(
+      ['self %', 'function', 'where'],
+      p.topSelf.map((e) => [fx(e.selfPct, 1), `\`${e.fn}\``, `\`${e.where}\``]),
+    ),
+    '',
+    'Inclusive (function and everything it calls):',
+    '',
+    table(
+      ['total %', 'function', 'where'],
+      p.topTotal.slice(0, 12).map((e) => [fx(e.totalPct, 1), `\`${e.fn}\``, `\`${e.where}\``]),
+    ),
+    '',
+    'Self time by area:',
+    '',
+    table(['area', 'self %'], p.byArea.slice(0, 12).map((a) => [a.area, fx(a.selfPct, 1)])),
+  ].join('\n');
+}
+
+/** The console summary: one row per scenario result. */
+export function renderSummary(r: BenchResults): string {
+  const lines: string[] = [`== summary (${r.mode}, ${r.pinning}) ==`];
+  if (r.fanout.length) {
+    lines.push('fan-out (highest rate with p99 < 100 ms):');
+    for (const f of r.fanout) {
+      const one = (s: Step | null) => (s ? `${String(s.rate).padStart(5)} msg/s ${int(s.deliveriesPerSec).padStart(8)} deliveries/s p50 ${ms(s.latency.p50)} p99 ${ms(s.latency.p99)} ms cpu ${pct(s.serverCpu)}` : '   none');
+      lines.push(`  ${NAMES[f.system]!.padEnd(19)} S=${String(f.subscribers).padStart(6)}  p99<100ms: ${one(f.best)}`);
+      lines.push(`  ${''.padEnd(19)} ${''.padStart(8)}  capacity:  ${one(f.capacity)}  rss ${fx(f.capacity?.peakRssMiB ?? NaN, 0)} MiB`);
+    }
+    const rt = (a: number, b: number) => (Number.isFinite(a / b) ? fx(a / b) : 'n/a');
+    for (const q of ratios(r.fanout)) {
+      lines.push(
+        `  ratios S=${q.subscribers}: Parley/Socket.IO deliveries ${rt(q.parleyFast, q.peerFast)} (p99<100ms), ${rt(q.parleyCap, q.peerCap)} (capacity); ` +
+          `p99 Parley/Socket.IO ${rt(q.parleyP99, q.peerP99)} at ${q.commonRate ?? 'n/a'} msg/s; Parley/raw ${rt(q.parleyFast, q.rawFast)} (p99<100ms), ${rt(q.parleyCap, q.rawCap)} (capacity)`,
+      );
+    }
+  }
+  if (r.connections) {
+    const c = r.connections;
+    lines.push(`connections: ${int(c.maxStreams)} idle streams, ${fx(c.points[c.points.length - 1]!.rssMiB, 0)} MiB RSS, ${fx(c.bytesPerStream / 1024, 1)} KiB/stream (marginal ${fx(c.marginalBytesPerStream / 1024, 1)} KiB), all live: ${c.allLive}`);
+  }
+  if (r.posting) {
+    const p = r.posting;
+    lines.push(`posting: health ${int(p.health.rps)}/s; POST (access token) ${int(p.postAccessToken.rps)}/s = ${fx(p.ratioAccessToken, 3)} of health; POST (API token) ${int(p.postApiToken.rps)}/s = ${fx(p.ratioApiToken, 3)}`);
+    if (p.normal) lines.push(`posting, SQLITE_SYNCHRONOUS=NORMAL: health ${int(p.normal.health.rps)}/s; POST (access token) ${int(p.normal.postAccessToken.rps)}/s = ${fx(p.normal.ratio, 3)} of health`);
+  }
+  for (const x of r.resume) lines.push(`resume: ${int(x.missed)} missed events in ${ms(x.medianMs)} ms (median of ${x.reps}), ${int(x.eventsPerSec)} events/s`);
+  if (r.profile) {
+    const p = r.profile;
+    lines.push(`profile (S=${p.subscribers}, ${p.rate} msg/s, idle ${fx(p.idlePct, 0)}%), top self time:`);
+    for (const e of p.topSelf.slice(0, 8)) lines.push(`  ${fx(e.selfPct, 1).padStart(5)}%  ${e.fn}  ${e.where}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# Parley benchmarks', '');
+  out.push(
+    `Generated by \`${r.command}\` (scripts/bench/) on ${r.started.slice(0, 10)}, commit \`${r.commit}\`, in ${Math.round(r.durationS)} s. ` +
+      'Re-run it with `npm run bench` (the full run) or `npm run bench -- --quick` (under a minute, small sizes; it writes ' +
+      'only to bench-results/). Every run also leaves its JSON under bench-results/; scripts/bench/README.md explains the harness.',
+    '',
+  );
+  out.push('## Machine', '');
+  out.push(
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu}, ${m.cpus} CPUs`],
+        ['memory', `${m.memoryGiB} GiB`],
+        ['OS', String(m.kernel)],
+        ['Node.js', String(m.node)],
+        ['open-file limit', String(m.openFileLimit)],
+        ['pinning', r.pinning],
+        ['load average before the run', r.loadavgBefore.map((x) => x.toFixed(2)).join(', ')],
+      ],
+    ),
+    '',
+  );
+  out.push(
+    'Load is generated by separate processes from the server: the orchestrator, the fixed-rate poster, the subscriber ' +
+      'processes (each holding thousands of connections) and autocannon all run on the load CPU; the server under test ' +
+      'runs alone on the other. "load CPU" in the tables is the load side\'s use of its CPU (100% = saturated, the figures are then ' +
+      'bounded by the load generator rather than the server); "other CPU" is what processes outside the benchmark used meanwhile ' +
+      '(noise from other work on the machine).',
+    '',
+  );
+
+  const others = r.fanout.flatMap((f) => f.steps.map((s) => s.otherCpu)).sort((a, b) => a - b);
+  const medianOther = others.length ? others[Math.floor(others.length / 2)]! : 0;
+  if (medianOther > 0.25) {
+    out.push(
+      `> **This run shared the machine with other work**: processes outside the benchmark used a median ${pct(medianOther)} of a CPU ` +
+        'during the fan-out steps (the "other CPU" column; 100% = one whole CPU), so they also ran on the server\'s CPU. Latencies ' +
+        'and sustained rates are depressed and vary from step to step and run to run; compare systems within one size (they ran ' +
+        'back to back), and prefer **server µs/delivery**, which counts only CPU the server itself used.',
+      '',
+    );
+  }
+
+  if (r.fanout.length) {
+    out.push('## 1. Fan-out, 5. peer and 6. limit', '');
+    out.push(
+      'One room, S real subscriber connections, messages POSTed over HTTP at a fixed rate (open loop). Latency is from the moment ' +
+        'the poster sends the POST to the moment each subscriber process reads the frame (the text carries the send time), so it ' +
+        'includes authentication and the SQLite commit for Parley. Each step lasts ' +
+        `${(r.config as { fanout: { stepMs: number } }).fanout.stepMs / 1000} s. The rate starts at ` +
+        `${int((r.config as { fanout: { startDeliveries: number } }).fanout.startDeliveries)} deliveries/s and doubles while the server keeps up ` +
+        '(every frame delivered, no subscriber dropped, the poster holds the rate, p99 under 1 s); then one step at the geometric ' +
+        'middle of each bracket, so rates are exact to a factor of about 1.4. Two figures per system and size: the highest rate ' +
+        'with **p99 under 100 ms** (the target), and its **capacity**, the highest rate it kept up with. deliveries/s = frames ' +
+        'received by all subscribers / the longer of the step and first post to last delivery. A step that fails while other ' +
+        'processes take over a quarter of a CPU is repeated once (at most 12 repeats per run).',
+      '',
+    );
+    out.push(
+      '- **Parley**: `GET /api/rooms/:id/events` streams (SSE over HTTP/1.1 chunked), access-token auth, default configuration ' +
+        '(SQLite, synchronous=FULL), one Node process.',
+      '- **Socket.IO peer** (`scripts/bench/servers/socketio-peer.ts`): the minimal Socket.IO 4 server one would write instead: ' +
+        'websocket transport, every client joins one room, `io.to(room).emit()` of an event shaped like Parley\'s RoomEvent. ' +
+        'No auth, no storage. Its clients speak the engine.io/websocket protocol at the wire level (as cheap as the SSE clients).',
+      '- **raw-socket ceiling** (`scripts/bench/servers/raw-limit.ts`): a bare `for (const s of sockets) s.write(frame)` over ' +
+        'plain TCP sockets, writing the same SSE frame bytes; no HTTP, no auth, no storage.',
+      '',
+    );
+    out.push('### Highest rate with p99 under 100 ms', '');
+    out.push(table(FANOUT_HEAD, r.fanout.map((f) => fanoutRow(f, 'best'))), '');
+    out.push('### Capacity: highest rate kept up with (everything delivered, p99 under 1 s)', '');
+    out.push(table(FANOUT_HEAD, r.fanout.map((f) => fanoutRow(f, 'capacity'))), '');
+    out.push('### Ratios', '');
+    out.push(ratioTable(ratios(r.fanout)), '');
+    out.push(
+      'Deliveries/s ratios compare each system at its own highest passing rate (above 1: Parley delivers more). The p99 ratio ' +
+        'compares both at the highest rate both kept up with (below 1: Parley\'s p99 is lower). The raw ceiling writes the same ' +
+        'bytes per delivery with nothing else to do, so the Parley / raw columns are the share of the machine\'s fan-out capacity ' +
+        'Parley achieves. Server CPU per delivery is the least noisy figure on a shared machine: it does not depend on ' +
+        'scheduling delays, only on the work each system does per frame.',
+      '',
+    );
+    out.push('<details><summary>Every step</summary>', '');
+    out.push(
+      table(
+        ['system', 'S', 'msg/s', 'result', 'deliveries/s', 'p50', 'p99', 'max', 'POST p50 ms', 'server CPU', 'µs/delivery', 'load CPU', 'other CPU'],
+        r.fanout.flatMap((f) =>
+          f.steps.map((s) => [NAMES[f.system]!, int(f.subscribers), String(s.rate), (s.pass ? 'pass' : s.keptUp ? `kept up; ${s.why}` : `FAIL: ${s.why}`) + (s.retries ? ` (retried ${s.retries}x: noise)` : ''), int(s.deliveriesPerSec), ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max), ms(s.post.response.p50), pct(s.serverCpu), fx(s.serverUsPerDelivery, 1), pct(s.loadCpu), pct(s.otherCpu)]),
+        ),
+      ),
+      '',
+      '</details>',
+      '',
+    );
+  }
+
+  if (r.connections) {
+    const c = r.connections;
+    out.push('## 2. Connections', '');
+    out.push(
+      `Idle \`GET /api/rooms/:id/events\` streams held open against one Parley process, stepping up to what its open-file limit ` +
+        `(${c.fdLimit}) allows, less a reserve for the database and listening sockets. The clients are spread over several load processes.`,
+      '',
+    );
+    out.push(connectionsTable(c), '');
+    out.push(
+      `**${int(c.maxStreams)} idle streams: ${fx(c.bytesPerStream / 1024, 1)} KiB of server RSS per stream** over the empty-server ` +
+        `baseline (${fx(c.marginalBytesPerStream / 1024, 1)} KiB marginal, between the first and last step). ` +
+        `After the last step one message reached every stream: ${c.allLive ? 'yes' : 'NO'}.`,
+      '',
+    );
+  }
+
+  if (r.posting) {
+    const p = r.posting;
+    out.push('## 3. Posting', '');
+    out.push(
+      `autocannon, ${p.connections} connections for ${p.durationS} s each, against one Parley process with the embedded store ` +
+        '(SQLite, WAL, synchronous=FULL: every POST is a committed, fsynced transaction before its 201). The same server\'s ' +
+        '`GET /api/health` rate, measured in the same run, is the yardstick; the ratio is the figure. No subscribers are connected.',
+      '',
+    );
+    out.push(postingTable(p), '');
+    out.push(
+      'A personal API token costs more than an access token per request: the server records the token\'s last use with an ' +
+        'UPDATE (a write transaction of its own, so a second fsync) on every authenticated request.' +
+        (p.normal ? ' The last two rows are a second server with `SQLITE_SYNCHRONOUS=NORMAL` (WAL without an fsync per commit: ' + 'survives a process crash, not a power cut), to show what the fsync costs.' : ''),
+      '',
+    );
+  }
+
+  if (r.resume.length) {
+    out.push('## 4. Resume', '');
+    out.push(
+      'A subscriber that missed M events reconnects with `Last-Event-ID`; the time is from opening the connection to reading the ' +
+        'last missed event (the server replays from SQLite in pages of 500, waiting for the socket to drain between pages).',
+      '',
+    );
+    out.push(resumeTable(r.resume), '');
+  }
+
+  if (r.profile) {
+    const p = r.profile;
+    out.push('## Where the time goes: CPU profile of the fan-out', '');
+    out.push(
+      `\`node --cpu-prof\` on the Parley process while it fans out to ${int(p.subscribers)} subscribers at ${p.rate} msg/s for ` +
+        `${fx(p.windowS, 0)} s (server CPU ${pct(p.serverCpu)}). Only samples inside the fan-out window count (set-up and shutdown cut ` +
+        `away); percentages are of the non-idle samples (${fx(p.idlePct, 0)}% of the window was idle). The raw profile is in ` +
+        `\`${p.file}\` of that run.`,
+      '',
+    );
+    out.push(profileTables(p), '');
+  }
+  return out.join('\n');
+}

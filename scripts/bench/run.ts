@@ -1,0 +1,184 @@
+/**
+ * `npm run bench` — Parley's benchmark suite (issue 7). Fan-out against a Socket.IO peer and a raw-socket ceiling,
+ * idle connections, posting, resume, and a CPU profile of the fan-out path. Results go to bench-results/<run>/ as
+ * JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is the small, under-a-minute version CI
+ * runs to keep the scripts working (it asserts nothing about timings).
+ *
+ * Options: --quick; --only=fanout,connections,posting,profile; --systems=parley,socket.io,raw and --sizes=1000,5000
+ * (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or partial run);
+ * --render=bench-results/<run> (rebuild a finished run's report; with --md also BENCHMARKS.md).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { connections, type ConnectionsResult } from './scenarios/connections.js';
+import { fanout, type SizeResult, type System } from './scenarios/fanout.js';
+import { postingAndResume, type PostingResult, type ResumeResult } from './scenarios/posting.js';
+import { profileFanout, type ProfileResult } from './scenarios/profile.js';
+import { installCleanup, killAllChildren, machineInfo, pinningNote, pinSelfToLoadCore } from './lib/proc.js';
+import { ROOT } from './lib/targets.js';
+import { renderMarkdown, renderSummary, type BenchResults } from './report.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyArg = argv.find((a) => a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
+const want = (s: string) => !only || only.has(s);
+const listArg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+const systems = (listArg('systems') ?? ['parley', 'socket.io', 'raw']) as System[];
+const sizesArg = listArg('sizes')?.map(Number);
+const writeMd = argv.includes('--md') || (!quick && !argv.includes('--no-md') && !only && !sizesArg && systems.length === 3);
+
+const config = quick
+  ? {
+      fanout: { sizes: [200], workers: 2, users: 4, stepMs: 600, startDeliveries: 2000, maxClimb: 2, refine: 0, p99LimitMs: 100, keepUpP99Ms: 1000, noisyOtherCpu: 0.25, noiseRetries: 0, retryBudget: { left: 0 } },
+      connections: { steps: [500] as Array<number | 'max'>, perWorker: 5000, users: 4 },
+      posting: { connections: 20, durationS: 1, resumeMissed: [200], resumeReps: 2, withNormal: false },
+      profile: { subscribers: 200, rate: 20, windowMs: 1200, workers: 1, users: 4 },
+    }
+  : {
+      fanout: { sizes: [1000, 5000, 10000], workers: 4, users: 20, stepMs: 5000, startDeliveries: 10_000, maxClimb: 7, refine: 1, p99LimitMs: 100, keepUpP99Ms: 1000, noisyOtherCpu: 0.25, noiseRetries: 1, retryBudget: { left: 12 } },
+      connections: { steps: [1000, 5000, 10_000, 'max'] as Array<number | 'max'>, perWorker: 5000, users: 20 },
+      posting: { connections: 50, durationS: 10, resumeMissed: [1000, 10_000], resumeReps: 3, withNormal: true },
+      profile: { subscribers: 5000, rate: 0, windowMs: 10_000, workers: 4, users: 20 },
+    };
+
+function log(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** --render=<bench-results dir>: rebuild the report (and BENCHMARKS.md with --md) from a finished run's results.json. */
+function render(dir: string): void {
+  const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as BenchResults;
+  log(renderSummary(results));
+  const md = renderMarkdown(results);
+  writeFileSync(path.join(dir, 'BENCHMARKS.md'), md);
+  if (argv.includes('--md')) {
+    writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
+    log('wrote BENCHMARKS.md');
+  }
+}
+
+async function main(): Promise<void> {
+  const renderArg = argv.find((a) => a.startsWith('--render='));
+  if (renderArg) return render(path.resolve(renderArg.slice('--render='.length)));
+  installCleanup();
+  // Every step is bounded on its own; this is the last resort, so that no run can hang CI or leave processes behind.
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: gave up after ${quick ? 5 : 40} minutes\n`);
+    killAllChildren();
+    process.exit(1);
+  }, (quick ? 5 : 40) * 60_000);
+  watchdog.unref();
+  pinSelfToLoadCore();
+  const started = new Date();
+  const t0 = performance.now();
+  const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const outDir = path.join(ROOT, 'bench-results', `${stamp}-${quick ? 'quick' : 'full'}`);
+  mkdirSync(outDir, { recursive: true });
+  const save = (name: string, data: unknown) => writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(data, null, 2) + '\n');
+
+  const results: BenchResults = {
+    mode: quick ? 'quick' : 'full',
+    command: `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`,
+    started: started.toISOString(),
+    durationS: 0,
+    commit: commit(),
+    machine: machineInfo(),
+    pinning: pinningNote(),
+    loadavgBefore: (await import('node:os')).loadavg(),
+    config,
+    fanout: [],
+    connections: null,
+    posting: null,
+    resume: [],
+    profile: null,
+    sectionsS: {},
+  };
+  log(`Parley benchmarks (${results.mode}) — ${results.pinning}`);
+  log(`results: ${path.relative(ROOT, outDir)}/`);
+
+  let mark = performance.now();
+  const section = (name: string) => {
+    const now = performance.now();
+    results.sectionsS[name] = Math.round((now - mark) / 100) / 10;
+    log(`  (${name}: ${((now - mark) / 1000).toFixed(1)} s)`);
+    mark = now;
+  };
+  if (want('fanout')) {
+    if (sizesArg) config.fanout.sizes = sizesArg;
+    // Size by size, the three systems back to back (each on a fresh server), so that they meet similar conditions on a
+    // shared machine rather than one system getting a quiet quarter of an hour and another a busy one.
+    for (const S of config.fanout.sizes) {
+      for (const system of systems) {
+        log(`\n[fan-out] ${system}, ${S} subscribers`);
+        const r: SizeResult[] = await fanout(system, { ...config.fanout, sizes: [S], log });
+        results.fanout.push(...r);
+        section(`fan-out ${system} S=${S}`);
+      }
+      save('fanout', results.fanout);
+    }
+  }
+  if (want('connections')) {
+    log('\n[connections]');
+    const r: ConnectionsResult = await connections({ ...config.connections, log });
+    results.connections = r;
+    save('connections', r);
+    section('connections');
+  }
+  if (want('posting') || want('resume')) {
+    log('\n[posting + resume]');
+    const r: { posting: PostingResult; resume: ResumeResult[] } = await postingAndResume({ ...config.posting, log });
+    results.posting = r.posting;
+    results.resume = r.resume;
+    save('posting', r.posting);
+    save('resume', r.resume);
+    section('posting + resume');
+  }
+  if (want('profile')) {
+    log('\n[profile]');
+    const S = config.profile.subscribers;
+    // Profile at the highest rate Parley kept up with for this many subscribers in this run (else a modest default).
+    const found = results.fanout.find((x) => x.system === 'parley' && x.subscribers === S);
+    const sustained = found?.capacity?.rate ?? found?.best?.rate;
+    const rate = config.profile.rate || sustained || Math.max(1, Math.round(20_000 / S));
+    const profDir = path.join(outDir, 'cpu-profile');
+    mkdirSync(profDir, { recursive: true });
+    const r: ProfileResult = await profileFanout({ ...config.profile, rate, outDir: profDir, log });
+    results.profile = r;
+    save('profile', r);
+    section('profile');
+  }
+
+  results.durationS = (performance.now() - t0) / 1000;
+  save('results', results);
+  const summary = renderSummary(results);
+  log('\n' + summary);
+  const md = renderMarkdown(results);
+  writeFileSync(path.join(outDir, 'BENCHMARKS.md'), md);
+  if (writeMd) {
+    writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
+    log('wrote BENCHMARKS.md');
+  }
+  log(`done in ${results.durationS.toFixed(0)} s; results in ${path.relative(ROOT, outDir)}/`);
+}
+
+main().then(
+  () => {
+    killAllChildren();
+    process.exit(0);
+  },
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    killAllChildren();
+    process.exit(1);
+  },
+);
