@@ -82,8 +82,8 @@ export class Hub {
   }
 
   /** Creates a subscriber for an SSE response whose headers and `retry:` line are already written. */
-  createSubscriber(init: { res: import('node:http').ServerResponse; user: PublicUser; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
-    const sub = new Subscriber(init.res, init.user, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
+  createSubscriber(init: { socket: import('node:net').Socket; user: PublicUser; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
+    const sub = new Subscriber(init.socket, init.user, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
     this.subscribers.add(sub);
     let mine = this.byUser.get(sub.userId);
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));

@@ -11,6 +11,10 @@ export class Receipts {
    * called once per subscriber per event, so it avoids building a key string each time. */
   private pending = new Map<string, Map<string, number>>();
   private readonly last = new Map<string, Watermarks>();
+  /** Announcements go to every subscriber of a room, so they are throttled: at most one per room per interval, the
+   * latest values winning (a trailing announcement follows a burst). */
+  private readonly announcedAt = new Map<string, number>();
+  private readonly trailing = new Map<string, NodeJS.Timeout>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -19,7 +23,25 @@ export class Receipts {
     private readonly announce: (roomId: string, marks: Watermarks) => void,
     private readonly log: FastifyBaseLogger,
     private readonly batchMs = 250,
+    private readonly announceEveryMs = 1000,
   ) {}
+
+  private throttledAnnounce(roomId: string): void {
+    if (this.trailing.has(roomId)) return; // the pending one will carry the newest values
+    const wait = (this.announcedAt.get(roomId) ?? 0) + this.announceEveryMs - Date.now();
+    const fire = () => {
+      this.trailing.delete(roomId);
+      const marks = this.last.get(roomId);
+      if (!marks) return;
+      this.announcedAt.set(roomId, Date.now());
+      if (this.announcedAt.size > 50_000) this.announcedAt.delete(this.announcedAt.keys().next().value!);
+      this.announce(roomId, marks);
+    };
+    if (wait <= 0) return fire();
+    const timer = setTimeout(fire, wait);
+    timer.unref();
+    this.trailing.set(roomId, timer);
+  }
 
   /** A stored event of `roomId` with this seq was written to one of the member's streams. */
   delivered(roomId: string, userId: string, seq: number): void {
@@ -46,7 +68,7 @@ export class Receipts {
     if (!prev || prev.deliveredSeq !== marks.deliveredSeq || prev.readSeq !== marks.readSeq) {
       this.last.set(roomId, marks);
       if (this.last.size > 50_000) this.last.delete(this.last.keys().next().value!);
-      this.announce(roomId, marks);
+      this.throttledAnnounce(roomId);
     }
     return marks;
   }
@@ -70,6 +92,8 @@ export class Receipts {
 
   async stop(): Promise<void> {
     clearTimeout(this.timer);
+    for (const timer of this.trailing.values()) clearTimeout(timer);
+    this.trailing.clear();
     await this.flush();
   }
 }

@@ -13,7 +13,6 @@ export const SSE_HEADERS = {
   'cache-control': 'no-cache',
   'x-accel-buffering': 'no',
   'x-content-type-options': 'nosniff',
-  connection: 'keep-alive',
 };
 
 const RETRY_MS = 2000;
@@ -25,15 +24,21 @@ function resumeId(request: FastifyRequest, query: { lastEventId?: string }): str
   return value !== undefined && value !== '' ? value : query.lastEventId;
 }
 
-/** Takes the response over from Fastify and opens the event stream. */
+/**
+ * Takes the connection over from Fastify and opens the event stream. The response head is written by hand, with
+ * no chunked transfer encoding and `Connection: close` (the stream ends when the connection does, as HTTP/1.1
+ * allows), so every frame afterwards is the same bytes for every subscriber, written to the socket in one call.
+ */
 function openStream(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, mode: 'room' | 'user'): Subscriber {
   reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { ...SSE_HEADERS, 'x-request-id': String(request.id) });
-  request.raw.socket.setNoDelay(true);
-  request.raw.socket.setKeepAlive(true, 30_000);
-  res.write(retryFrame(RETRY_MS));
-  const sub = app.hub.createSubscriber({ res, user: publicUser(me(request)), mode, sessionId: request.auth?.sessionId ?? null });
+  const socket = request.raw.socket;
+  const headers = { ...SSE_HEADERS, 'x-request-id': String(request.id), connection: 'close' };
+  const head = `HTTP/1.1 200 OK\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\ndate: ${new Date().toUTCString()}\r\n\r\n`;
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 30_000);
+  socket.write(head);
+  socket.write(retryFrame(RETRY_MS));
+  const sub = app.hub.createSubscriber({ socket, user: publicUser(me(request)), mode, sessionId: request.auth?.sessionId ?? null });
   sub.expireAt(request.auth?.expiresAtMs ?? null, encodeEphemeral('expired', { reason: 'access token expired; refresh and resume' }));
   return sub;
 }

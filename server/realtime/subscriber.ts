@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { PublicUser } from '../store/store.js';
 import { encodeCursor, type EncodedEvent } from './frame.js';
 
@@ -16,8 +16,10 @@ export type StreamMode = 'room' | 'user';
 export type CloseReason = 'client' | 'slow' | 'expired' | 'left' | 'deleted' | 'logout' | 'shutdown' | 'error';
 
 /**
- * One open SSE response. Its outgoing queue is the socket's write buffer, bounded by `maxQueueBytes`: a client that
- * cannot keep up is disconnected and resumes from its last id (DESIGN invariant 4).
+ * One open SSE stream. Frames are written straight to the connection's socket (the response head was written by
+ * the route, without chunked framing, `Connection: close`): the shared frame Buffer goes out as is, in one write,
+ * with no per-subscriber encoding or corking. Its outgoing queue is the socket's write buffer, bounded by
+ * `maxQueueBytes`: a client that cannot keep up is disconnected and resumes from its last id (DESIGN invariant 4).
  */
 export class Subscriber {
   readonly rooms = new Map<string, RoomCursor>();
@@ -30,14 +32,15 @@ export class Subscriber {
   }
 
   constructor(
-    readonly res: ServerResponse,
+    readonly socket: Socket,
     readonly user: PublicUser,
     readonly mode: StreamMode,
     readonly sessionId: string | null,
     private readonly maxQueueBytes: number,
     private readonly onClose: (sub: Subscriber) => void,
   ) {
-    res.once('close', () => this.close('client'));
+    socket.once('close', () => this.close('client'));
+    socket.on('error', () => this.close('client'));
   }
 
   /** Ends the stream when the credential that opened it expires. */
@@ -55,8 +58,8 @@ export class Subscriber {
   /** Writes bytes; returns false when the socket asks to wait for 'drain'. Disconnects a subscriber over its bound. */
   write(chunk: Buffer): boolean {
     if (this.closed) return false;
-    const ok = this.res.write(chunk);
-    if (!ok && this.res.writableLength > this.maxQueueBytes) this.close('slow');
+    const ok = this.socket.write(chunk);
+    if (!ok && this.socket.writableLength > this.maxQueueBytes) this.close('slow');
     return ok && !this.closed;
   }
 
@@ -64,10 +67,11 @@ export class Subscriber {
   send(enc: EncodedEvent): boolean {
     if (this.mode === 'room') return this.write(enc.frame);
     if (this.closed) return false;
-    this.res.cork();
-    this.res.write(`id: ${this.cursorId()}\n`);
+    // The id line is this subscriber's own; the rest is the shared bytes. Corked, both leave in one system call.
+    this.socket.cork();
+    this.socket.write(`id: ${this.cursorId()}\n`);
     const ok = this.write(enc.body);
-    process.nextTick(() => this.res.uncork());
+    this.socket.uncork();
     return ok;
   }
 
@@ -84,15 +88,15 @@ export class Subscriber {
 
   /** Resolves once the socket has flushed what it holds, or the stream closed. */
   drained(): Promise<void> {
-    if (this.closed || this.res.writableLength === 0 || !this.res.writableNeedDrain) return Promise.resolve();
+    if (this.closed || this.socket.writableLength === 0 || !this.socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        this.res.off('drain', done);
-        this.res.off('close', done);
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
         resolve();
       };
-      this.res.once('drain', done);
-      this.res.once('close', done);
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
     });
   }
 
@@ -102,7 +106,7 @@ export class Subscriber {
     this.closeReason = reason;
     clearTimeout(this.expiryTimer);
     this.onClose(this);
-    if (reason === 'slow' || reason === 'error') this.res.destroy();
-    else if (!this.res.writableEnded) this.res.end();
+    if (reason === 'slow' || reason === 'error') this.socket.destroy();
+    else if (!this.socket.writableEnded) this.socket.end();
   }
 }
