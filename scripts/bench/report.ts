@@ -257,7 +257,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
     out.push(
-      '- **Parley**: `GET /api/rooms/:id/events` streams (SSE over HTTP/1.1 chunked), access-token auth, default configuration ' +
+      '- **Parley**: `GET /api/rooms/:id/events` streams (SSE over HTTP/1.1, frames written straight to the socket), access-token auth, default configuration ' +
         '(SQLite, synchronous=FULL), one Node process.',
       '- **Socket.IO peer** (`scripts/bench/servers/socketio-peer.ts`): the minimal Socket.IO 4 server one would write instead: ' +
         'websocket transport, every client joins one room, `io.to(room).emit()` of an event shaped like Parley\'s RoomEvent. ' +

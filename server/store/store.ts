@@ -232,7 +232,7 @@ export interface Store {
   createApiToken(input: { userId: string; name: string; tokenHash: string }): Promise<ApiToken>;
   listApiTokens(userId: string): Promise<ApiToken[]>;
   deleteApiToken(userId: string, id: string): Promise<boolean>;
-  /** Finds the token by hash and records its use. */
+  /** Finds the token by hash and records its use (to the minute: a busy script does not write on every request). */
   useApiToken(tokenHash: string, now: string): Promise<ApiToken | null>;
 
   // Rooms and memberships. Deleted rooms are invisible to every read.

@@ -408,7 +408,14 @@ export class MongoStore implements Store {
   }
 
   async useApiToken(tokenHash: string, now: string): Promise<ApiToken | null> {
-    const t = await this.m.apiTokens.findOneAndUpdate({ tokenHash }, { $set: { lastUsedAt: new Date(now) } }, { new: true }).lean<ApiTokenDoc>().exec();
+    // Record the use at most once a minute: a majority write per request would cost a script most of its rate.
+    const at = new Date(now);
+    const stale = new Date(at.getTime() - 60_000);
+    const touched = await this.m.apiTokens
+      .findOneAndUpdate({ tokenHash, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: stale } }] }, { $set: { lastUsedAt: at } }, { new: true })
+      .lean<ApiTokenDoc>()
+      .exec();
+    const t = touched ?? (await this.m.apiTokens.findOne({ tokenHash }).lean<ApiTokenDoc>().exec());
     return t ? toApiToken(t) : null;
   }
 
