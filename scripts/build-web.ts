@@ -27,9 +27,17 @@ function newestMtime(entry: string): number {
   return newest;
 }
 
-/** Inputs whose change requires a rebuild: the sources, the page template, this script and the installed lit. */
+/** Inputs whose change requires a rebuild: the sources, the domain types shared with the server, the page template,
+ * this script and the installed lit. */
 function inputsMtime(): number {
-  const inputs = [srcDir, template, fileURLToPath(import.meta.url), path.join(root, 'package-lock.json'), path.join(root, 'node_modules/lit/package.json')];
+  const inputs = [
+    srcDir,
+    path.join(root, 'server/store/store.ts'),
+    template,
+    fileURLToPath(import.meta.url),
+    path.join(root, 'package-lock.json'),
+    path.join(root, 'node_modules/lit/package.json'),
+  ];
   return Math.max(...inputs.filter((p) => existsSync(p)).map(newestMtime));
 }
 

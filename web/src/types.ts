@@ -1,44 +1,22 @@
-/** Shapes of the Parley API as the client sees them (mirrors server/schemas.ts). */
-
-export type Gender = 'female' | 'male' | 'other' | 'unspecified';
-export const AVATARS = ['fox', 'owl', 'cat', 'bear', 'panda', 'koala', 'tiger', 'frog', 'whale', 'robot'] as const;
-export type Avatar = (typeof AVATARS)[number];
-export type Role = 'owner' | 'admin' | 'member';
-export type RoomKind = 'public' | 'private' | 'direct';
-
-export interface PublicUser {
-  id: string;
-  username: string;
-  displayName: string;
-  gender: Gender;
-  avatar: Avatar | null;
-}
-
-export interface User extends PublicUser {
-  email: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Room {
-  id: string;
-  name: string;
-  topic: string;
-  kind: RoomKind;
-  ownerId: string;
-  createdAt: string;
-  updatedAt: string;
-  lastSeq: number;
-}
-
-export interface Membership {
-  roomId: string;
-  userId: string;
-  role: Role;
-  joinedAt: string;
-  deliveredSeq: number;
-  readSeq: number;
-}
+/**
+ * Shapes of the Parley API as the client sees them. The domain types are the server's own (server/store/store.ts
+ * holds only types and constants, so the bundle takes nothing else from the server); client-side shapes follow.
+ */
+export { AVATARS, ROOM_EVENT_TYPES } from '../../server/store/store.js';
+export type {
+  Attachment,
+  Avatar,
+  Gender,
+  Membership,
+  PublicUser,
+  Role,
+  Room,
+  RoomEvent,
+  RoomEventType,
+  RoomKind,
+  User,
+} from '../../server/store/store.js';
+import type { Attachment, Membership, PublicUser, Room } from '../../server/store/store.js';
 
 export interface RoomEntry extends Room {
   membership: Membership | null;
@@ -47,15 +25,6 @@ export interface RoomEntry extends Room {
   unread?: number;
   /** Direct rooms (newer servers): the other person. */
   peer?: PublicUser | null;
-}
-
-/** An image attached to a message (newer servers; older ones send bare ids). */
-export interface Attachment {
-  id: string;
-  mediaType: string;
-  size: number;
-  width: number;
-  height: number;
 }
 
 /** An ephemeral `presence` event (no id, not stored). */
@@ -79,28 +48,6 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
-}
-
-export const ROOM_EVENT_TYPES = [
-  'message.created',
-  'message.edited',
-  'message.deleted',
-  'member.joined',
-  'member.left',
-  'member.role',
-  'member.updated',
-  'room.updated',
-  'room.deleted',
-] as const;
-export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
-
-export interface RoomEvent {
-  roomId: string;
-  seq: number;
-  type: RoomEventType;
-  actor: PublicUser | null;
-  at: string;
-  payload: Record<string, unknown>;
 }
 
 export interface FieldError {
