@@ -76,11 +76,6 @@ export class Hub {
     return this.subscribers.size;
   }
 
-  /** Whether the user has at least one open stream on this instance. */
-  isConnected(userId: string): boolean {
-    return (this.byUser.get(userId)?.size ?? 0) > 0;
-  }
-
   /** Creates a subscriber for an SSE response whose headers and `retry:` line are already written. */
   createSubscriber(init: { socket: import('node:net').Socket; user: PublicUser; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
     const sub = new Subscriber(init.socket, init.user, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
@@ -128,10 +123,7 @@ export class Hub {
   /** Stops delivering a room to a subscriber; a single-room stream ends. */
   unfollow(sub: Subscriber, roomId: string, reason: CloseReason): void {
     if (!sub.rooms.delete(roomId)) return;
-    this.presence.exit(roomId, sub.userId);
-    const channel = this.channels.get(roomId);
-    channel?.delete(sub);
-    if (channel?.size === 0) this.channels.delete(roomId);
+    this.leaveChannel(sub, roomId);
     if (sub.mode === 'room') sub.close(reason);
   }
 
@@ -286,11 +278,14 @@ export class Hub {
     const mine = this.byUser.get(sub.userId);
     mine?.delete(sub);
     if (mine?.size === 0) this.byUser.delete(sub.userId);
-    for (const roomId of sub.rooms.keys()) {
-      this.presence.exit(roomId, sub.userId);
-      const channel = this.channels.get(roomId);
-      channel?.delete(sub);
-      if (channel?.size === 0) this.channels.delete(roomId);
-    }
+    for (const roomId of sub.rooms.keys()) this.leaveChannel(sub, roomId);
+  }
+
+  /** The subscriber no longer follows the room: out of its channel, and one stream fewer for presence. */
+  private leaveChannel(sub: Subscriber, roomId: string): void {
+    this.presence.exit(roomId, sub.userId);
+    const channel = this.channels.get(roomId);
+    channel?.delete(sub);
+    if (channel?.size === 0) this.channels.delete(roomId);
   }
 }

@@ -24,7 +24,6 @@ export type CloseReason = 'client' | 'slow' | 'expired' | 'left' | 'deleted' | '
 export class Subscriber {
   readonly rooms = new Map<string, RoomCursor>();
   closed = false;
-  closeReason: CloseReason | null = null;
   private expiryTimer: NodeJS.Timeout | undefined;
 
   get userId(): string {
@@ -103,7 +102,6 @@ export class Subscriber {
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
-    this.closeReason = reason;
     clearTimeout(this.expiryTimer);
     this.onClose(this);
     if (reason === 'slow' || reason === 'error') this.socket.destroy();
