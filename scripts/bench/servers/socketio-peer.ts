@@ -3,39 +3,23 @@
  * POST /post { text } broadcasts an event shaped like Parley's RoomEvent to it (websocket transport, default options)
  * and answers 201 after the broadcast, as Parley answers after its fan-out.
  */
-import http from 'node:http';
 import { Server } from 'socket.io';
 import { roomEventLike } from '../lib/common.js';
+import { createPostServer } from '../lib/post-server.js';
 
 const port = Number(process.env.PORT);
 const ROOM_ID = 'UGVlclJvb21JZDAw';
 let seq = 0;
 
-const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    return;
-  }
-  if (req.method === 'POST' && req.url === '/post') {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let text = '';
-      try {
-        text = String(JSON.parse(Buffer.concat(chunks).toString('utf8')).text);
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      const event = roomEventLike(ROOM_ID, ++seq, text);
-      io.to('room').emit('message.created', event);
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ seq }));
-    });
-    return;
-  }
-  // socket.io answers its own paths; anything else is 404.
-  if (!req.url?.startsWith('/socket.io/')) res.writeHead(404).end();
-});
+// socket.io answers its own paths on the same server.
+const server = createPostServer(
+  (text) => {
+    const event = roomEventLike(ROOM_ID, ++seq, text);
+    io.to('room').emit('message.created', event);
+    return seq;
+  },
+  (url) => url.startsWith('/socket.io/'),
+);
 
 const io = new Server(server, { transports: ['websocket'], serveClient: false });
 io.on('connection', (socket) => {
