@@ -1,5 +1,5 @@
 import t from 'tap';
-import { api, newRoom, newUser, post, startApp, type TestUser } from './helpers/app.js';
+import { api, join, newRoom, newUser, post, startApp, type TestUser } from './helpers/app.js';
 
 type Who = 'stranger' | 'member' | 'admin' | 'owner';
 const WHO: Who[] = ['stranger', 'member', 'admin', 'owner'];
@@ -118,7 +118,7 @@ t.test('room list marks mine and joinable public rooms; private rooms stay hidde
   const list = (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
   t.same(list.map((r: any) => [r.id, r.joined]), [[pub.id, false]]);
   t.equal((await api(srv.url, 'GET', `/api/rooms/${priv.id}`, { token: b.token })).status, 404, 'no hint a private room exists');
-  await api(srv.url, 'POST', `/api/rooms/${pub.id}/join`, { token: b.token });
+  await join(srv.url, b, pub.id);
   const after = (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
   t.equal(after[0].joined, true);
   t.equal(after[0].membership.role, 'member');
@@ -135,7 +135,7 @@ t.test('ownership transfer: the new owner owns, the old one becomes admin and ma
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const room = await newRoom(srv.url, a);
-  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: b.token });
+  await join(srv.url, b, room.id);
   t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${a.id}`, { token: a.token, body: { role: 'member' } })).status, 400, 'no demoting yourself');
   t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${b.id}`, { token: a.token, body: { role: 'owner' } })).status, 200);
   const members = (await api(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token: a.token })).body.members;

@@ -110,6 +110,13 @@ export async function newRoom(base: string, owner: TestUser, body: Record<string
   return res.body.room;
 }
 
+/** Joins a public room; fails loudly, so a set-up step cannot fail unnoticed. */
+export async function join(base: string, user: TestUser, roomId: string): Promise<any> {
+  const res = await api(base, 'POST', `/api/rooms/${roomId}/join`, { token: user.token });
+  if (res.status !== 201) throw new Error(`join: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.membership;
+}
+
 export async function post(base: string, user: TestUser, roomId: string, text: string): Promise<any> {
   const res = await api(base, 'POST', `/api/rooms/${roomId}/messages`, { token: user.token, body: { text } });
   if (res.status !== 201) throw new Error(`post: ${res.status} ${JSON.stringify(res.body)}`);

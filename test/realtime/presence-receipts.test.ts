@@ -1,5 +1,5 @@
 import t from 'tap';
-import { api, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+import { api, join, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -9,7 +9,7 @@ t.test('presence: several tabs count once, a blip does not flap, nobody gets the
   const alice = await newUser(srv.url);
   const bob = await newUser(srv.url);
   const room = await newRoom(srv.url, alice);
-  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: bob.token });
+  await join(srv.url, bob, room.id);
   const watcher = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token });
   t.teardown(() => watcher.close());
   const presence = () => watcher.ephemeral.filter((e) => e.event === 'presence' && e.json.user.id === bob.id).map((e) => e.json.online);
@@ -86,7 +86,7 @@ t.test('delivery receipts: delivered-to-all moves only when every member\'s stre
   t.teardown(() => srv.close());
   const [a, b, c] = [await newUser(srv.url), await newUser(srv.url), await newUser(srv.url)];
   const room = await newRoom(srv.url, a);
-  for (const u of [b, c]) await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: u.token });
+  for (const u of [b, c]) await join(srv.url, u, room.id);
   const sa = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: a.token });
   const sb = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: b.token });
   t.teardown(() => [sa, sb].forEach((s) => s.close()));
@@ -115,7 +115,7 @@ t.test('delivery also counts for history pages and for the position a stream res
   t.teardown(() => srv.close());
   const [a, b, c] = [await newUser(srv.url), await newUser(srv.url), await newUser(srv.url)];
   const room = await newRoom(srv.url, a);
-  for (const u of [b, c]) await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: u.token });
+  for (const u of [b, c]) await join(srv.url, u, room.id);
   const m = await post(srv.url, a, room.id, 'sent while both were away');
   const receipts = async () => (await api(srv.url, 'GET', `/api/rooms/${room.id}/messages/${m.seq}/receipts`, { token: a.token })).body;
   t.same((await receipts()).deliveredTo, [], 'nobody has it yet');
@@ -133,7 +133,7 @@ t.test('read receipts: monotonic, capped at the head, readable per message; unre
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const room = await newRoom(srv.url, a);
-  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: b.token });
+  await join(srv.url, b, room.id);
   const posted: any[] = [];
   for (let i = 0; i < 5; i++) posted.push(await post(srv.url, a, room.id, `m${i}`));
   const unreadOf = async () => (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms.find((r: any) => r.id === room.id).unread;
@@ -163,7 +163,7 @@ t.test('typing: to the others only, coalesced, expiring, rate limited', async (t
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const room = await newRoom(srv.url, a);
-  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: b.token });
+  await join(srv.url, b, room.id);
   const sa = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: a.token });
   const sb = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: b.token });
   t.teardown(() => [sa, sb].forEach((s) => s.close()));

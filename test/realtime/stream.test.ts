@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Subscriber } from '../../server/realtime/subscriber.js';
-import { api, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+import { api, join, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
 
 t.test('SSE stream basics: headers, retry first, ids are seqs, heartbeat, membership', async (t) => {
   const srv = await startApp({ env: { HEARTBEAT_MS: '200' } });
@@ -161,7 +161,7 @@ t.test('streams end on leave, on removal and after room.deleted', async (t) => {
   const carol = await newUser(srv.url);
   const dave = await newUser(srv.url);
   const room = await newRoom(srv.url, owner);
-  for (const u of [carol, dave]) await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: u.token });
+  for (const u of [carol, dave]) await join(srv.url, u, room.id);
 
   const ownerStream = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: owner.token });
   const carolStream = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: carol.token });

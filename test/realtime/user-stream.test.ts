@@ -1,5 +1,5 @@
 import t from 'tap';
-import { api, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+import { api, join, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
 
 t.test('GET /api/events: one stream for all my rooms, a cursor id that resumes every room', async (t) => {
   const srv = await startApp();
@@ -30,7 +30,7 @@ t.test('GET /api/events: one stream for all my rooms, a cursor id that resumes e
   t.same(resumed.events.map((e) => e.json.payload.message.text).sort(), ['missed one', 'missed two'], 'each room resumes from its own position');
 
   // Joining while connected adds the room to the stream, starting with the join itself.
-  await api(srv.url, 'POST', `/api/rooms/${other.id}/join`, { token: a.token });
+  await join(srv.url, a, other.id);
   await post(srv.url, b, other.id, 'welcome');
   await resumed.waitFor((ev) => ev.length >= 4);
   t.same(resumed.events.slice(2).map((e) => e.event), ['member.joined', 'message.created']);
@@ -70,7 +70,7 @@ t.test('the room log as JSON: pages newest first, same events as the stream', as
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const room = await newRoom(srv.url, a);
-  await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: b.token });
+  await join(srv.url, b, room.id);
   for (let i = 0; i < 7; i++) await post(srv.url, a, room.id, `m${i}`);
   await api(srv.url, 'PATCH', `/api/rooms/${room.id}`, { token: a.token, body: { topic: 'news' } });
   const first = await api(srv.url, 'GET', `/api/rooms/${room.id}/log?limit=4`, { token: b.token });
