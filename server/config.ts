@@ -42,6 +42,9 @@ const EnvSchema = z.object({
   PRESENCE_GRACE_MS: duration('5000', 'ms'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// or mongodb+srv:// connection string').optional(),
+  /** Mongo mode: how long an instance's presence outlives its last heartbeat (a crashed instance's users go offline
+   * within about 4/3 of it). */
+  PRESENCE_TTL_MS: intInRange(30_000, 3000, 300_000),
   /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Oldest resume position (in events behind the room head) a stream will replay; older gets `reset`. */
@@ -76,6 +79,7 @@ export interface Config {
   presenceGraceMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
+  presenceTtlMs: number;
   trustProxy: boolean;
   replayLimit: number;
   sseMaxQueueBytes: number;
@@ -135,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     presenceGraceMs: e.PRESENCE_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
+    presenceTtlMs: e.PRESENCE_TTL_MS,
     trustProxy: e.TRUST_PROXY,
     replayLimit: e.REPLAY_LIMIT,
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,

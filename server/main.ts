@@ -12,7 +12,7 @@ async function openStore(config: Config): Promise<Store> {
   if (config.mongodbUri) {
     // Loaded only in mongo mode, so the embedded default never pays for the driver.
     const { MongoStore } = await import('./store/mongo/mongo-store.js');
-    return MongoStore.connect(config.mongodbUri, { onFeedError: storeLog('warn') });
+    return MongoStore.connect(config.mongodbUri, { onFeedError: storeLog('warn'), presenceTtlMs: config.presenceTtlMs });
   }
   return new SqliteStore({ file: path.join(config.dataDir, 'parley.db'), synchronous: config.sqliteSynchronous, onFeedError: storeLog('error') });
 }

@@ -47,15 +47,30 @@ export class Hub {
   ) {
     this.pageSize = opts.replayPageSize ?? 500;
     this.maxBuffered = opts.maxBufferedEvents ?? 10_000;
+    // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
+    // word and reports the changes, which reach the room's subscribers here (never the user it is about).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
-      this.broadcastEphemeral(roomId, 'presence', { roomId, user, online }, (sub) => sub.userId === user.id),
+      store.presence.set(roomId, user, online).catch((err) => opts.log.error({ err, roomId }, 'recording presence failed')),
     );
-    this.receipts = new Receipts(store, (roomId, marks) => this.broadcastEphemeral(roomId, 'receipt', { roomId, ...marks }), opts.log);
+    // Watermarks go out as signals, so a receipt recorded on one instance reaches subscribers on all of them.
+    this.receipts = new Receipts(store, (roomId, marks) => store.signals.publish({ roomId, type: 'receipt', data: { roomId, ...marks } }), opts.log);
   }
 
   start(): void {
     this.unsubscribe.push(this.store.feed.onEvent((event) => this.publish(event)));
     this.unsubscribe.push(this.store.feed.onReset(() => this.resync()));
+    this.unsubscribe.push(
+      this.store.presence.onChange(({ roomId, user, online }) =>
+        this.broadcastEphemeral(roomId, 'presence', { roomId, user, online }, (sub) => sub.userId === user.id),
+      ),
+    );
+    this.unsubscribe.push(
+      this.store.signals.onSignal(({ roomId, type, data }) => {
+        // A notice about a user (typing) is not sent back to that user.
+        const about = (data.user as { id?: unknown } | undefined)?.id;
+        this.broadcastEphemeral(roomId, type, data, typeof about === 'string' ? (sub) => sub.userId === about : undefined);
+      }),
+    );
     this.heartbeat = setInterval(() => {
       for (const sub of this.subscribers) sub.write(HEARTBEAT);
     }, this.opts.heartbeatMs);

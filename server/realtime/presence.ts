@@ -1,15 +1,10 @@
-import type { PublicUser } from '../store/store.js';
-
-export interface PresenceChange {
-  roomId: string;
-  user: PublicUser;
-  online: boolean;
-}
+import type { PresenceChange, PublicUser } from '../store/store.js';
 
 /**
- * Who is online in which room, on this instance: a user is online in a room while at least one of their streams
+ * Who is online in which room, on this instance: a user is here in a room while at least one of their streams
  * follows it (a room stream, or the multi-room stream). Several tabs count once. Going offline waits `graceMs`, so
- * a reconnect blip (a dropped stream that resumes within the grace) changes nothing.
+ * a reconnect blip (a dropped stream that resumes within the grace) changes nothing. The hub reports each change to
+ * the store's presence board, which combines every instance's word.
  */
 export class Presence {
   private readonly streams = new Map<string, Map<string, { user: PublicUser; count: number }>>();
@@ -54,11 +49,6 @@ export class Presence {
     }, this.graceMs);
     timer.unref();
     this.leaving.set(key, timer);
-  }
-
-  /** Online now, or within the grace period after their last stream closed. */
-  isOnline(roomId: string, userId: string): boolean {
-    return this.streams.get(roomId)?.has(userId) === true || this.leaving.has(`${roomId}\0${userId}`);
   }
 
   stop(): void {

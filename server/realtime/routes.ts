@@ -124,7 +124,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     }
     if (now - entry.lastSent >= TYPING_EVERY_MS) {
       entry.lastSent = now;
-      hub.broadcastEphemeral(room.id, 'typing', { roomId: room.id, user: publicUser(user), expiresInMs: 5000 }, (sub) => sub.userId === user.id);
+      store.signals.publish({ roomId: room.id, type: 'typing', data: { roomId: room.id, user: publicUser(user), expiresInMs: 5000 } });
     }
     return reply.code(204).send(null);
   });

@@ -130,8 +130,8 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request) => {
     await roomFor(store, request.params.roomId, me(request).id, 'read');
-    const members = await store.listMembers(request.params.roomId);
-    return { members: members.map((m) => ({ ...m, online: app.hub.presence.isOnline(request.params.roomId, m.userId) })) };
+    const [members, online] = await Promise.all([store.listMembers(request.params.roomId), store.presence.online(request.params.roomId)]);
+    return { members: members.map((m) => ({ ...m, online: online.has(m.userId) })) };
   });
 
   r.post('/api/rooms/:roomId/members', {

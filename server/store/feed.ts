@@ -1,3 +1,4 @@
+import { notify } from './local.js';
 import type { EventFeed, FeedListener, FeedResetListener, RoomEvent } from './store.js';
 
 /** Listener registry behind EventFeed; a store calls publish() after each commit. A failing listener never affects
@@ -20,22 +21,10 @@ export class FeedPublisher implements EventFeed {
   }
 
   publish(event: RoomEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.onListenerError(err);
-      }
-    }
+    notify(this.listeners, event, this.onListenerError);
   }
 
   reset(): void {
-    for (const listener of this.resetListeners) {
-      try {
-        listener();
-      } catch (err) {
-        this.onListenerError(err);
-      }
-    }
+    notify(this.resetListeners, undefined, this.onListenerError);
   }
 }

@@ -203,10 +203,53 @@ export interface EventFeed {
   readonly live: boolean;
 }
 
+export const SIGNAL_TYPES = ['typing', 'receipt'] as const;
+export type SignalType = (typeof SIGNAL_TYPES)[number];
+
+/** An ephemeral notice for a room's subscribers on every instance (typing, receipt watermarks). Never stored in the
+ * log, never replayed; `data` is what the stream event carries. */
+export interface Signal {
+  roomId: string;
+  type: SignalType;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Carries signals to every instance's hub, this one's included. Best effort: a signal can be lost (an instance that is
+ * down misses it), which only costs a stale typing line or tick until the next one; stored events never travel here.
+ */
+export interface SignalBus {
+  publish(signal: Signal): void;
+  onSignal(listener: (signal: Signal) => void): () => void;
+}
+
+export interface PresenceChange {
+  roomId: string;
+  user: PublicUser;
+  online: boolean;
+}
+
+/**
+ * Who is online in which room, over every instance. Each instance reports whether it has a stream of the user
+ * following the room; a user is online in a room while any live instance says so. An instance that dies without
+ * saying goodbye stops counting after an expiry, so its users go offline.
+ */
+export interface PresenceBoard {
+  /** This instance has (`here`) or no longer has a stream of `user` following `roomId`. */
+  set(roomId: string, user: PublicUser, here: boolean): Promise<void>;
+  /** Ids of the users online in the room on any instance. */
+  online(roomId: string): Promise<Set<string>>;
+  /** Called when a user's online state in a room changed (on any instance, or by expiry). A change may be reported
+   * twice; listeners treat it as a state, not a toggle. */
+  onChange(listener: (change: PresenceChange) => void): () => void;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
   readonly feed: EventFeed;
   readonly blobs: BlobStore;
+  readonly signals: SignalBus;
+  readonly presence: PresenceBoard;
   close(): Promise<void>;
 
   // Users. Usernames are unique case-insensitively and stored lower-cased; emails are unique lower-cased.

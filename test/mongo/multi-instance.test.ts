@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import type { MongoStore } from '../../server/store/mongo/mongo-store.js';
 import { api, newRoom, newUser, startApp, stream, type TestApp, type TestUser } from '../helpers/app.js';
-import { dropDatabase, freshDbName, MONGODB_URI, openStore, ResilientStream, SKIP_REASON, withConnection } from './support.js';
+import { startServer } from '../browser/harness.js';
+import { ephemeralsCrossInstances } from '../helpers/instances.js';
+import { dropDatabase, freshDbName, MONGODB_URI, openStore, ResilientStream, SKIP_REASON, uriWithDb, withConnection } from './support.js';
 
 /**
  * N instances on one replica set (issue 3): two app instances, each with its own MongoStore connection (and so its
@@ -20,7 +22,7 @@ if (!MONGODB_URI) {
 
   t.test('MongoDB multi-instance', async (t) => {
     const dbName = freshDbName('parley_multi');
-    const env = { MONGODB_URI: uri, JWT_SECRET: randomBytes(32).toString('base64url') };
+    const env = { MONGODB_URI: uri, JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '300' };
     const stores: MongoStore[] = [await openStore(uri, dbName), await openStore(uri, dbName)];
     const a: TestApp = await startApp({ store: stores[0], env });
     const b: TestApp = await startApp({ store: stores[1], env });
@@ -102,6 +104,27 @@ if (!MONGODB_URI) {
         Array.from({ length: end - Number(lastId) }, (_, i) => Number(lastId) + 1 + i),
         'everything after Last-Event-ID, once, in order',
       );
+    });
+
+    await t.test('presence, typing and receipts cross instances; a crashed instance\'s users go offline', async (t) => {
+      const onA = await ephemeralsCrossInstances(t, a, b, room.id, alice, bob);
+      t.teardown(() => onA.close());
+      const bobOnline = () => onA.ephemeral.filter((e) => e.event === 'presence' && e.json.user.id === bob.id).map((e) => e.json.online as boolean);
+      const bobListed = async () =>
+        (await api(a.url, 'GET', `/api/rooms/${room.id}/members`, { token: alice.token })).body.members.find((m: any) => m.userId === bob.id).online as boolean;
+
+      // A third instance, a real process, killed with SIGKILL while bob streams from it: nobody says goodbye. Its
+      // presence documents expire (PRESENCE_TTL_MS) and A or B sweeps them.
+      const c = await startServer({ env: { ...env, MONGODB_URI: uriWithDb(uri, dbName), PRESENCE_TTL_MS: '3000' } });
+      t.teardown(() => c.dispose());
+      const onC = await stream(c.url, `/api/rooms/${room.id}/events`, { token: bob.token });
+      await onA.waitForEphemeral(() => bobOnline().at(-1) === true, 10_000, 'bob online again, through C');
+      t.equal(await bobListed(), true, 'A lists bob online (his stream is on C)');
+      await c.stop('SIGKILL');
+      await onC.done;
+      await onA.waitForEphemeral(() => bobOnline().at(-1) === false, 30_000, 'bob offline after C crashed');
+      t.equal(await bobListed(), false, 'A lists bob offline once C\'s presence expired');
+      t.same(bobOnline(), [true, false, true, false], 'each change reported once on A');
     });
 
     await t.test('stepping down the primary while posting loses nothing', async (t) => {

@@ -17,6 +17,20 @@ export function openStore(uri: string, dbName: string): Promise<MongoStore> {
   return MongoStore.connect(uri, { dbName, onFeedError: (err, what) => process.stderr.write(`# mongo feed (${dbName}): ${what}: ${String(err)}\n`) });
 }
 
+/**
+ * The connection string with `dbName` as its database, for a server process (which takes its database from the URI).
+ * Credentials in the URI authenticate against the database the URI names, so when it names none and gives no
+ * authSource, authSource=admin keeps them pointing where they did.
+ */
+export function uriWithDb(uri: string, dbName: string): string {
+  const m = /^(mongodb(?:\+srv)?:\/\/)([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/.exec(uri);
+  if (!m) throw new Error('MONGODB_URI is not a mongodb:// connection string');
+  const [, scheme, hosts, db, query] = m;
+  const params = query ? query.split('&') : [];
+  if (hosts!.includes('@') && !params.some((p) => /^authSource=/i.test(p))) params.push(`authSource=${db || 'admin'}`);
+  return `${scheme}${hosts}/${dbName}${params.length ? `?${params.join('&')}` : ''}`;
+}
+
 /** A short-lived connection for admin commands (hello, replSetStepDown). */
 export async function withConnection<T>(uri: string, fn: (conn: mongoose.Connection) => Promise<T>): Promise<T> {
   const conn = await mongoose.createConnection(uri).asPromise();

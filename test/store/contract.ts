@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AppError } from '../../server/errors.js';
-import type { PublicUser, RoomEvent, Store } from '../../server/store/store.js';
+import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 
 /**
  * The Store contract: every store passes these same tests (DESIGN invariant 5). They talk to the port only.
@@ -172,6 +172,59 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal(await store.getRoom(pub.id), null, 'a deleted room reads as missing');
       t.notOk((await store.listRoomsForUser(owner.id)).some((r) => r.room.id === pub.id));
       await rejects(store.postMessage(pub.id, owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
+    });
+
+    /** Resolves with the first value `pick` returns (not undefined) for something an async source reports. */
+    const next = <T, V>(subscribe: (cb: (v: V) => void) => () => void, pick: (v: V) => T | undefined, what: string, ms = 10_000): Promise<T> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => (off(), reject(new Error(`timed out waiting for ${what}`))), ms);
+        const off = subscribe((v) => {
+          const hit = pick(v);
+          if (hit === undefined) return;
+          clearTimeout(timer);
+          off();
+          resolve(hit);
+        });
+      });
+
+    t.test('signals: what one publishes reaches the listeners, this instance included', async (t) => {
+      const roomId = `sig${Date.now().toString(36)}`;
+      const data = { roomId, user: await makeUser('typer'), expiresInMs: 5000 };
+      const got = next<Signal, Signal>((cb) => store.signals.onSignal(cb), (s) => (s.roomId === roomId ? s : undefined), 'the signal');
+      store.signals.publish({ roomId, type: 'typing', data });
+      const signal = await got;
+      t.equal(signal.type, 'typing');
+      t.same(signal.data, data, 'the data arrives as sent');
+      const receipt = next<unknown, Signal>((cb) => store.signals.onSignal(cb), (s) => (s.roomId === roomId ? s.data : undefined), 'the receipt');
+      store.signals.publish({ roomId, type: 'receipt', data: { roomId, deliveredSeq: 3, readSeq: 2 } });
+      t.same(await receipt, { roomId, deliveredSeq: 3, readSeq: 2 });
+    });
+
+    t.test('presence: online while this instance says so, changes reported, gone when it stops', async (t) => {
+      const [alice, bob] = [await makeUser('here'), await makeUser('there')];
+      const roomId = `pres${Date.now().toString(36)}`;
+      t.same([...(await store.presence.online(roomId))], [], 'nobody online in a new room');
+      const change = (userId: string, online: boolean) =>
+        next<true, PresenceChange>(
+          (cb) => store.presence.onChange(cb),
+          (c) => (c.roomId === roomId && c.user.id === userId && c.online === online ? true : undefined),
+          `${userId} ${online ? 'online' : 'offline'}`,
+        );
+      let arrived = change(alice.id, true);
+      await store.presence.set(roomId, alice, true);
+      await arrived;
+      t.pass('alice reported online');
+      t.same([...(await store.presence.online(roomId))], [alice.id], 'alice is online');
+      arrived = change(bob.id, true);
+      await store.presence.set(roomId, bob, true);
+      await store.presence.set(roomId, bob, true); // said twice: still one user
+      await arrived;
+      t.same([...(await store.presence.online(roomId))].sort(), [alice.id, bob.id].sort(), 'both online, once each');
+      t.same([...(await store.presence.online(`${roomId}x`))], [], 'presence is per room');
+      const gone = change(alice.id, false);
+      await store.presence.set(roomId, alice, false);
+      await gone;
+      t.same([...(await store.presence.online(roomId))], [bob.id], 'alice went offline, bob stays');
     });
   });
 }

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from '../store.js';
-import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind } from '../store.js';
+import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
+import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind, SignalType } from '../store.js';
 
 /**
  * The MongoDB documents behind the Store port, one collection per concept. Times are BSON Dates here (TTL indexes
@@ -280,8 +280,67 @@ uploadSchema.index({ createdAt: 1 }, { partialFilterExpression: { messageSeq: UN
 // A message's uploads (deleteMessage).
 uploadSchema.index({ roomId: 1, messageSeq: 1 });
 
-/** The collection the change stream watches. */
+/**
+ * Signals: typing notices and receipt watermarks on their way to every instance (see MongoSignals). A document only
+ * has to live until the change streams have passed it; the TTL index clears them after a minute.
+ */
+export interface SignalDoc {
+  roomId: string;
+  type: SignalType;
+  data: Record<string, unknown>;
+  at: Date;
+}
+
+const signalSchema = new Schema<SignalDoc>(
+  {
+    roomId: { type: String, required: true },
+    type: { type: String, enum: SIGNAL_TYPES, required: true },
+    data: { type: Schema.Types.Mixed, required: true },
+    at: { type: Date, required: true },
+  },
+  options,
+);
+signalSchema.index({ at: 1 }, { expireAfterSeconds: 60 });
+
+/**
+ * Presence: one document per (room, user, instance) while that instance has a stream of the user following the room
+ * (see MongoPresenceBoard). `_id` is "roomId/userId/instance" (ids never contain '/'), so a delete seen by the change
+ * stream, which carries only the _id, still says whose presence ended. `expiresAt` is the server's clock at the
+ * instance's last heartbeat plus its PRESENCE_TTL_MS.
+ */
+export interface PresenceDoc {
+  _id: string;
+  roomId: string;
+  userId: string;
+  instance: string;
+  user: PublicUser;
+  expiresAt: Date;
+}
+
+const presenceSchema = new Schema<PresenceDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    userId: { type: String, required: true },
+    instance: { type: String, required: true },
+    user: { type: Schema.Types.Mixed, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  options,
+);
+// Who is online in a room (members list) and whether a user still is (after a change).
+presenceSchema.index({ roomId: 1, userId: 1 });
+// An instance's heartbeat and goodbye.
+presenceSchema.index({ instance: 1 });
+// Expiry: the server's TTL monitor removes a document once expiresAt has passed. It runs only once a minute, so
+// instances also sweep expired documents on every heartbeat, which tells the others promptly that a crashed
+// instance's users are gone; the index is the backstop when no instance is left to sweep.
+presenceSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+/** The collections the change stream follows (see ChangeWatcher). */
 export const EVENTS_COLLECTION = 'events';
+export const SIGNALS_COLLECTION = 'signals';
+export const PRESENCE_COLLECTION = 'presence';
 
 export function defineModels(conn: Connection) {
   return {
@@ -296,6 +355,8 @@ export function defineModels(conn: Connection) {
     // Upload metadata. The bytes are in the GridFS bucket 'uploads' (collections uploads.files / uploads.chunks,
     // made by the driver on first use), see gridfs-blobs.ts.
     uploads: conn.model<UploadDoc>('Upload', uploadSchema, 'uploads'),
+    signals: conn.model<SignalDoc>('Signal', signalSchema, SIGNALS_COLLECTION),
+    presence: conn.model<PresenceDoc>('Presence', presenceSchema, PRESENCE_COLLECTION),
   } satisfies Record<string, Model<any>>;
 }
 

@@ -26,8 +26,10 @@ import type {
   UserWithSecret,
   Watermarks,
 } from '../store.js';
-import { EventWatcher, toRoomEvent } from './event-watcher.js';
+import { ChangeWatcher, toRoomEvent } from './change-watcher.js';
 import { GridFsBlobStore } from './gridfs-blobs.js';
+import { MongoPresenceBoard } from './presence.js';
+import { MongoSignals } from './signals.js';
 import {
   defineModels,
   UNUSED,
@@ -36,9 +38,11 @@ import {
   type MembershipDoc,
   type MessageDoc,
   type Models,
+  type PresenceDoc,
   type RefreshTokenDoc,
   type RoomDoc,
   type SessionDoc,
+  type SignalDoc,
   type UploadDoc,
   type UserDoc,
 } from './models.js';
@@ -48,6 +52,8 @@ export interface MongoStoreOptions {
   dbName?: string;
   /** Change-stream failures and listener errors; the default writes one line to stderr. */
   onFeedError?: (err: unknown, what: string) => void;
+  /** How long an instance's presence outlives its last heartbeat (PRESENCE_TTL_MS); default 30 s. */
+  presenceTtlMs?: number;
 }
 
 /** The payload function may write inside the transaction once the seq is known (postMessage claims its uploads). */
@@ -161,8 +167,9 @@ const invalidAttachment = (id: string) =>
 
 /**
  * The scale-out store: every instance shares one MongoDB replica set. Writes that append to a room's log run in one
- * multi-document transaction (event + read model + room lastSeq); the feed is one change stream per process on the
- * events collection (see EventWatcher), so an event committed by any instance reaches every instance's hub.
+ * multi-document transaction (event + read model + room lastSeq); the feed is one change stream per process (see
+ * ChangeWatcher), so an event committed by any instance reaches every instance's hub. The same stream carries
+ * signals (typing, receipts) and presence between instances.
  *
  * Per-room order: an append increments the room's lastSeq with findOneAndUpdate inside the transaction. That write
  * takes the room document's write lock until commit, so a concurrent append to the same room hits a WriteConflict
@@ -174,19 +181,45 @@ export class MongoStore implements Store {
   readonly kind = 'mongo' as const;
   readonly feed: FeedPublisher;
   readonly blobs: GridFsBlobStore;
+  readonly signals: MongoSignals;
+  readonly presence: MongoPresenceBoard;
   private readonly m: Models;
-  private readonly watcher: EventWatcher;
+  private readonly watcher: ChangeWatcher;
   private closing: Promise<void> | null = null;
 
   private constructor(
     private readonly conn: Connection,
     report: (err: unknown, what: string) => void,
+    presenceTtlMs: number,
   ) {
+    const db = conn.db!;
     this.m = defineModels(conn);
-    this.blobs = new GridFsBlobStore(conn.db!);
+    this.blobs = new GridFsBlobStore(db);
     this.feed = new FeedPublisher((err) => report(err, 'feed listener failed'));
-    const events = conn.db!.collection<EventDoc>(this.m.events.collection.collectionName);
-    this.watcher = new EventWatcher(events, this.feed, report);
+    this.signals = new MongoSignals(db.collection<SignalDoc>(this.m.signals.collection.collectionName), report);
+    this.presence = new MongoPresenceBoard(
+      db.collection<PresenceDoc>(this.m.presence.collection.collectionName),
+      async (id) => {
+        const user = await this.getUser(id);
+        return user && { id: user.id, username: user.username, displayName: user.displayName, gender: user.gender, avatar: user.avatar };
+      },
+      presenceTtlMs,
+      report,
+    );
+    this.watcher = new ChangeWatcher(
+      db,
+      {
+        event: (doc: EventDoc) => this.feed.publish(toRoomEvent(doc)),
+        signal: (doc) => this.signals.received(doc),
+        presence: (id) => this.presence.changed(id),
+        reset: () => {
+          this.feed.reset();
+          this.presence.resync();
+        },
+        live: (value) => (this.feed.live = value),
+      },
+      report,
+    );
   }
 
   /** Connects, checks for a replica set, creates collections and indexes, and starts the change stream. */
@@ -213,9 +246,10 @@ export class MongoStore implements Store {
       if (!hello.setName && hello.msg !== 'isdbgrid') {
         throw new Error('MongoDB is a standalone server; Parley needs a replica set (transactions and change streams). See docs/mongodb.md');
       }
-      const store = new MongoStore(conn, report);
+      const store = new MongoStore(conn, report, Math.min(Math.max(opts.presenceTtlMs ?? 30_000, 3000), 300_000));
       await store.prepare();
       await store.watcher.start();
+      await store.presence.start();
       return store;
     } catch (err) {
       await conn.close().catch(() => {});
@@ -233,6 +267,7 @@ export class MongoStore implements Store {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.presence.close();
       await this.watcher.close();
       await this.conn.close();
     })();

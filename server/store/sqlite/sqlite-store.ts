@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
+import { LocalPresenceBoard, LocalSignals } from '../local.js';
 import type {
   ApiToken,
   Attachment,
@@ -135,6 +136,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly feed: FeedPublisher;
   readonly blobs: FileBlobStore;
+  /** One process is the whole deployment: signals and presence stay in memory. */
+  readonly signals: LocalSignals;
+  readonly presence: LocalPresenceBoard;
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
 
@@ -149,6 +153,8 @@ export class SqliteStore implements Store {
     migrate(this.db);
     this.stmts = this.prepare();
     this.feed = new FeedPublisher(opts.onFeedError);
+    this.signals = new LocalSignals(opts.onFeedError);
+    this.presence = new LocalPresenceBoard(opts.onFeedError);
   }
 
   private prepare() {

@@ -1,10 +1,41 @@
 import { mongo } from 'mongoose';
-import type { FeedPublisher } from '../feed.js';
 import type { RoomEvent } from '../store.js';
-import type { EventDoc } from './models.js';
+import { EVENTS_COLLECTION, PRESENCE_COLLECTION, SIGNALS_COLLECTION, type EventDoc, type PresenceDoc, type SignalDoc } from './models.js';
 
 type ResumeToken = mongo.ResumeToken;
-type Change = mongo.ChangeStreamDocument<EventDoc>;
+type Change = mongo.ChangeStreamDocument<mongo.Document>;
+
+/** What the store does with the changes that cross instances. */
+export interface ChangeHandlers {
+  /** A room event committed by any instance. */
+  event(doc: EventDoc): void;
+  /** A signal published by any instance. */
+  signal(doc: SignalDoc): void;
+  /** A presence document was inserted or deleted (by an instance, its sweep, or the TTL monitor). */
+  presence(id: string): void;
+  /** Changes may have been missed: re-read what matters from the collections. */
+  reset(): void;
+  /** Whether the stream is open (GET /api/health shows it as `feed`). */
+  live(value: boolean): void;
+}
+
+/**
+ * The one filter, run by the server: room events, signals and presence arrivals are inserts; presence departures are
+ * deletes (a departing instance, a sweep of a dead one, or the TTL monitor). Dropping or renaming the events
+ * collection, or the database, loses the log's position, so those come through too. Updates (heartbeats) do not.
+ */
+const PIPELINE = [
+  {
+    $match: {
+      $or: [
+        { operationType: 'insert', 'ns.coll': { $in: [EVENTS_COLLECTION, SIGNALS_COLLECTION, PRESENCE_COLLECTION] } },
+        { operationType: 'delete', 'ns.coll': PRESENCE_COLLECTION },
+        { operationType: { $in: ['drop', 'rename'] }, 'ns.coll': EVENTS_COLLECTION },
+        { operationType: { $in: ['dropDatabase', 'invalidate'] } },
+      ],
+    },
+  },
+];
 
 /**
  * Server error codes meaning "this stream cannot continue from the saved position": the resume point has left the
@@ -26,23 +57,24 @@ export function toRoomEvent(doc: EventDoc): RoomEvent {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The store's feed: ONE change stream per process, on the events collection, insert operations only. Every event
- * committed by any instance arrives here once, in oplog order (commit order, so seq order within a room), and is
- * published to the hub.
+ * ONE change stream per process, on the store's database, filtered by the server to the three collections whose
+ * changes must reach every instance (PIPELINE): the room log, signals and presence. One stream rather than one per
+ * collection: a single resume token, a single cursor to keep alive, and the log, signals and presence arrive in one
+ * oplog order. Every event committed by any instance arrives here once, in commit order (so seq order within a room).
  *
  * - The driver itself resumes once on a resumable error (network error, election, "not primary") with the latest
  *   resume token. If that fails too, this loop reopens the stream from the saved token with backoff; meanwhile
- *   `feed.live` is false (GET /api/health shows it).
- * - If the saved position is gone (ChangeStreamHistoryLost and friends), or the stream is invalidated (the
- *   collection was dropped or renamed), the stream is reopened from "now" and then `feed.reset()` makes the hub
- *   re-read every subscriber's rooms from the store: a reset, never a silent gap.
+ *   `live` is false (GET /api/health shows it).
+ * - If the saved position is gone (ChangeStreamHistoryLost and friends), or the stream is invalidated (the database
+ *   was dropped), the stream is reopened from "now" and then `reset()` makes the hub re-read every subscriber's rooms
+ *   from the store: a reset, never a silent gap. A dropped or renamed events collection is reset the same way.
  * - Iterator mode with tryNext(): the first call runs the aggregate that opens the stream, so start() resolves only
  *   once the server has fixed the stream's starting point; every event committed after that is delivered. Each call
  *   is one awaitData getMore (at most maxAwaitTimeMS), and the driver advances `resumeToken` to the
  *   postBatchResumeToken even when nothing arrives, so an idle stream keeps a fresh position in the oplog.
  */
-export class EventWatcher {
-  private stream: mongo.ChangeStream<EventDoc, Change> | null = null;
+export class ChangeWatcher {
+  private stream: mongo.ChangeStream<mongo.Document, Change> | null = null;
   /** resumeAfter: the position after the last change handled. */
   private token: ResumeToken | null = null;
   /** startAfter: set after an invalidate event (resumeAfter cannot pass an invalidate; startAfter can). */
@@ -52,12 +84,12 @@ export class EventWatcher {
   private loop: Promise<void> | null = null;
 
   constructor(
-    private readonly collection: mongo.Collection<EventDoc>,
-    private readonly feed: FeedPublisher,
+    private readonly db: mongo.Db,
+    private readonly on: ChangeHandlers,
     private readonly report: (err: unknown, what: string) => void,
     private readonly maxAwaitTimeMS = 1000,
   ) {
-    feed.live = false;
+    on.live(false);
   }
 
   /** Opens the stream and waits until the server has established it; throws if it cannot (e.g. not a replica set). */
@@ -70,7 +102,7 @@ export class EventWatcher {
       await stream.close().catch(() => {});
       throw err;
     }
-    this.feed.live = true;
+    this.on.live(true);
     this.loop = this.run(stream, first);
   }
 
@@ -79,23 +111,52 @@ export class EventWatcher {
     // Closing the stream makes a pending tryNext() reject; the loop sees `closed` and ends.
     await this.stream?.close().catch(() => {});
     await this.loop;
-    this.feed.live = false;
+    this.on.live(false);
   }
 
-  private open(): mongo.ChangeStream<EventDoc, Change> {
+  private open(): mongo.ChangeStream<mongo.Document, Change> {
     const options: mongo.ChangeStreamOptions = { maxAwaitTimeMS: this.maxAwaitTimeMS };
     if (this.startAfter) options.startAfter = this.startAfter;
     else if (this.token) options.resumeAfter = this.token;
-    // Inserts are the only change the log has (it is append-only); `invalidate` is listed so that it is seen and
-    // handled rather than merely ending the cursor.
-    const pipeline = [{ $match: { operationType: { $in: ['insert', 'invalidate'] } } }];
-    const stream = this.collection.watch<EventDoc, Change>(pipeline, options);
+    const stream = this.db.watch<mongo.Document, Change>(PIPELINE, options);
     this.stream = stream;
     return stream;
   }
 
-  private async run(established: mongo.ChangeStream<EventDoc, Change>, first: Change | null): Promise<void> {
-    let stream: mongo.ChangeStream<EventDoc, Change> | null = established;
+  /** Hands one change to its handler. Returns false when the stream cannot go on (invalidated). */
+  private dispatch(change: Change): boolean {
+    switch (change.operationType) {
+      case 'insert': {
+        const coll = change.ns.coll;
+        if (coll === EVENTS_COLLECTION) this.on.event(change.fullDocument as EventDoc);
+        else if (coll === SIGNALS_COLLECTION) this.on.signal(change.fullDocument as SignalDoc);
+        else if (coll === PRESENCE_COLLECTION) this.on.presence((change.fullDocument as PresenceDoc)._id);
+        return true;
+      }
+      case 'delete':
+        if (change.ns.coll === PRESENCE_COLLECTION && typeof change.documentKey._id === 'string') this.on.presence(change.documentKey._id);
+        return true;
+      case 'drop':
+      case 'rename':
+      case 'dropDatabase':
+        // The log went away under us (an operator's mistake, or a restore). The stream goes on; what the store now
+        // holds is the truth, so subscribers re-read it.
+        this.report(new Error(`the ${change.operationType} of ${change.ns.db}${'coll' in change.ns ? `.${change.ns.coll}` : ''}`), 'the watched log changed; subscribers will re-read it');
+        this.on.reset();
+        return true;
+      case 'invalidate':
+        this.startAfter = change._id;
+        this.token = null;
+        this.resetDue = true;
+        this.report(new Error('the change stream was invalidated (database dropped)'), 'change stream invalidated');
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  private async run(established: mongo.ChangeStream<mongo.Document, Change>, first: Change | null): Promise<void> {
+    let stream: mongo.ChangeStream<mongo.Document, Change> | null = established;
     let change: Change | null = first;
     let failures = 0;
     while (!this.closed) {
@@ -105,24 +166,15 @@ export class EventWatcher {
           change = await stream.tryNext();
         }
         // Established (again): from here on nothing committed is missed.
-        this.feed.live = true;
+        this.on.live(true);
         failures = 0;
         this.startAfter = null;
         if (this.resetDue) {
           this.resetDue = false;
-          this.feed.reset();
+          this.on.reset();
         }
         for (;;) {
-          if (change) {
-            if (change.operationType === 'invalidate') {
-              this.startAfter = change._id;
-              this.token = null;
-              this.resetDue = true;
-              this.report(new Error('the events change stream was invalidated (collection dropped or renamed)'), 'change stream invalidated');
-              break;
-            }
-            if (change.operationType === 'insert') this.feed.publish(toRoomEvent(change.fullDocument));
-          }
+          if (change && !this.dispatch(change)) break;
           // After handling: the driver's token is the handled change's id, or the batch's postBatchResumeToken.
           this.token = stream.resumeToken ?? this.token;
           if (this.closed) break;
@@ -130,7 +182,7 @@ export class EventWatcher {
         }
       } catch (err) {
         if (this.closed) break;
-        this.feed.live = false;
+        this.on.live(false);
         if (stream?.resumeToken) this.token = stream.resumeToken;
         if (isPositionLost(err)) {
           // Reopen from "now" and have the hub replay from the store (which has every committed event).
@@ -149,6 +201,6 @@ export class EventWatcher {
       change = null;
       await ending?.close().catch(() => {});
     }
-    this.feed.live = false;
+    this.on.live(false);
   }
 }

@@ -1,0 +1,58 @@
+import type { PresenceBoard, PresenceChange, PublicUser, Signal, SignalBus } from './store.js';
+
+/** Calls each listener; one that throws affects neither the caller nor the other listeners. */
+export function notify<T>(listeners: Set<(value: T) => void>, value: T, onError: (err: unknown) => void): void {
+  for (const listener of listeners) {
+    try {
+      listener(value);
+    } catch (err) {
+      onError(err);
+    }
+  }
+}
+
+/** The signal bus of a single-process store: a signal goes straight to this process's listeners. */
+export class LocalSignals implements SignalBus {
+  private readonly listeners = new Set<(signal: Signal) => void>();
+
+  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+
+  publish(signal: Signal): void {
+    notify(this.listeners, signal, this.onListenerError);
+  }
+
+  onSignal(listener: (signal: Signal) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** The presence board of a single-process store: this process is every instance there is, so its word is the state. */
+export class LocalPresenceBoard implements PresenceBoard {
+  private readonly rooms = new Map<string, Set<string>>();
+  private readonly listeners = new Set<(change: PresenceChange) => void>();
+
+  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+
+  async set(roomId: string, user: PublicUser, here: boolean): Promise<void> {
+    let room = this.rooms.get(roomId);
+    if (here === (room?.has(user.id) === true)) return;
+    if (here) {
+      if (!room) this.rooms.set(roomId, (room = new Set()));
+      room.add(user.id);
+    } else {
+      room!.delete(user.id);
+      if (room!.size === 0) this.rooms.delete(roomId);
+    }
+    notify(this.listeners, { roomId, user, online: here }, this.onListenerError);
+  }
+
+  async online(roomId: string): Promise<Set<string>> {
+    return new Set(this.rooms.get(roomId));
+  }
+
+  onChange(listener: (change: PresenceChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Test } from 'tap';
+import { api, post, stream, type TestApp, type TestUser } from './app.js';
+import type { SseStream } from './sse.js';
+
+/**
+ * Two instances of Parley on one shared store (A and B): what one instance's streams cause must reach the other's.
+ * Alice follows the room on A, bob only on B. Checks presence both ways (events and the members list), typing, and
+ * the receipt watermarks that each instance records; leaves alice's stream open (returned) with bob offline.
+ * Used on SQLite (two apps sharing one store object) and on MongoDB (two apps with their own connections).
+ */
+export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, roomId: string, alice: TestUser, bob: TestUser): Promise<SseStream> {
+  const onA = await stream(a.url, `/api/rooms/${roomId}/events`, { token: alice.token });
+  const about = (type: string, userId: string) => onA.ephemeral.filter((e) => e.event === type && e.json.user?.id === userId);
+  const bobOnline = () => about('presence', bob.id).map((e) => e.json.online as boolean);
+  const members = async (base: string) =>
+    new Map<string, boolean>((await api(base, 'GET', `/api/rooms/${roomId}/members`, { token: alice.token })).body.members.map((m: any) => [m.userId, m.online]));
+
+  const onB = await stream(b.url, `/api/rooms/${roomId}/events`, { token: bob.token });
+  await onA.waitForEphemeral(() => bobOnline().at(-1) === true, 10_000, 'bob online on A');
+  t.equal((await members(a.url)).get(bob.id), true, 'A lists bob online (his stream is on B)');
+  t.equal((await members(b.url)).get(alice.id), true, 'B lists alice online (her stream is on A)');
+
+  t.equal((await api(b.url, 'POST', `/api/rooms/${roomId}/typing`, { token: bob.token })).status, 204);
+  await onA.waitForEphemeral(() => about('typing', bob.id).length === 1, 10_000, 'bob typing on A');
+
+  // Posted on B, delivered to alice by A and to bob by B, then read by both: each watermark reaches both sides.
+  const seq = (await post(b.url, bob, roomId, 'receipts across instances')).seq as number;
+  const mark = (s: SseStream, field: 'deliveredSeq' | 'readSeq') => s.ephemeral.some((e) => e.event === 'receipt' && (e.json[field] as number) >= seq);
+  await onA.waitForEphemeral(() => mark(onA, 'deliveredSeq'), 15_000, 'delivered-to-all on A');
+  t.equal((await api(a.url, 'POST', `/api/rooms/${roomId}/read`, { token: alice.token, body: { seq } })).status, 200);
+  t.equal((await api(b.url, 'POST', `/api/rooms/${roomId}/read`, { token: bob.token, body: { seq } })).status, 200);
+  await onA.waitForEphemeral(() => mark(onA, 'readSeq'), 15_000, 'read-by-all on A');
+  await onB.waitForEphemeral(() => mark(onB, 'readSeq'), 15_000, 'read-by-all on B');
+  t.pass('receipts recorded on either instance reach both');
+  t.notOk(onB.ephemeral.some((e) => e.event === 'typing'), 'bob never gets his own typing notice');
+  t.notOk(onB.ephemeral.some((e) => e.event === 'presence' && e.json.user.id === bob.id), 'nor his own presence');
+
+  onB.close();
+  await onA.waitForEphemeral(() => bobOnline().at(-1) === false, 15_000, 'bob offline on A');
+  t.equal((await members(a.url)).get(bob.id), false, 'A lists bob offline once his stream on B closed');
+  t.same(bobOnline(), [true, false], 'each change once on A');
+  return onA;
+}
