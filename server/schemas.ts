@@ -105,6 +105,7 @@ export const MessageSchema = z
     createdAt: z.string(),
     editedAt: z.string().nullable(),
     deletedAt: z.string().nullable(),
+    clientId: z.string().nullable().describe('the key the author sent with the post (null when none)'),
   })
   .meta({ id: 'Message' });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { api, join, newRoom, newUser, post, startApp, type TestUser } from './helpers/app.js';
+import { api, join, newRoom, newUser, post, startApp, stream, type TestUser } from './helpers/app.js';
 
 type Who = 'stranger' | 'member' | 'admin' | 'owner';
 const WHO: Who[] = ['stranger', 'member', 'admin', 'owner'];
@@ -105,6 +105,39 @@ t.test('history pages: newest first with before, ascending with after, limits', 
   for (const q of ['limit=0', 'limit=101', 'limit=x', 'before=0', 'before=-3', 'after=1&before=5', 'after=abc']) {
     const res = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?${q}`, { token: a.token });
     t.equal(res.status, 400, `?${q} -> 400`);
+  }
+});
+
+t.test('a post retried with its clientId is stored once: 201, then 200 with the same message', async (t) => {
+  const srv = await startApp();
+  t.teardown(() => srv.close());
+  const [alice, bob] = [await newUser(srv.url), await newUser(srv.url)];
+  const room = await newRoom(srv.url, alice);
+  await join(srv.url, bob, room.id);
+  const watcher = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: bob.token });
+  t.teardown(() => watcher.close());
+  const send = (user: TestUser, body: Record<string, unknown>) => api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: user.token, body });
+
+  const first = await send(alice, { text: 'hello once', clientId: 'c0ffee-1' });
+  t.equal(first.status, 201, 'stored');
+  t.equal(first.body.message.clientId, 'c0ffee-1', 'the message carries its key');
+  const retries = await Promise.all([send(alice, { text: 'hello once', clientId: 'c0ffee-1' }), send(alice, { text: 'hello once', clientId: 'c0ffee-1' })]);
+  t.same(retries.map((r) => r.status), [200, 200], 'retries answer 200');
+  t.ok(retries.every((r) => r.body.message.seq === first.body.message.seq), 'with the stored message');
+  t.equal((await send(alice, { text: 'different body', clientId: 'c0ffee-1' })).body.message.text, 'hello once', 'the key wins over the body');
+  t.equal((await send(bob, { text: 'mine', clientId: 'c0ffee-1' })).status, 201, 'another author may use the same key');
+  const after = await post(srv.url, alice, room.id, 'no key');
+  t.equal(after.clientId, null, 'a post without a key has clientId null');
+
+  await watcher.waitFor(() => watcher.stored().some((e) => e.json.payload.message?.text === 'no key'));
+  const created = watcher.stored().filter((e) => e.event === 'message.created').map((e) => e.json.payload.message.text);
+  t.same(created, ['hello once', 'mine', 'no key'], 'the stream saw each message once');
+  const history = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.token });
+  t.same(history.body.messages.map((m: { text: string }) => m.text), ['no key', 'mine', 'hello once'], 'history holds each once');
+
+  for (const clientId of ['', 'has space', 'x'.repeat(65), 'slash/no', 42]) {
+    const res = await send(alice, { text: 'bad key', clientId });
+    t.equal(res.status, 400, `clientId ${JSON.stringify(clientId)} -> 400`);
   }
 });
 

@@ -19,21 +19,30 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     schema: {
       tags,
       summary: 'Post a message (members). Answers after the message is stored.',
+      description:
+        'Answers 201 once the message is stored. With a `clientId`, the request can be retried safely (after a timeout or a lost answer): ' +
+        'a key you already used in this room answers 200 with the message stored under it, whatever the body, and stores nothing.',
       params: RoomParams,
       body: z
         .object({
           text: MessageText.optional(),
           attachments: z.array(Id).max(MAX_ATTACHMENTS).default([]).describe('ids from POST /api/rooms/{roomId}/uploads'),
+          clientId: z
+            .string()
+            .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'up to 64 letters, digits and . _ : -')
+            .optional()
+            .describe('your key for this post, unique per room (e.g. a UUID); a retry with it returns the stored message'),
         })
         .refine((b) => b.text !== undefined || b.attachments.length > 0, { path: ['text'], message: 'a message needs text or an attachment' })
         .refine((b) => new Set(b.attachments).size === b.attachments.length, { path: ['attachments'], message: 'an image is attached once' }),
-      response: { 201: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404, 413) },
+      response: { 201: z.object({ message: MessageSchema }), 200: z.object({ message: MessageSchema }).describe('already posted with this clientId'), ...errors(400, 401, 403, 404, 413) },
     },
   }, async (request, reply) => {
     const user = me(request);
     const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
-    const { message } = await store.postMessage(room.id, publicUser(user), { text: request.body.text ?? null, attachments: request.body.attachments });
-    return reply.code(201).send({ message });
+    const { text, attachments, clientId } = request.body;
+    const { message, created } = await store.postMessage(room.id, publicUser(user), { text: text ?? null, attachments, clientId: clientId ?? null });
+    return reply.code(created ? 201 : 200).send({ message });
   });
 
   r.get('/api/rooms/:roomId/messages', {

@@ -143,6 +143,8 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** The key the author's client chose for this post (retries with it return this message); null when none. */
+  clientId: string | null;
 }
 
 export interface RoomWithMembership {
@@ -308,8 +310,14 @@ export interface Store {
    * Appends message.created. `attachments` are upload ids: each must be an unused upload of this author in this
    * room (else 400 INVALID_ATTACHMENT and nothing is written); they become used by the message in the same
    * transaction.
+   * With a `clientId` the author already used in this room, nothing is written: the message posted with it is
+   * returned with `created: false` (a client's retry after a lost answer, including two racing copies).
    */
-  postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }>;
+  postMessage(
+    roomId: string,
+    author: PublicUser,
+    input: { text: string | null; attachments: string[]; clientId?: string | null },
+  ): Promise<{ message: Message; created: boolean }>;
   /** 404 MESSAGE_NOT_FOUND when missing or deleted. */
   editMessage(roomId: string, seq: number, actor: PublicUser, text: string): Promise<{ message: Message; event: RoomEvent }>;
   /** Also removes the message's uploads (their rows); returns them so the caller deletes their blobs. */

@@ -87,7 +87,7 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const posts = await Promise.all(Array.from({ length: 20 }, (_, i) => store.postMessage(room.id, i % 2 ? owner : member, { text: `m${i}`, attachments: [] })));
       const seqs = posts.map((p) => p.message.seq).sort((a, b) => a - b);
       t.same(seqs, Array.from({ length: 20 }, (_, i) => i + 3), 'no gap, no reuse under concurrent appends');
-      for (const p of posts) t.equal(p.event.seq, p.message.seq, 'message seq is its creation event seq');
+      t.ok(posts.every((p) => p.created && p.message.clientId === null), 'each post stored, none with a client key');
       const log = await store.eventsAfter(room.id, 0, 1000);
       t.same(log.map((e) => e.seq), Array.from({ length: 22 }, (_, i) => i + 1));
       for (const e of log.filter((x) => x.type === 'message.created')) {
@@ -101,6 +101,30 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.same(await store.eventsAfter(room.id, 20, 1), [log[20]], 'paging the log');
       await rejects(store.postMessage('nosuchroom000000', owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'a failed append changes nothing');
+    });
+
+    t.test('client keys: a retried post returns its message and writes nothing, also when the copies race', async (t) => {
+      const [owner, other] = [await makeUser('key'), await makeUser('key')];
+      const { room } = await store.createRoom({ name: 'keys', topic: '', kind: 'public', owner });
+      const { room: second } = await store.createRoom({ name: 'keys2', topic: '', kind: 'public', owner });
+      await store.addMember(room.id, other, 'member', other);
+      const first = await store.postMessage(room.id, owner, { text: 'once', attachments: [], clientId: 'k-1' });
+      t.ok(first.created, 'first post stored');
+      t.equal(first.message.clientId, 'k-1', 'the message keeps its key');
+      const published = seen.length;
+      const again = await store.postMessage(room.id, owner, { text: 'once', attachments: [], clientId: 'k-1' });
+      t.notOk(again.created, 'the retry is recognised');
+      t.same(again.message, first.message, 'and answered with the same message');
+      t.equal((await store.getRoom(room.id))?.lastSeq, first.message.seq, 'nothing appended');
+      t.equal(seen.length, published, 'nothing published');
+      t.ok((await store.postMessage(room.id, other, { text: 'once', attachments: [], clientId: 'k-1' })).created, 'keys are per author');
+      t.ok((await store.postMessage(second.id, owner, { text: 'once', attachments: [], clientId: 'k-1' })).created, 'and per room');
+      const racing = await Promise.all(Array.from({ length: 6 }, () => store.postMessage(room.id, owner, { text: 'raced', attachments: [], clientId: 'k-2' })));
+      t.equal(racing.filter((r) => r.created).length, 1, 'racing copies: one stored');
+      t.equal(new Set(racing.map((r) => r.message.seq)).size, 1, 'all answered with its seq');
+      const texts = (await store.listMessages(room.id, { limit: 50 })).map((m) => m.text);
+      t.equal(texts.filter((x) => x === 'raced').length, 1, 'history holds it once');
+      t.equal((await store.getMessage(room.id, first.message.seq))?.clientId, 'k-1', 'read back with its key');
     });
 
     t.test('direct rooms: one per pair, both members join as themselves', async (t) => {

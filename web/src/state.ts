@@ -10,6 +10,9 @@ export type TimelineItem =
 /** A message the user sent that the server has not confirmed yet (or refused). */
 export interface PendingMessage {
   localId: string;
+  /** Sent with every attempt: a retry after a lost answer cannot post the message twice, and its stream copy is
+   * recognised by it. */
+  clientId: string;
   roomId: string;
   text: string;
   /** Uploaded images to attach, with a local (blob:) preview of each. */
@@ -80,10 +83,18 @@ export function activityText(e: RoomEvent, current: (user: PublicUser | null | u
   }
 }
 
-/** Same text and the same images: a stream copy of a message we are still sending. */
+/** A random key for a post (getRandomValues works on plain-HTTP origins too, unlike randomUUID). */
+function newClientId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The stream copy of a message we are still sending: by its client key; for a server without keys, same text and images. */
 function samePost(p: PendingMessage, m: Message): boolean {
+  if (p.status !== 'pending') return false;
+  if (m.clientId) return m.clientId === p.clientId;
   const ids = m.attachments.map((a) => (typeof a === 'string' ? a : a.id));
-  return p.status === 'pending' && (p.text || null) === (m.text || null) && ids.join() === p.attachments.map((a) => a.upload.id).join();
+  return (p.text || null) === (m.text || null) && ids.join() === p.attachments.map((a) => a.upload.id).join();
 }
 
 function releasePreviews(p: PendingMessage): void {
@@ -564,13 +575,21 @@ export class ChatState extends EventTarget {
 
   async send(roomId: string, text: string, retryOf?: PendingMessage, attachments: PendingAttachment[] = []): Promise<void> {
     const tl = this.timeline(roomId);
-    const pending: PendingMessage = retryOf ?? { localId: `local-${this.nextLocalId++}`, roomId, text, attachments, createdAt: new Date().toISOString(), status: 'pending' };
+    const pending: PendingMessage = retryOf ?? {
+      localId: `local-${this.nextLocalId++}`,
+      clientId: newClientId(),
+      roomId,
+      text,
+      attachments,
+      createdAt: new Date().toISOString(),
+      status: 'pending',
+    };
     pending.status = 'pending';
     pending.error = undefined;
     if (!tl.pending.includes(pending)) tl.pending.push(pending);
     this.changed();
     try {
-      const body: { text?: string; attachments?: string[] } = {};
+      const body: { text?: string; attachments?: string[]; clientId: string } = { clientId: pending.clientId };
       if (pending.text.trim()) body.text = pending.text;
       if (pending.attachments.length) body.attachments = pending.attachments.map((a) => a.upload.id);
       const { message } = await api.post<{ message: Message }>(`/api/rooms/${roomId}/messages`, body);

@@ -48,6 +48,8 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** The author's key for the post (absent from servers and stored events older than client keys). */
+  clientId?: string | null;
 }
 
 export interface FieldError {

@@ -212,6 +212,8 @@ export interface MessageDoc {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /** The author's client's key for the post; null when none. */
+  clientId: string | null;
 }
 
 // An embedded attachment: no _id of its own, and no `id` virtual (it has a real `id` field: the upload's id).
@@ -236,11 +238,15 @@ const messageSchema = new Schema<MessageDoc>(
     createdAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
+    clientId: { type: String, default: null },
   },
   options,
 );
 // History pages scan (roomId, seq) in either direction.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
+// A retried post finds its message; unique, so two racing copies cannot both be stored. Partial: only messages that
+// have a key take part (null, the common case, is not indexed and never collides).
+messageSchema.index({ roomId: 1, authorId: 1, clientId: 1 }, { unique: true, partialFilterExpression: { clientId: { $type: 'string' } } });
 
 export interface UploadDoc {
   /** The upload's id, also its blob key in GridFS. */

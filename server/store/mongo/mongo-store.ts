@@ -139,6 +139,7 @@ function toMessage(m: MessageDoc, author: PublicUser): Message {
     createdAt: iso(m.createdAt),
     editedAt: isoOrNull(m.editedAt),
     deletedAt: isoOrNull(m.deletedAt),
+    clientId: m.clientId ?? null,
   };
 }
 
@@ -682,8 +683,43 @@ export class MongoStore implements Store {
     return out;
   }
 
-  async postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }> {
+  async postMessage(
+    roomId: string,
+    author: PublicUser,
+    input: { text: string | null; attachments: string[]; clientId?: string | null },
+  ): Promise<{ message: Message; created: boolean }> {
+    const clientId = input.clientId ?? null;
+    const earlier = async (session?: ClientSession): Promise<Message | null> => {
+      if (clientId === null) return null;
+      const doc = await this.m.messages.findOne({ roomId, authorId: author.id, clientId }, null, { session }).lean<MessageDoc>().exec();
+      return doc ? ((await this.withAuthors([doc], session))[0] ?? null) : null;
+    };
+    try {
+      return await this.appendMessage(roomId, author, input.text, input.attachments, clientId, earlier);
+    } catch (err) {
+      // Two copies of one post racing: normally the second one's transaction conflicts on the room's lastSeq, is
+      // retried, and finds the first one's message. The unique index is the second guard; its refusal means the
+      // same thing.
+      if (clientId !== null && duplicateKey(err)?.keyPattern.clientId !== undefined) {
+        const message = await earlier();
+        if (message) return { message, created: false };
+      }
+      throw err;
+    }
+  }
+
+  private appendMessage(
+    roomId: string,
+    author: PublicUser,
+    text: string | null,
+    uploadIds: string[],
+    clientId: string | null,
+    earlier: (session: ClientSession) => Promise<Message | null>,
+  ): Promise<{ message: Message; created: boolean }> {
     return this.transact(async (session, append) => {
+      // A retry (or a racing copy) of a post already committed: answer with its message, write nothing.
+      const found = await earlier(session);
+      if (found) return { message: found, created: false };
       let message!: Message;
       // The event carries the message, built once its seq (the event's) is known.
       const event = await append(roomId, 'message.created', author, async (seq, at) => {
@@ -692,7 +728,7 @@ export class MongoStore implements Store {
         // sweep deleting it, is a WriteConflict: retried, and then this filter no longer matches. Throwing aborts the
         // transaction, so no upload stays claimed.
         const attachments: Attachment[] = [];
-        for (const id of input.attachments) {
+        for (const id of uploadIds) {
           const upload = await this.m.uploads
             .findOneAndUpdate({ _id: id, ownerId: author.id, roomId, messageSeq: UNUSED }, { $set: { messageSeq: seq } }, { session, new: true })
             .lean<UploadDoc>()
@@ -700,16 +736,16 @@ export class MongoStore implements Store {
           if (!upload) throw invalidAttachment(id);
           attachments.push(toAttachment({ ...upload, id: upload._id }));
         }
-        message = { roomId, seq, author, text: input.text, attachments, createdAt: at, editedAt: null, deletedAt: null };
+        message = { roomId, seq, author, text, attachments, createdAt: at, editedAt: null, deletedAt: null, clientId };
         return { message };
       });
       await this.m.messages.create(
-        [{ roomId, seq: event.seq, authorId: author.id, text: input.text, attachments: message.attachments, createdAt: new Date(event.at), editedAt: null, deletedAt: null }],
+        [{ roomId, seq: event.seq, authorId: author.id, text, attachments: message.attachments, createdAt: new Date(event.at), editedAt: null, deletedAt: null, clientId }],
         { session },
       );
       // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
       await this.m.memberships.updateOne({ roomId, userId: author.id }, { $max: { readSeq: event.seq, deliveredSeq: event.seq } }, { session }).exec();
-      return { message, event };
+      return { message, created: true };
     });
   }
 

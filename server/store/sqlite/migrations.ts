@@ -113,6 +113,11 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX uploads_unused ON uploads(created_at) WHERE message_seq IS NULL;
   CREATE INDEX uploads_by_message ON uploads(room_id, message_seq) WHERE message_seq IS NOT NULL;
   `,
+  // 4: a client's key for a post, unique per author and room, so a retried POST finds its message.
+  `
+  ALTER TABLE messages ADD COLUMN client_id TEXT;
+  CREATE UNIQUE INDEX messages_by_client_id ON messages(room_id, author_id, client_id) WHERE client_id IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -98,7 +98,7 @@ function toEvent(r: Row): RoomEvent {
 }
 
 const MESSAGE_SELECT = `
-  SELECT m.room_id, m.seq, m.text, m.attachments, m.created_at, m.edited_at, m.deleted_at,
+  SELECT m.room_id, m.seq, m.text, m.attachments, m.created_at, m.edited_at, m.deleted_at, m.client_id,
          u.id AS a_id, u.username AS a_username, u.display_name AS a_display_name, u.gender AS a_gender, u.avatar AS a_avatar
   FROM messages m JOIN users u ON u.id = m.author_id`;
 
@@ -112,6 +112,7 @@ function toMessage(r: Row): Message {
     createdAt: r.created_at,
     editedAt: r.edited_at ?? null,
     deletedAt: r.deleted_at ?? null,
+    clientId: r.client_id ?? null,
   };
 }
 
@@ -238,8 +239,9 @@ export class SqliteStore implements Store {
          ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username`,
       ),
       insertMessage: db.prepare(
-        `INSERT INTO messages (room_id, seq, author_id, text, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (room_id, seq, author_id, text, attachments, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
+      messageByClientId: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.author_id = ? AND m.client_id = ?`),
       message: db.prepare(`${MESSAGE_SELECT} WHERE m.room_id = ? AND m.seq = ?`),
       editMessage: db.prepare(`UPDATE messages SET text = ?, edited_at = ? WHERE room_id = ? AND seq = ? AND deleted_at IS NULL`),
       deleteMessage: db.prepare(
@@ -519,8 +521,17 @@ export class SqliteStore implements Store {
 
   // ---- messages
 
-  async postMessage(roomId: string, author: PublicUser, input: { text: string | null; attachments: string[] }): Promise<{ message: Message; event: RoomEvent }> {
+  async postMessage(
+    roomId: string,
+    author: PublicUser,
+    input: { text: string | null; attachments: string[]; clientId?: string | null },
+  ): Promise<{ message: Message; created: boolean }> {
+    const clientId = input.clientId ?? null;
     return this.commit((append) => {
+      if (clientId !== null) {
+        const earlier = this.stmts.messageByClientId.get(roomId, author.id, clientId) as Row | undefined;
+        if (earlier) return { message: toMessage(earlier), created: false };
+      }
       // The event carries the message; the message's seq and time are its creation event's.
       let message!: Message;
       let attachments: Attachment[] = [];
@@ -531,13 +542,13 @@ export class SqliteStore implements Store {
           }
           return toAttachment(this.stmts.uploadById.get(id) as Row);
         });
-        message = { roomId, seq, author, text: input.text, attachments, createdAt: at, editedAt: null, deletedAt: null };
+        message = { roomId, seq, author, text: input.text, attachments, createdAt: at, editedAt: null, deletedAt: null, clientId };
         return { message };
       });
-      this.stmts.insertMessage.run(roomId, event.seq, author.id, input.text, JSON.stringify(attachments), event.at);
+      this.stmts.insertMessage.run(roomId, event.seq, author.id, input.text, JSON.stringify(attachments), event.at, clientId);
       // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
       this.stmts.markRead.run({ roomId, userId: author.id, seq: event.seq });
-      return { message, event };
+      return { message, created: true };
     });
   }
 
