@@ -101,6 +101,23 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.same(await store.eventsAfter(room.id, 20, 1), [log[20]], 'paging the log');
       await rejects(store.postMessage('nosuchroom000000', owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'a failed append changes nothing');
+
+      // Failing appends among concurrent good ones (a store may commit them together): each failure rolls back
+      // alone, with its own error; the good ones are stored with consecutive seqs.
+      const mixed = await Promise.allSettled([
+        store.postMessage(room.id, owner, { text: 'good 1', attachments: [] }),
+        store.postMessage(room.id, owner, { text: 'bad attachment', attachments: ['nosuchupload0000'] }),
+        store.postMessage(room.id, member, { text: 'good 2', attachments: [] }),
+        store.postMessage('nosuchroom000000', owner, { text: 'no room', attachments: [] }),
+        store.addMember(room.id, member, 'member', member),
+        store.postMessage(room.id, member, { text: 'good 3', attachments: [] }),
+      ]);
+      t.same(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      const codes = mixed.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : null));
+      t.same(codes, [null, 'INVALID_ATTACHMENT', null, 'ROOM_NOT_FOUND', 'ALREADY_MEMBER', null], 'each failure with its own error');
+      const tail = await store.eventsAfter(room.id, 22, 100);
+      t.same(tail.map((e) => [e.seq, (e.payload.message as { text: string }).text]).sort(), [[23, 'good 1'], [24, 'good 2'], [25, 'good 3']].sort(), 'only the good ones, consecutive');
+      t.equal((await store.getRoom(room.id))?.lastSeq, 25);
     });
 
     t.test('client keys: a retried post returns its message and writes nothing, also when the copies race', async (t) => {

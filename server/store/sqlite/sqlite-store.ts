@@ -128,10 +128,21 @@ function isUniqueViolation(err: unknown): err is Error & { code: string } {
   return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
 }
 
+/** A write waiting for the next group commit. */
+interface Job {
+  fn: (append: Append) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every write transaction runs
  * to completion before any other JavaScript runs: per-room seq order is commit order, and the feed publishes each
  * committed event right after its transaction, in that order.
+ *
+ * Appends use group commit: the ones requested while the process handles one batch of I/O (one event-loop turn)
+ * run in ONE transaction, each in its own savepoint, so that under SQLITE_SYNCHRONOUS=FULL many concurrent posts
+ * share one fsync. One that throws rolls back to its savepoint alone; none answers before the commit.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -142,6 +153,8 @@ export class SqliteStore implements Store {
   readonly presence: LocalPresenceBoard;
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
+  private queue: Job[] = [];
+  private flushTimer: NodeJS.Immediate | null = null;
 
   constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onFeedError?: (err: unknown) => void; blobDir?: string }) {
     if (opts.file !== ':memory:') mkdirSync(path.dirname(opts.file), { recursive: true });
@@ -264,12 +277,56 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Runs `fn` in one transaction; `append` adds a RoomEvent and bumps the room's lastSeq inside it. The events are
-   * published to the feed only after the commit (DESIGN invariant 1).
+   * Runs `fn` atomically in the next group commit; `append` adds a RoomEvent and bumps the room's lastSeq inside it.
+   * Resolves after the commit, once the events are published to the feed (DESIGN invariant 1); rejects with what
+   * `fn` threw, having written nothing.
    */
-  private commit<T>(fn: (append: Append) => T): T {
-    const events: RoomEvent[] = [];
-    const append: Append = (roomId, type, actor, payloadOf) => {
+  private commit<T>(fn: (append: Append) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      // setImmediate runs after the poll phase: every request whose body arrived in this turn has queued its write.
+      this.flushTimer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits every queued job in one transaction, each in a savepoint (a nested better-sqlite3 transaction). */
+  private flush(): void {
+    this.flushTimer = null;
+    const jobs = this.queue;
+    this.queue = [];
+    if (jobs.length === 0) return;
+    if (!this.db.open) {
+      for (const job of jobs) job.reject(new Error('the store is closed'));
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown; events: RoomEvent[] } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const job of jobs) {
+          const events: RoomEvent[] = [];
+          try {
+            const value = this.db.transaction(() => job.fn(this.appender(events)))();
+            outcomes.push({ ok: true, value, events });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of the batch is stored.
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) return job.reject(outcome.error);
+      for (const event of outcome.events) this.feed.publish(event);
+      job.resolve(outcome.value);
+    });
+  }
+
+  private appender(events: RoomEvent[]): Append {
+    return (roomId, type, actor, payloadOf) => {
       const bumped = this.stmts.bumpSeq.get(roomId) as Row | undefined;
       if (!bumped) throw notFound('ROOM_NOT_FOUND', 'Room not found');
       const seq = bumped.last_seq as number;
@@ -280,12 +337,11 @@ export class SqliteStore implements Store {
       events.push(event);
       return event;
     };
-    const result = this.db.transaction(() => fn(append))();
-    for (const event of events) this.feed.publish(event);
-    return result;
   }
 
   async close(): Promise<void> {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flush(); // what was asked before close is committed (or refused), never left hanging
     if (this.db.open) this.db.close();
   }
 
