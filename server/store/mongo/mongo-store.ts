@@ -200,6 +200,7 @@ export class MongoStore implements Store {
     this.signals = new MongoSignals(db.collection<SignalDoc>(this.m.signals.collection.collectionName), report);
     this.presence = new MongoPresenceBoard(
       db.collection<PresenceDoc>(this.m.presence.collection.collectionName),
+      async () => (await db.command({ hello: 1 })).localTime as Date,
       async (id) => {
         const user = await this.getUser(id);
         return user && { id: user.id, username: user.username, displayName: user.displayName, gender: user.gender, avatar: user.avatar };

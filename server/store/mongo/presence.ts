@@ -10,11 +10,12 @@ import type { PresenceDoc } from './models.js';
  * - Each instance owns one document per (room, user) it has a stream for; `_id` = "roomId/userId/instance". A user is
  *   online in a room while a live document of theirs exists, whichever instance wrote it.
  * - Each document carries its own expiry, `expiresAt` = the server's $$NOW + the writing instance's TTL (an update
- *   pipeline computes it), and reads compare it with $$NOW: clock skew between instances never makes a document look
- *   fresh or stale, and an instance's PRESENCE_TTL_MS governs its own documents. Every ttl/3 an instance pushes its
- *   documents' expiry forward (one updateMany) and deletes everyone's expired documents: an instance that crashed
- *   stops refreshing, another one sweeps its documents within its TTL plus a heartbeat, and the deletes tell every
- *   instance that those users went offline. The TTL index on expiresAt is the backstop when no instance is left.
+ *   pipeline computes it), and reads compare it with the server's clock too ($$NOW, or hello's localTime for the
+ *   sweep): clock skew between instances never makes a document look fresh or stale, and an instance's
+ *   PRESENCE_TTL_MS governs its own documents. Every ttl/3 an instance pushes its documents' expiry forward (one
+ *   updateMany) and deletes everyone's expired documents: an instance that crashed stops refreshing, another one
+ *   sweeps its documents within its TTL plus a heartbeat, and the deletes tell every instance that those users went
+ *   offline. The TTL index on expiresAt is the backstop when no instance is left.
  * - Changes are learnt from the change stream (inserts and deletes of presence documents, see ChangeWatcher), never
  *   from a message that could race: after each one, the instance re-reads whether the user still has any live
  *   document in the room and reports a change only if the answer differs from what it last reported. Re-reads run one
@@ -39,14 +40,16 @@ export class MongoPresenceBoard implements PresenceBoard {
 
   constructor(
     private readonly collection: mongo.Collection<PresenceDoc>,
+    /** The server's clock (hello's localTime), for the sweep. */
+    private readonly serverTime: () => Promise<Date>,
     private readonly lookupUser: (id: string) => Promise<PublicUser | null>,
     private readonly ttlMs: number,
     private readonly report: (err: unknown, what: string) => void,
   ) {}
 
   /** Not expired, by the server's clock. */
+  // Reads name roomId (and userId) too, so the (roomId, userId) index finds the few documents and this filters them.
   private static readonly ALIVE: mongo.Filter<PresenceDoc> = { $expr: { $gt: ['$expiresAt', '$$NOW'] } };
-  private static readonly EXPIRED: mongo.Filter<PresenceDoc> = { $expr: { $lte: ['$expiresAt', '$$NOW'] } };
 
   /** An update pipeline stage moving expiresAt to the server's now + this instance's TTL. */
   private extend(): { $set: Record<string, unknown> } {
@@ -135,7 +138,9 @@ export class MongoPresenceBoard implements PresenceBoard {
         // them. Say everything again.
         for (const key of this.here.keys()) await this.write(key);
       }
-      await this.collection.deleteMany(MongoPresenceBoard.EXPIRED);
+      // A range on expiresAt with the server's time as a constant, so the expiresAt index serves it (a $$NOW
+      // comparison inside $expr would scan the collection on servers before 5.0).
+      await this.collection.deleteMany({ expiresAt: { $lte: await this.serverTime() } });
     } catch (err) {
       this.report(err, 'presence heartbeat failed');
     }
