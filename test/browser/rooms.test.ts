@@ -142,3 +142,63 @@ t.test('history loads in pages when scrolling up', async (t) => {
   t.same(problems, []);
   await context.close();
 });
+
+t.test('a post whose answer is lost is shown once: recognised on the stream, or retried safely', async (t) => {
+  const flaky = await apiUser(server.url, 'flaky');
+  const room = (await apiCall(server.url, 'POST', '/api/rooms', { token: flaky.token, body: { name: 'Flaky network' } })).body.room;
+  const g = await newPage(browser);
+  t.teardown(() => g.context.close());
+  const page = g.page;
+  const stored = async (text: string) =>
+    (await apiCall(server.url, 'GET', `/api/rooms/${room.id}/messages?limit=100`, { token: flaky.token })).body.messages.filter((m: { text: string }) => m.text === text).length;
+  const typeAndSend = async (text: string) => {
+    const box = page.getByLabel(/^Message /);
+    await box.fill(text);
+    await box.press('Enter');
+  };
+  /** The server stores the post, but the browser never gets the answer. */
+  const loseAnswers = () =>
+    page.route('**/api/rooms/*/messages', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+
+  await loginUi(page, server.url, flaky.username, flaky.password);
+  await page.goto(`${server.url}/rooms/${room.id}`);
+  await page.locator('[data-status="live"]').waitFor();
+
+  // 1. The stream is up: its copy of the message (same client key) replaces the pending one, whatever the POST says.
+  await loseAnswers();
+  await typeAndSend('answer lost, stream fine');
+  await waitFor('the message shown as sent', async () => {
+    const shown = (await shownMessages(page)).filter((m) => m.text === 'answer lost, stream fine');
+    return shown.length === 1 && shown[0]!.seq !== null;
+  });
+  await page.waitForTimeout(500); // the failed POST has surely reported by now
+  const shown = (await shownMessages(page)).filter((m) => m.text === 'answer lost, stream fine');
+  t.equal(shown.length, 1, 'shown once');
+  t.ok(shown[0]!.seq !== null && shown[0]!.status !== 'failed' && shown[0]!.status !== 'pending', `as stored (status ${shown[0]!.status})`);
+  t.equal(await page.getByText('Not sent').count(), 0, 'no "Not sent" left behind');
+  t.equal(await stored('answer lost, stream fine'), 1, 'stored once');
+
+  // 2. No stream (blocked), so only the POST can tell: it fails, the user retries, and the retry (same key) answers
+  // with the message already stored instead of storing it again.
+  await page.route('**/api/events*', (route) => route.abort('connectionrefused'));
+  await page.reload();
+  await page.locator('[data-status="live"]').waitFor({ state: 'detached' });
+  await typeAndSend('answer lost, no stream');
+  await page.getByText(/^Not sent/).waitFor();
+  t.equal(await stored('answer lost, no stream'), 1, 'the server has it although the page says not sent');
+  await page.unroute('**/api/rooms/*/messages');
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await waitFor('the retried message shown as sent', async () => {
+    const shown = (await shownMessages(page)).filter((m) => m.text === 'answer lost, no stream');
+    return shown.length === 1 && shown[0]!.seq !== null;
+  });
+  t.equal(await stored('answer lost, no stream'), 1, 'the retry stored nothing new');
+  await page.unroute('**/api/events*');
+  await page.locator('[data-status="live"]').waitFor();
+  await page.waitForTimeout(300);
+  t.same((await shownTexts(page)).filter((x) => x.startsWith('answer lost')), ['answer lost, stream fine', 'answer lost, no stream'], 'after the stream is back, each is shown once');
+});

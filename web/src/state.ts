@@ -89,10 +89,13 @@ function newClientId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The stream copy of a message we are still sending: by its client key; for a server without keys, same text and images. */
+/**
+ * The stream copy of a message we are sending. By its client key, whatever the pending copy's state: a post whose
+ * answer was lost (shown as not sent) was stored after all. Without keys (an older server), same text and images.
+ */
 function samePost(p: PendingMessage, m: Message): boolean {
-  if (p.status !== 'pending') return false;
   if (m.clientId) return m.clientId === p.clientId;
+  if (p.status !== 'pending') return false;
   const ids = m.attachments.map((a) => (typeof a === 'string' ? a : a.id));
   return (p.text || null) === (m.text || null) && ids.join() === p.attachments.map((a) => a.upload.id).join();
 }
