@@ -29,8 +29,8 @@ async function requireStrong(password: string, userInputs: string[], field: stri
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, config, accessTokens, hub } = app;
-  const perAccount = new FailureLimiter(config.login.maxFailuresPerAccount, config.login.windowMs);
-  const perIp = new FailureLimiter(config.login.maxFailuresPerIp, config.login.windowMs);
+  const perAccount = new FailureLimiter(store.failures, 'login-account:', config.login.maxFailuresPerAccount, config.login.windowMs);
+  const perIp = new FailureLimiter(store.failures, 'login-ip:', config.login.maxFailuresPerIp, config.login.windowMs);
 
   r.post('/api/auth/register', {
     config: { public: true },
@@ -73,18 +73,17 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const { login, password } = request.body;
     const accountKey = login.toLowerCase();
-    const wait = Math.max(perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey));
+    const wait = Math.max(...(await Promise.all([perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey)])));
     if (wait > 0) {
       throw new AppError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${wait} s`, undefined, { 'retry-after': String(wait) });
     }
     const found = await store.findUserForLogin(accountKey);
     const ok = found ? await verifyPassword(password, found.passwordHash) : (await burnPasswordCheck(password, config.bcryptRounds), false);
     if (!found || !ok) {
-      perIp.fail(request.ip);
-      perAccount.fail(accountKey);
+      await Promise.all([perIp.fail(request.ip), perAccount.fail(accountKey)]);
       throw unauthorized('INVALID_CREDENTIALS', 'Wrong username/email or password');
     }
-    perAccount.succeed(accountKey);
+    await perAccount.succeed(accountKey);
     const { passwordHash: _hash, ...user } = found;
     const session = await store.createSession({ userId: user.id, expiresAt: new Date(Date.now() + config.sessionTtlMs).toISOString() });
     const issued = await issueTokens(store, accessTokens, config, session);

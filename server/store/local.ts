@@ -1,4 +1,4 @@
-import type { PresenceBoard, PresenceChange, PublicUser, Signal, SignalBus } from './store.js';
+import type { FailureCounter, FailureWindow, PresenceBoard, PresenceChange, PublicUser, Signal, SignalBus } from './store.js';
 
 /** Calls each listener; one that throws affects neither the caller nor the other listeners. */
 export function notify<T>(listeners: Set<(value: T) => void>, value: T, onError: (err: unknown) => void): void {
@@ -54,5 +54,35 @@ export class LocalPresenceBoard implements PresenceBoard {
   onChange(listener: (change: PresenceChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+}
+
+/** Failure counts of a single-process store, in memory (they start afresh on restart). */
+export class LocalFailureCounter implements FailureCounter {
+  private readonly windows = new Map<string, FailureWindow>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async get(key: string): Promise<FailureWindow | null> {
+    const window = this.windows.get(key);
+    if (!window) return null;
+    if (window.resetAt > this.now()) return { ...window };
+    this.windows.delete(key);
+    return null;
+  }
+
+  async add(key: string, windowMs: number): Promise<void> {
+    const t = this.now();
+    const window = this.windows.get(key);
+    if (window && window.resetAt > t) {
+      window.count++;
+      return;
+    }
+    this.windows.set(key, { count: 1, resetAt: t + windowMs });
+    if (this.windows.size > 100_000) for (const [k, w] of this.windows) if (w.resetAt <= t) this.windows.delete(k);
+  }
+
+  async clear(key: string): Promise<void> {
+    this.windows.delete(key);
   }
 }

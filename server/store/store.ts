@@ -246,12 +246,31 @@ export interface PresenceBoard {
   onChange(listener: (change: PresenceChange) => void): () => void;
 }
 
+/** A count of failures for a key within a window that opens at its first failure. */
+export interface FailureWindow {
+  count: number;
+  /** When the window closes (ms since the epoch); the count then starts again from zero. */
+  resetAt: number;
+}
+
+/**
+ * Failure counts (failed logins per IP and per account) shared by every instance, so that N instances do not allow
+ * N times the attempts. Expired windows read as none.
+ */
+export interface FailureCounter {
+  get(key: string): Promise<FailureWindow | null>;
+  /** Counts one failure: in the open window, or in a new one of `windowMs`. */
+  add(key: string, windowMs: number): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
   readonly feed: EventFeed;
   readonly blobs: BlobStore;
   readonly signals: SignalBus;
   readonly presence: PresenceBoard;
+  readonly failures: FailureCounter;
   close(): Promise<void>;
 
   // Users. Usernames are unique case-insensitively and stored lower-cased; emails are unique lower-cased.

@@ -41,3 +41,18 @@ export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, 
   t.same(bobOnline(), [true, false], 'each change once on A');
   return onA;
 }
+
+/**
+ * Failed sign-ins count against one budget whichever instance they reach: with LOGIN_MAX_FAILURES_PER_ACCOUNT=3 on
+ * both, two failures on A and one on B lock the account on A (and B), and the right password is refused too until
+ * the window ends.
+ */
+export async function loginLimitCrossInstances(t: Test, a: TestApp, b: TestApp, user: TestUser): Promise<void> {
+  const attempt = (app: TestApp, password: string) => api(app.url, 'POST', '/api/auth/login', { body: { login: user.username, password } });
+  t.same([(await attempt(a, 'wrong 1')).status, (await attempt(a, 'wrong 2')).status, (await attempt(b, 'wrong 3')).status], [401, 401, 401]);
+  const locked = await attempt(a, user.password);
+  t.equal(locked.status, 429, 'the third failure, made on B, counts on A');
+  t.equal(locked.body.error.code, 'TOO_MANY_ATTEMPTS');
+  t.ok(Number(locked.headers.get('retry-after')) > 0, 'with Retry-After');
+  t.equal((await attempt(b, user.password)).status, 429, 'and on B');
+}

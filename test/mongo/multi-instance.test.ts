@@ -3,7 +3,7 @@ import t from 'tap';
 import type { MongoStore } from '../../server/store/mongo/mongo-store.js';
 import { api, newRoom, newUser, startApp, stream, type TestApp, type TestUser } from '../helpers/app.js';
 import { startServer } from '../browser/harness.js';
-import { ephemeralsCrossInstances } from '../helpers/instances.js';
+import { ephemeralsCrossInstances, loginLimitCrossInstances } from '../helpers/instances.js';
 import { dropDatabase, freshDbName, MONGODB_URI, openStore, ResilientStream, SKIP_REASON, uriWithDb, withConnection } from './support.js';
 
 /**
@@ -22,7 +22,7 @@ if (!MONGODB_URI) {
 
   t.test('MongoDB multi-instance', async (t) => {
     const dbName = freshDbName('parley_multi');
-    const env = { MONGODB_URI: uri, JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '300' };
+    const env = { MONGODB_URI: uri, JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '300', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' };
     const stores: MongoStore[] = [await openStore(uri, dbName), await openStore(uri, dbName)];
     const a: TestApp = await startApp({ store: stores[0], env });
     const b: TestApp = await startApp({ store: stores[1], env });
@@ -125,6 +125,10 @@ if (!MONGODB_URI) {
       await onA.waitForEphemeral(() => bobOnline().at(-1) === false, 30_000, 'bob offline after C crashed');
       t.equal(await bobListed(), false, 'A lists bob offline once C\'s presence expired');
       t.same(bobOnline(), [true, false, true, false], 'each change reported once on A');
+    });
+
+    await t.test('failed sign-ins on A and B count against one budget', async (t) => {
+      await loginLimitCrossInstances(t, a, b, await newUser(a.url));
     });
 
     await t.test('stepping down the primary while posting loses nothing', async (t) => {

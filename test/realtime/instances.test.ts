@@ -3,17 +3,18 @@ import path from 'node:path';
 import t from 'tap';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { join, newRoom, newUser, startApp, tempDir } from '../helpers/app.js';
-import { ephemeralsCrossInstances } from '../helpers/instances.js';
+import { ephemeralsCrossInstances, loginLimitCrossInstances } from '../helpers/instances.js';
 
 /**
  * Two app instances (two hubs) on one store: the hub keeps no ephemeral state of its own that the store's signal bus
- * and presence board should hold, so presence, typing and receipts caused on one instance reach the other. On
+ * and presence board should hold, so presence, typing and receipts caused on one instance reach the other; and the
+ * login limit is one budget (the store's failure counts). On
  * MongoDB the same scenario runs across real connections (test/mongo/multi-instance.test.ts).
  */
-t.test('two instances on one store share presence, typing and receipts', async (t) => {
+t.test('two instances on one store share presence, typing, receipts and the login limit', async (t) => {
   const dir = tempDir();
   const store = new SqliteStore({ file: path.join(dir, 'parley.db'), synchronous: 'NORMAL' });
-  const env = { JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '200' };
+  const env = { JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '200', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' };
   const a = await startApp({ store, env });
   const b = await startApp({ store, env });
   t.teardown(async () => {
@@ -27,4 +28,5 @@ t.test('two instances on one store share presence, typing and receipts', async (
   await join(b.url, bob, room.id);
   const onA = await ephemeralsCrossInstances(t, a, b, room.id, alice, bob);
   onA.close();
+  await loginLimitCrossInstances(t, a, b, bob);
 });

@@ -228,6 +228,26 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         });
       });
 
+    t.test('failure counts: one window per key, every failure counted, gone when it closes or is cleared', async (t) => {
+      const key = `k${Date.now().toString(36)}`;
+      t.equal(await store.failures.get(key), null, 'no failures yet');
+      const before = Date.now();
+      await Promise.all(Array.from({ length: 10 }, () => store.failures.add(key, 60_000)));
+      const window = await store.failures.get(key);
+      t.equal(window?.count, 10, 'concurrent failures all counted');
+      t.ok(window && window.resetAt > before && window.resetAt <= Date.now() + 60_000 + 2000, 'the window closes about windowMs after the first failure');
+      await store.failures.add(key, 60_000);
+      t.equal((await store.failures.get(key))?.resetAt, window?.resetAt, 'later failures do not move the window');
+      t.equal((await store.failures.get(`${key}x`)), null, 'keys are separate');
+      await store.failures.clear(key);
+      t.equal(await store.failures.get(key), null, 'cleared');
+      await store.failures.add(key, 300);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      t.equal(await store.failures.get(key), null, 'a closed window reads as none');
+      await store.failures.add(key, 60_000);
+      t.equal((await store.failures.get(key))?.count, 1, 'and the next failure opens a new one');
+    });
+
     t.test('signals: what one publishes reaches the listeners, this instance included', async (t) => {
       const roomId = `sig${Date.now().toString(36)}`;
       const data = { roomId, user: await makeUser('typer'), expiresInMs: 5000 };

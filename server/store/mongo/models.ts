@@ -343,6 +343,24 @@ presenceSchema.index({ instance: 1 });
 // instance's users are gone; the index is the backstop when no instance is left to sweep.
 presenceSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
+/** Failed-login counts per key (see MongoFailureCounter). */
+export interface FailureDoc {
+  _id: string;
+  count: number;
+  resetAt: Date;
+}
+
+const failureSchema = new Schema<FailureDoc>(
+  {
+    _id: { type: String, required: true },
+    count: { type: Number, required: true },
+    resetAt: { type: Date, required: true },
+  },
+  options,
+);
+// Closed windows go away by themselves.
+failureSchema.index({ resetAt: 1 }, { expireAfterSeconds: 0 });
+
 /** The collections the change stream follows (see ChangeWatcher). */
 export const EVENTS_COLLECTION = 'events';
 export const SIGNALS_COLLECTION = 'signals';
@@ -363,6 +381,7 @@ export function defineModels(conn: Connection) {
     uploads: conn.model<UploadDoc>('Upload', uploadSchema, 'uploads'),
     signals: conn.model<SignalDoc>('Signal', signalSchema, SIGNALS_COLLECTION),
     presence: conn.model<PresenceDoc>('Presence', presenceSchema, PRESENCE_COLLECTION),
+    failures: conn.model<FailureDoc>('Failure', failureSchema, 'login_failures'),
   } satisfies Record<string, Model<any>>;
 }
 

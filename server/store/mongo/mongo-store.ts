@@ -28,6 +28,7 @@ import type {
 } from '../store.js';
 import { ChangeWatcher, toRoomEvent } from './change-watcher.js';
 import { GridFsBlobStore } from './gridfs-blobs.js';
+import { MongoFailureCounter } from './failures.js';
 import { MongoPresenceBoard } from './presence.js';
 import { MongoSignals } from './signals.js';
 import {
@@ -35,6 +36,7 @@ import {
   UNUSED,
   type ApiTokenDoc,
   type EventDoc,
+  type FailureDoc,
   type MembershipDoc,
   type MessageDoc,
   type Models,
@@ -184,6 +186,7 @@ export class MongoStore implements Store {
   readonly blobs: GridFsBlobStore;
   readonly signals: MongoSignals;
   readonly presence: MongoPresenceBoard;
+  readonly failures: MongoFailureCounter;
   private readonly m: Models;
   private readonly watcher: ChangeWatcher;
   private closing: Promise<void> | null = null;
@@ -197,6 +200,7 @@ export class MongoStore implements Store {
     this.m = defineModels(conn);
     this.blobs = new GridFsBlobStore(db);
     this.feed = new FeedPublisher((err) => report(err, 'feed listener failed'));
+    this.failures = new MongoFailureCounter(db.collection<FailureDoc>(this.m.failures.collection.collectionName));
     this.signals = new MongoSignals(db.collection<SignalDoc>(this.m.signals.collection.collectionName), report);
     this.presence = new MongoPresenceBoard(
       db.collection<PresenceDoc>(this.m.presence.collection.collectionName),

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
-import { LocalPresenceBoard, LocalSignals } from '../local.js';
+import { LocalFailureCounter, LocalPresenceBoard, LocalSignals } from '../local.js';
 import type {
   ApiToken,
   Attachment,
@@ -151,6 +151,7 @@ export class SqliteStore implements Store {
   /** One process is the whole deployment: signals and presence stay in memory. */
   readonly signals: LocalSignals;
   readonly presence: LocalPresenceBoard;
+  readonly failures = new LocalFailureCounter();
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
   private queue: Job[] = [];
