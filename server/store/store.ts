@@ -319,7 +319,8 @@ export interface Store {
    * same room afterwards, also when both sides ask at once.
    */
   openDirectRoom(a: PublicUser, b: PublicUser): Promise<{ room: Room; created: boolean }>;
-  /** Appends member.updated with the user's new public profile to every room the user is in, in one transaction. */
+  /** Appends member.updated with the user's new public profile to every room the user is in (each room's event
+   * atomically; a store may use one transaction for all). */
   announceProfile(user: PublicUser): Promise<RoomEvent[]>;
   /** Appends member.role. */
   setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;

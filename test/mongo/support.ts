@@ -27,7 +27,8 @@ export function uriWithDb(uri: string, dbName: string): string {
   if (!m) throw new Error('MONGODB_URI is not a mongodb:// connection string');
   const [, scheme, hosts, db, query] = m;
   const params = query ? query.split('&') : [];
-  if (hosts!.includes('@') && !params.some((p) => /^authSource=/i.test(p))) params.push(`authSource=${db || 'admin'}`);
+  // (Not for mongodb+srv: its DNS TXT record may name the authSource, which an explicit one would override.)
+  if (hosts!.includes('@') && scheme === 'mongodb://' && !params.some((p) => /^authSource=/i.test(p))) params.push(`authSource=${db || 'admin'}`);
   return `${scheme}${hosts}/${dbName}${params.length ? `?${params.join('&')}` : ''}`;
 }
 

@@ -83,12 +83,22 @@ export class ChangeWatcher {
   private closed = false;
   private loop: Promise<void> | null = null;
 
+  private readonly report: (err: unknown, what: string) => void;
+
   constructor(
     private readonly db: mongo.Db,
     private readonly on: ChangeHandlers,
-    private readonly report: (err: unknown, what: string) => void,
+    report: (err: unknown, what: string) => void,
     private readonly maxAwaitTimeMS = 1000,
   ) {
+    // The loop runs on its own; nothing it calls may reject it (an unhandled rejection ends the process).
+    this.report = (err, what) => {
+      try {
+        report(err, what);
+      } catch {
+        /* a failing reporter must not stop the stream */
+      }
+    };
     on.live(false);
   }
 
@@ -103,7 +113,7 @@ export class ChangeWatcher {
       throw err;
     }
     this.on.live(true);
-    this.loop = this.run(stream, first);
+    this.loop = this.run(stream, first).catch((err) => this.report(err, 'change stream loop ended'));
   }
 
   async close(): Promise<void> {
@@ -121,6 +131,19 @@ export class ChangeWatcher {
     const stream = this.db.watch<mongo.Document, Change>(PIPELINE, options);
     this.stream = stream;
     return stream;
+  }
+
+  /**
+   * dispatch(), but a change its handler cannot take (a malformed document written by something else) is reported
+   * and passed over; otherwise the stream would reopen before it and fail on it forever.
+   */
+  private dispatchSafely(change: Change): boolean {
+    try {
+      return this.dispatch(change);
+    } catch (err) {
+      this.report(err, `a change the store cannot handle was skipped (${change.operationType})`);
+      return true;
+    }
   }
 
   /** Hands one change to its handler. Returns false when the stream cannot go on (invalidated). */
@@ -174,7 +197,7 @@ export class ChangeWatcher {
           this.on.reset();
         }
         for (;;) {
-          if (change && !this.dispatch(change)) break;
+          if (change && !this.dispatchSafely(change)) break;
           // After handling: the driver's token is the handled change's id, or the batch's postBatchResumeToken.
           this.token = stream.resumeToken ?? this.token;
           if (this.closed) break;

@@ -9,14 +9,15 @@ import type { FailureDoc } from './models.js';
  *   window still open (resetAt after the server's $$NOW) gets count + 1, otherwise a new window starts at 1. On an
  *   upsert `$resetAt` is missing, which compares below any date, so it starts a window too.
  * - A TTL index on resetAt removes closed windows (within a minute, the TTL monitor's period); get() also treats a
- *   closed window as none, so the limit never outlives its window.
+ *   closed window as none (by the server's clock too), so the limit never outlives its window.
  */
 export class MongoFailureCounter implements FailureCounter {
   constructor(private readonly collection: mongo.Collection<FailureDoc>) {}
 
   async get(key: string): Promise<FailureWindow | null> {
-    const doc = await this.collection.findOne({ _id: key });
-    if (!doc || doc.resetAt.getTime() <= Date.now()) return null;
+    // Open by the server's clock, the one add() used: instances with skewed clocks agree on the window.
+    const doc = await this.collection.findOne({ _id: key, $expr: { $gt: ['$resetAt', '$$NOW'] } });
+    if (!doc) return null;
     return { count: doc.count, resetAt: doc.resetAt.getTime() };
   }
 

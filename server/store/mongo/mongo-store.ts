@@ -1,5 +1,5 @@
 import mongoose, { mongo, type ClientSession, type Connection } from 'mongoose';
-import { badRequest, conflict, notFound } from '../../errors.js';
+import { AppError, badRequest, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
 import type {
@@ -152,16 +152,6 @@ function duplicateKey(err: unknown): { keyPattern: Record<string, unknown>; mess
   return { keyPattern: e.keyPattern ?? {}, message: String(e.message ?? '') };
 }
 
-/**
- * A `dbName` option would also become the default authSource (the driver authenticates against the URI's database,
- * or dbName when given); keep authenticating where the URI says: its authSource, its database, or admin.
- */
-function uriAuthSource(uri: string): string | undefined {
-  const m = /^mongodb(?:\+srv)?:\/\/(?:([^@/]*)@)?[^/?]*(?:\/([^?]*))?(?:\?(.*))?$/.exec(uri);
-  if (!m || !m[1] || /(^|&)authSource=/i.test(m[3] ?? '')) return undefined;
-  return m[2] ? decodeURIComponent(m[2]) : 'admin';
-}
-
 const roomNotFound = () => notFound('ROOM_NOT_FOUND', 'Room not found');
 const invalidAttachment = (id: string) =>
   badRequest('INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
@@ -234,7 +224,8 @@ export class MongoStore implements Store {
       opts.onFeedError ??
       ((err: unknown, what: string) => process.stderr.write(`parley: mongo: ${what}: ${err instanceof Error ? err.message : String(err)}\n`));
     const conn = mongoose.createConnection(uri, {
-      ...(opts.dbName ? { dbName: opts.dbName, authSource: uriAuthSource(uri) } : {}),
+      // mongoose selects this database on the client; authentication stays as the URI says.
+      ...(opts.dbName ? { dbName: opts.dbName } : {}),
       // Collections and indexes are made explicitly below, once, before serving (not lazily per model).
       autoIndex: false,
       autoCreate: false,
@@ -602,7 +593,8 @@ export class MongoStore implements Store {
   async openDirectRoom(a: PublicUser, b: PublicUser): Promise<{ room: Room; created: boolean }> {
     const key = [a.id, b.id].sort().join(':');
     const existing = (session?: ClientSession) =>
-      this.m.rooms.findOne({ directKey: key, deletedAt: null }, null, { session }).lean<RoomDoc>().exec();
+      // `$type` as in the partial unique index's filter: the planner uses a partial index only for queries that imply it.
+      this.m.rooms.findOne({ directKey: { $eq: key, $type: 'string' }, deletedAt: null }, null, { session }).lean<RoomDoc>().exec();
     try {
       return await this.transact(async (session, append) => {
         const found = await existing(session);
@@ -640,18 +632,23 @@ export class MongoStore implements Store {
     }
   }
 
+  /**
+   * One transaction per room: each room's lastSeq is its write lock, so a single transaction over all of a user's
+   * rooms would conflict with a post to any of them and, for someone in many busy rooms, could retry until
+   * withTransaction gives up (120 s). Each room's announcement is atomic on its own (a room that is deleted meanwhile
+   * is skipped).
+   */
   async announceProfile(user: PublicUser): Promise<RoomEvent[]> {
-    return this.transact(async (session, append) => {
-      const memberships = await this.m.memberships.find({ userId: user.id }, { roomId: 1 }, { session }).lean<Array<Pick<MembershipDoc, 'roomId'>>>().exec();
-      const rooms = await this.m.rooms
-        .find({ _id: { $in: memberships.map((m) => m.roomId) }, deletedAt: null }, { _id: 1 }, { session })
-        .lean<Array<Pick<RoomDoc, '_id'>>>()
-        .exec();
-      const events: RoomEvent[] = [];
-      // One after another: operations of one transaction share its session and must not run concurrently.
-      for (const room of rooms.map((r) => r._id).sort()) events.push(await append(room, 'member.updated', user, { user }));
-      return events;
-    });
+    const memberships = await this.m.memberships.find({ userId: user.id }, { roomId: 1 }).lean<Array<Pick<MembershipDoc, 'roomId'>>>().exec();
+    const events: RoomEvent[] = [];
+    for (const roomId of memberships.map((m) => m.roomId).sort()) {
+      try {
+        events.push(await this.transact((_session, append) => append(roomId, 'member.updated', user, { user })));
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'ROOM_NOT_FOUND')) throw err;
+      }
+    }
+    return events;
   }
 
   async setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
@@ -696,7 +693,11 @@ export class MongoStore implements Store {
     const clientId = input.clientId ?? null;
     const earlier = async (session?: ClientSession): Promise<Message | null> => {
       if (clientId === null) return null;
-      const doc = await this.m.messages.findOne({ roomId, authorId: author.id, clientId }, null, { session }).lean<MessageDoc>().exec();
+      // `$type` as in the partial unique index's filter, so that index serves the lookup.
+      const doc = await this.m.messages
+        .findOne({ roomId, authorId: author.id, clientId: { $eq: clientId, $type: 'string' } }, null, { session })
+        .lean<MessageDoc>()
+        .exec();
       return doc ? ((await this.withAuthors([doc], session))[0] ?? null) : null;
     };
     try {
