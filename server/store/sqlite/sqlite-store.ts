@@ -138,11 +138,12 @@ interface Job {
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every write transaction runs
  * to completion before any other JavaScript runs: per-room seq order is commit order, and the feed publishes each
- * committed event right after its transaction, in that order.
+ * committed event after its transaction, in that order.
  *
  * Appends use group commit: the ones requested while the process handles one batch of I/O (one event-loop turn)
  * run in ONE transaction, each in its own savepoint, so that under SQLITE_SYNCHRONOUS=FULL many concurrent posts
- * share one fsync. One that throws rolls back to its savepoint alone; none answers before the commit.
+ * share one fsync. One that throws rolls back to its savepoint alone; none answers before the commit. The feed gets
+ * a batch's events in the turn after the commit, so answers do not wait for the fan-out.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -279,8 +280,8 @@ export class SqliteStore implements Store {
 
   /**
    * Runs `fn` atomically in the next group commit; `append` adds a RoomEvent and bumps the room's lastSeq inside it.
-   * Resolves after the commit, once the events are published to the feed (DESIGN invariant 1); rejects with what
-   * `fn` threw, having written nothing.
+   * Resolves after the commit; the events reach the feed right after, in commit order (DESIGN invariant 1). Rejects
+   * with what `fn` threw, having written nothing.
    */
   private commit<T>(fn: (append: Append) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -318,12 +319,20 @@ export class SqliteStore implements Store {
       for (const job of jobs) job.reject(error);
       return;
     }
+    const committed: RoomEvent[] = [];
     jobs.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (!outcome.ok) return job.reject(outcome.error);
-      for (const event of outcome.events) this.feed.publish(event);
+      committed.push(...outcome.events);
       job.resolve(outcome.value);
     });
+    // The feed gets the events in the next turn: the writers' answers (a POST's 201) go out first instead of waiting
+    // for a fan-out to thousands of streams. Turns run in order, so batches are published in commit order.
+    if (committed.length > 0) setImmediate(() => this.publish(committed));
+  }
+
+  private publish(events: RoomEvent[]): void {
+    for (const event of events) this.feed.publish(event);
   }
 
   private appender(events: RoomEvent[]): Append {
