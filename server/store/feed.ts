@@ -1,30 +1,31 @@
-import { notify } from './local.js';
+import { Listeners } from './local.js';
 import type { EventFeed, FeedListener, FeedResetListener, RoomEvent } from './store.js';
 
 /** Listener registry behind EventFeed; a store calls publish() after each commit. A failing listener never affects
  * the store or the other listeners. */
 export class FeedPublisher implements EventFeed {
-  private readonly listeners = new Set<FeedListener>();
-  private readonly resetListeners = new Set<FeedResetListener>();
+  private readonly listeners: Listeners<RoomEvent>;
+  private readonly resetListeners: Listeners<void>;
   live = true;
 
-  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+  constructor(onListenerError?: (err: unknown) => void) {
+    this.listeners = new Listeners(onListenerError);
+    this.resetListeners = new Listeners(onListenerError);
+  }
 
   onEvent(listener: FeedListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   onReset(listener: FeedResetListener): () => void {
-    this.resetListeners.add(listener);
-    return () => this.resetListeners.delete(listener);
+    return this.resetListeners.add(listener);
   }
 
   publish(event: RoomEvent): void {
-    notify(this.listeners, event, this.onListenerError);
+    this.listeners.emit(event);
   }
 
   reset(): void {
-    notify(this.resetListeners, undefined, this.onListenerError);
+    this.resetListeners.emit();
   }
 }

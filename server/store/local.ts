@@ -1,38 +1,53 @@
 import type { FailureCounter, FailureWindow, PresenceBoard, PresenceChange, PublicUser, Signal, SignalBus } from './store.js';
 
-/** Calls each listener; one that throws affects neither the caller nor the other listeners. */
-export function notify<T>(listeners: Set<(value: T) => void>, value: T, onError: (err: unknown) => void): void {
-  for (const listener of listeners) {
-    try {
-      listener(value);
-    } catch (err) {
-      onError(err);
+/** A set of listeners. emit() calls each one; one that throws affects neither the caller nor the other listeners. */
+export class Listeners<T> {
+  private readonly set = new Set<(value: T) => void>();
+
+  constructor(private readonly onError: (err: unknown) => void = () => {}) {}
+
+  /** Adds a listener; the returned function removes it. */
+  add(listener: (value: T) => void): () => void {
+    this.set.add(listener);
+    return () => this.set.delete(listener);
+  }
+
+  emit(value: T): void {
+    for (const listener of this.set) {
+      try {
+        listener(value);
+      } catch (err) {
+        this.onError(err);
+      }
     }
   }
 }
 
 /** The signal bus of a single-process store: a signal goes straight to this process's listeners. */
 export class LocalSignals implements SignalBus {
-  private readonly listeners = new Set<(signal: Signal) => void>();
+  private readonly listeners: Listeners<Signal>;
 
-  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+  constructor(onListenerError?: (err: unknown) => void) {
+    this.listeners = new Listeners(onListenerError);
+  }
 
   publish(signal: Signal): void {
-    notify(this.listeners, signal, this.onListenerError);
+    this.listeners.emit(signal);
   }
 
   onSignal(listener: (signal: Signal) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 }
 
 /** The presence board of a single-process store: this process is every instance there is, so its word is the state. */
 export class LocalPresenceBoard implements PresenceBoard {
   private readonly rooms = new Map<string, Set<string>>();
-  private readonly listeners = new Set<(change: PresenceChange) => void>();
+  private readonly listeners: Listeners<PresenceChange>;
 
-  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+  constructor(onListenerError?: (err: unknown) => void) {
+    this.listeners = new Listeners(onListenerError);
+  }
 
   async set(roomId: string, user: PublicUser, here: boolean): Promise<void> {
     let room = this.rooms.get(roomId);
@@ -44,7 +59,7 @@ export class LocalPresenceBoard implements PresenceBoard {
       room!.delete(user.id);
       if (room!.size === 0) this.rooms.delete(roomId);
     }
-    notify(this.listeners, { roomId, user, online: here }, this.onListenerError);
+    this.listeners.emit({ roomId, user, online: here });
   }
 
   async online(roomId: string): Promise<Set<string>> {
@@ -52,8 +67,7 @@ export class LocalPresenceBoard implements PresenceBoard {
   }
 
   onChange(listener: (change: PresenceChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 }
 

@@ -195,10 +195,7 @@ export class MongoStore implements Store {
     this.presence = new MongoPresenceBoard(
       db.collection<PresenceDoc>(this.m.presence.collection.collectionName),
       async () => (await db.command({ hello: 1 })).localTime as Date,
-      async (id) => {
-        const user = await this.getUser(id);
-        return user && { id: user.id, username: user.username, displayName: user.displayName, gender: user.gender, avatar: user.avatar };
-      },
+      async (id) => (await this.publicUsers([id])).get(id) ?? null,
       presenceTtlMs,
       report,
     );

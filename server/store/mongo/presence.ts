@@ -1,6 +1,6 @@
 import type { mongo } from 'mongoose';
 import { newId } from '../../ids.js';
-import { notify } from '../local.js';
+import { Listeners } from '../local.js';
 import type { PresenceBoard, PresenceChange, PublicUser } from '../store.js';
 import type { PresenceDoc } from './models.js';
 
@@ -32,7 +32,7 @@ export class MongoPresenceBoard implements PresenceBoard {
   /** Pairs this instance last reported online, with the profile to use when they go offline. */
   private readonly known = new Map<string, PublicUser>();
   private readonly dirty = new Set<string>();
-  private readonly listeners = new Set<(change: PresenceChange) => void>();
+  private readonly listeners: Listeners<PresenceChange>;
   private draining = false;
   private writes: Promise<unknown> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -45,7 +45,9 @@ export class MongoPresenceBoard implements PresenceBoard {
     private readonly lookupUser: (id: string) => Promise<PublicUser | null>,
     private readonly ttlMs: number,
     private readonly report: (err: unknown, what: string) => void,
-  ) {}
+  ) {
+    this.listeners = new Listeners((err) => report(err, 'presence listener failed'));
+  }
 
   /** Not expired, by the server's clock. */
   // Reads name roomId (and userId) too, so the (roomId, userId) index finds the few documents and this filters them.
@@ -83,8 +85,7 @@ export class MongoPresenceBoard implements PresenceBoard {
   }
 
   onChange(listener: (change: PresenceChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** From the change stream: the presence document `id` was inserted or deleted, by any instance. */
@@ -170,17 +171,13 @@ export class MongoPresenceBoard implements PresenceBoard {
     if (doc) {
       const was = this.known.has(key);
       this.known.set(key, doc.user);
-      if (!was) this.emit({ roomId, user: doc.user, online: true });
+      if (!was) this.listeners.emit({ roomId, user: doc.user, online: true });
       return;
     }
     // Gone everywhere. Also reported when this instance never saw them arrive (it started later): its subscribers
     // had them online from the members list.
     const user = this.known.get(key) ?? (await this.lookupUser(userId));
     this.known.delete(key);
-    if (user) this.emit({ roomId, user, online: false });
-  }
-
-  private emit(change: PresenceChange): void {
-    notify(this.listeners, change, (err) => this.report(err, 'presence listener failed'));
+    if (user) this.listeners.emit({ roomId, user, online: false });
   }
 }

@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { notify } from '../local.js';
+import { Listeners } from '../local.js';
 import { SIGNAL_TYPES, type Signal, type SignalBus } from '../store.js';
 import type { SignalDoc } from './models.js';
 
@@ -14,12 +14,14 @@ import type { SignalDoc } from './models.js';
  * - The TTL index on `at` removes documents after a minute; the change streams have long passed them by then.
  */
 export class MongoSignals implements SignalBus {
-  private readonly listeners = new Set<(signal: Signal) => void>();
+  private readonly listeners: Listeners<Signal>;
 
   constructor(
     private readonly collection: mongo.Collection<SignalDoc>,
     private readonly report: (err: unknown, what: string) => void,
-  ) {}
+  ) {
+    this.listeners = new Listeners((err) => report(err, 'signal listener failed'));
+  }
 
   publish(signal: Signal): void {
     const doc: SignalDoc = { roomId: signal.roomId, type: signal.type, data: signal.data, at: new Date() };
@@ -27,13 +29,12 @@ export class MongoSignals implements SignalBus {
   }
 
   onSignal(listener: (signal: Signal) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** A signal document from the change stream (any instance's). Anything malformed is ignored. */
   received(doc: SignalDoc): void {
     if (typeof doc.roomId !== 'string' || !SIGNAL_TYPES.includes(doc.type) || typeof doc.data !== 'object' || doc.data === null) return;
-    notify(this.listeners, { roomId: doc.roomId, type: doc.type, data: doc.data }, (err) => this.report(err, 'signal listener failed'));
+    this.listeners.emit({ roomId: doc.roomId, type: doc.type, data: doc.data });
   }
 }
