@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { AccessTokens } from './auth/tokens.js';
 import authRoutes from './auth/routes.js';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
+import { asHttpError } from './http/error-mapping.js';
 import messageRoutes from './messages/routes.js';
 import authPlugin from './plugins/auth.js';
 import openapi from './plugins/openapi.js';
@@ -87,9 +87,10 @@ export async function buildApp({ config, store, logger }: BuildOptions): Promise
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof AppError) {
-      if (err.headers) reply.headers(err.headers);
-      return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, details: err.details } });
+    const known = asHttpError(err);
+    if (known) {
+      if (known.headers) reply.headers(known.headers);
+      return reply.code(known.statusCode).send({ error: { code: known.code, message: known.message, details: known.details } });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const where = err.validationContext ?? 'request';

@@ -1,3 +1,4 @@
+import { MESSAGE_MAX_CHARS } from './limits.js';
 import { z } from 'zod';
 import { ID_PATTERN } from './ids.js';
 import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from './store/store.js';
@@ -31,7 +32,7 @@ function printable(min: number, max: number, what: string, multiline = false) {
 export const DisplayName = printable(1, 64, 'display name').transform((s) => s.trim()).pipe(z.string().min(1, 'display name may not be blank'));
 export const RoomName = printable(1, 80, 'name').transform((s) => s.trim()).pipe(z.string().min(1, 'name may not be blank'));
 export const Topic = printable(0, 300, 'topic', true).transform((s) => s.trim());
-export const MessageText = printable(1, 4000, 'text', true).refine((s) => s.trim().length > 0, 'text may not be blank');
+export const MessageText = printable(1, MESSAGE_MAX_CHARS, 'text', true).refine((s) => s.trim().length > 0, 'text may not be blank');
 
 export const Gender = z.enum(GENDERS);
 export const Avatar = z.enum(AVATARS);

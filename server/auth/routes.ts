@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, badRequest, forbidden, notFound, unauthorized } from '../errors.js';
+import { fail } from '../errors.js';
 import { hashToken, newSecret, nowIso } from '../ids.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, assertSameOrigin, me, publicUser } from '../plugins/auth.js';
 import { Avatar, DisplayName, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
@@ -23,7 +23,7 @@ const TokenGrant = z.object({
 
 async function requireStrong(password: string, userInputs: string[], field: string): Promise<void> {
   const weakness = await passwordWeakness(password, userInputs);
-  if (weakness) throw badRequest('WEAK_PASSWORD', `Password ${weakness}`, [{ path: field, message: weakness }]);
+  if (weakness) throw fail('WEAK_PASSWORD', { message: `Password ${weakness}`, details: [{ path: field, message: weakness }] });
 }
 
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
@@ -75,13 +75,13 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     const accountKey = login.toLowerCase();
     const wait = Math.max(...(await Promise.all([perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey)])));
     if (wait > 0) {
-      throw new AppError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${wait} s`, undefined, { 'retry-after': String(wait) });
+      throw fail('TOO_MANY_ATTEMPTS', { message: `Too many failed sign-ins; try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
     }
     const found = await store.findUserForLogin(accountKey);
     const ok = found ? await verifyPassword(password, found.passwordHash) : (await burnPasswordCheck(password, config.bcryptRounds), false);
     if (!found || !ok) {
       await Promise.all([perIp.fail(request.ip), perAccount.fail(accountKey)]);
-      throw unauthorized('INVALID_CREDENTIALS', 'Wrong username/email or password');
+      throw fail('INVALID_CREDENTIALS');
     }
     await perAccount.succeed(accountKey);
     const { passwordHash: _hash, ...user } = found;
@@ -102,7 +102,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const refresh = request.cookies[REFRESH_COOKIE];
-    if (!refresh) throw unauthorized('NO_REFRESH_TOKEN', 'No refresh cookie; sign in again');
+    if (!refresh) throw fail('NO_REFRESH_TOKEN');
     assertSameOrigin(request);
     const used = await store.useRefreshToken(hashToken(refresh), nowIso());
     if (used.status !== 'ok') {
@@ -110,9 +110,9 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       if (used.status === 'reused') {
         hub.closeSession(used.sessionId);
         request.log.warn({ sessionId: used.sessionId }, 'refresh token reused; session revoked');
-        throw unauthorized('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
+        throw fail('REFRESH_TOKEN_REUSED', { message: 'This refresh token was already used; the session has been ended' });
       }
-      throw unauthorized('INVALID_REFRESH_TOKEN', 'Session expired or ended; sign in again');
+      throw fail('INVALID_REFRESH_TOKEN');
     }
     const issued = await issueTokens(store, accessTokens, config, used.session);
     setAuthCookies(request, reply, issued);
@@ -174,7 +174,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     if (newPassword !== undefined) {
       const secret = await store.getUserSecret(user.id);
       if (!secret || !(await verifyPassword(currentPassword ?? '', secret.passwordHash))) {
-        throw badRequest('WRONG_PASSWORD', 'The current password is not correct', [{ path: 'currentPassword', message: 'is not correct' }]);
+        throw fail('WRONG_PASSWORD', { details: [{ path: 'currentPassword', message: 'is not correct' }] });
       }
       await requireStrong(newPassword, [user.username, user.email, user.displayName], 'newPassword');
       passwordHash = await hashPassword(newPassword, config.bcryptRounds);
@@ -190,7 +190,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
 
   const ApiTokenSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
   const sessionOnly = (request: { auth: { kind: string } | null }) => {
-    if (request.auth?.kind !== 'access') throw forbidden('SESSION_REQUIRED', 'API tokens are managed from a signed-in session, not with an API token');
+    if (request.auth?.kind !== 'access') throw fail('SESSION_REQUIRED');
   };
 
   r.post('/api/tokens', {
@@ -223,7 +223,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     sessionOnly(request);
-    if (!(await store.deleteApiToken(me(request).id, request.params.tokenId))) throw notFound('TOKEN_NOT_FOUND', 'No such token');
+    if (!(await store.deleteApiToken(me(request).id, request.params.tokenId))) throw fail('TOKEN_NOT_FOUND');
     return reply.code(204).send(null);
   });
 }

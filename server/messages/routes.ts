@@ -1,13 +1,14 @@
+import { MAX_ATTACHMENTS } from '../limits.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { forbidden, notFound } from '../errors.js';
+import { fail } from '../errors.js';
 import { me, publicUser } from '../plugins/auth.js';
 import { allows, roomFor } from '../rooms/policy.js';
 import { Id, MessageSchema, MessageText, PublicUserSchema, RoomParams, Seq, errors } from '../schemas.js';
 import { removeBlobs } from '../uploads/retention.js';
 
-const MAX_ATTACHMENTS = 4;
+
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -81,7 +82,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     const user = me(request);
     const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
     const membership = await app.hub.receipts.read(room.id, user.id, request.body.seq);
-    if (!membership) throw notFound('NOT_A_MEMBER', 'You are not a member of this room');
+    if (!membership) throw fail('NOT_A_MEMBER', { message: 'You are not a member of this room', status: 404 });
     return { readSeq: membership.readSeq, deliveredSeq: membership.deliveredSeq };
   });
 
@@ -98,7 +99,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   }, async (request) => {
     const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
     const message = await store.getMessage(room.id, request.params.seq);
-    if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    if (!message) throw fail('MESSAGE_NOT_FOUND');
     await app.hub.receipts.flush();
     const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
     return {
@@ -114,7 +115,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   }, async (request) => {
     const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
     const message = await store.getMessage(room.id, request.params.seq);
-    if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    if (!message) throw fail('MESSAGE_NOT_FOUND');
     return { message };
   });
 
@@ -130,8 +131,8 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     const user = me(request);
     const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
     const existing = await store.getMessage(room.id, request.params.seq);
-    if (!existing || existing.deletedAt) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
-    if (existing.author.id !== user.id) throw forbidden('NOT_AUTHOR', 'Only the author edits a message');
+    if (!existing || existing.deletedAt) throw fail('MESSAGE_NOT_FOUND');
+    if (existing.author.id !== user.id) throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
     const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
     return { message };
   });
@@ -147,9 +148,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     const user = me(request);
     const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'post');
     const existing = await store.getMessage(room.id, request.params.seq);
-    if (!existing || existing.deletedAt) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+    if (!existing || existing.deletedAt) throw fail('MESSAGE_NOT_FOUND');
     if (existing.author.id !== user.id && !allows(room, membership, 'moderate-messages')) {
-      throw forbidden('NOT_AUTHOR', 'Only the author, the owner or an admin deletes a message');
+      throw fail('NOT_AUTHOR', { message: 'Only the author, the owner or an admin deletes a message' });
     }
     const { removedUploads } = await store.deleteMessage(room.id, existing.seq, publicUser(user));
     // Deleting a message deletes its images.

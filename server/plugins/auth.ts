@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { API_TOKEN_PREFIX } from '../auth/tokens.js';
-import { forbidden, unauthorized } from '../errors.js';
+import { fail } from '../errors.js';
 import { hashToken, nowIso } from '../ids.js';
 import type { PublicUser, User } from '../store/store.js';
 
@@ -43,7 +43,7 @@ export function isSameOrigin(request: FastifyRequest): boolean {
 }
 
 export function assertSameOrigin(request: FastifyRequest): void {
-  if (!isSameOrigin(request)) throw forbidden('CROSS_ORIGIN', 'Cookie-authenticated requests must come from the Parley origin');
+  if (!isSameOrigin(request)) throw fail('CROSS_ORIGIN');
 }
 
 export function publicUser(user: User): PublicUser {
@@ -52,7 +52,7 @@ export function publicUser(user: User): PublicUser {
 
 /** The authenticated user of a route that is not public (the auth hook guarantees one). */
 export function me(request: FastifyRequest): User {
-  if (!request.user) throw unauthorized('UNAUTHENTICATED', 'Sign in or send a Bearer token');
+  if (!request.user) throw fail('UNAUTHENTICATED', { message: 'Sign in or send a Bearer token' });
   return request.user;
 }
 
@@ -62,7 +62,7 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   let via: AuthInfo['via'];
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw unauthorized('BAD_AUTHORIZATION', 'Authorization must be "Bearer <token>"');
+    if (!m) throw fail('BAD_AUTHORIZATION');
     token = m[1]!;
     via = 'bearer';
   } else {
@@ -97,7 +97,7 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
     // Unknown /api routes fall through to the 404 handler without asking for credentials.
     if (!request.routeOptions.url) return;
     const result = await authenticate(app, request);
-    if (!result) throw unauthorized('UNAUTHENTICATED', 'Sign in, or send a valid Bearer access token or API token');
+    if (!result) throw fail('UNAUTHENTICATED');
     if (result.auth.via === 'cookie' && !SAFE_METHODS.has(request.method)) assertSameOrigin(request);
     request.user = result.user;
     request.auth = result.auth;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, badRequest } from '../errors.js';
+import { fail } from '../errors.js';
 import { me, publicUser } from '../plugins/auth.js';
 import { roomFor } from '../rooms/policy.js';
 import { RoomEventSchema, RoomParams, errors } from '../schemas.js';
@@ -70,7 +70,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
     const raw = resumeId(request, request.query);
     if (raw !== undefined && !/^\d{1,15}$/.test(raw)) {
-      throw badRequest('BAD_LAST_EVENT_ID', 'Last-Event-ID must be a room seq (a non-negative integer)', [{ path: 'lastEventId', message: 'must be a non-negative integer' }]);
+      throw fail('BAD_LAST_EVENT_ID', { message: 'Last-Event-ID must be a room seq (a non-negative integer)', details: [{ path: 'lastEventId', message: 'must be a non-negative integer' }] });
     }
     const sub = openStream(app, request, reply, 'room');
     await hub.follow(sub, room.id, raw === undefined ? room.lastSeq : Number(raw));
@@ -120,7 +120,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
       typing.set(key, (entry = { lastSent: 0, windowStart: now, calls: 0 }));
     }
     if (++entry.calls > TYPING_LIMIT) {
-      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Typing notices are limited', undefined, { 'retry-after': String(Math.ceil((entry.windowStart + 60_000 - now) / 1000)) });
+      throw fail('TOO_MANY_REQUESTS', { message: 'Typing notices are limited', headers: { 'retry-after': String(Math.ceil((entry.windowStart + 60_000 - now) / 1000)) } });
     }
     if (now - entry.lastSent >= TYPING_EVERY_MS) {
       entry.lastSent = now;
@@ -144,7 +144,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     const user = me(request);
     const raw = resumeId(request, request.query);
     const positions = raw === undefined ? new Map<string, number>() : decodeCursor(raw);
-    if (!positions) throw badRequest('BAD_LAST_EVENT_ID', 'Last-Event-ID is not a cursor this server issued', [{ path: 'lastEventId', message: 'malformed cursor' }]);
+    if (!positions) throw fail('BAD_LAST_EVENT_ID', { message: 'Last-Event-ID is not a cursor this server issued', details: [{ path: 'lastEventId', message: 'malformed cursor' }] });
     const mine = (await store.listRoomsForUser(user.id)).filter((entry) => entry.membership !== null);
     const sub = openStream(app, request, reply, 'user');
     await Promise.all(mine.map(({ room }) => hub.follow(sub, room.id, positions.get(room.id) ?? room.lastSeq)));

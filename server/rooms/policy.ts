@@ -1,4 +1,4 @@
-import { forbidden, notFound } from '../errors.js';
+import { fail } from '../errors.js';
 import type { Membership, Role, Room, Store } from '../store/store.js';
 
 /** Who may do what in a room. Routes ask here; the answers depend only on the room kind and the caller's role. */
@@ -11,7 +11,9 @@ export type RoomAction =
   | 'add-member'
   | 'moderate-messages'; // delete other people's messages
 
-const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+/** Role order, highest first by rank; stores sort members by it and the client asks the same rules. */
+export const ROLE_RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+const RANK = ROLE_RANK;
 
 export function isAtLeast(membership: Membership | null, role: Role): boolean {
   return membership !== null && RANK[membership.role] >= RANK[role];
@@ -44,12 +46,12 @@ export function mayRemove(room: Room, actor: Membership | null, target: Membersh
  */
 export async function roomFor(store: Store, roomId: string, userId: string, action: RoomAction): Promise<{ room: Room; membership: Membership | null }> {
   const room = await store.getRoom(roomId);
-  if (!room) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+  if (!room) throw fail('ROOM_NOT_FOUND');
   const membership = await store.getMembership(roomId, userId);
-  if (!allows(room, membership, 'read')) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+  if (!allows(room, membership, 'read')) throw fail('ROOM_NOT_FOUND');
   if (!allows(room, membership, action)) {
-    if (!membership) throw forbidden('NOT_A_MEMBER', 'Join the room first');
-    throw forbidden('FORBIDDEN', `Your role (${membership.role}) may not do that in this room`);
+    if (!membership) throw fail('NOT_A_MEMBER');
+    throw fail('FORBIDDEN', { message: `Your role (${membership.role}) may not do that in this room` });
   }
   return { room, membership };
 }

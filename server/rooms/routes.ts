@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { fail } from '../errors.js';
 import { me, publicUser } from '../plugins/auth.js';
 import {
   Id,
@@ -95,7 +95,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     const user = me(request);
     const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
     if (membership) return reply.code(200).send({ membership });
-    if (room.kind !== 'public') throw notFound('ROOM_NOT_FOUND', 'Room not found');
+    if (room.kind !== 'public') throw fail('ROOM_NOT_FOUND');
     try {
       const joined = await store.addMember(room.id, publicUser(user), 'member', publicUser(user));
       return reply.code(201).send({ membership: joined.membership });
@@ -112,10 +112,10 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const user = me(request);
     const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
-    if (!membership) throw notFound('NOT_A_MEMBER', 'You are not a member of this room');
-    if (room.kind === 'direct') throw conflict('DIRECT_ROOM', 'A direct conversation cannot be left');
+    if (!membership) throw fail('NOT_A_MEMBER', { message: 'You are not a member of this room', status: 404 });
+    if (room.kind === 'direct') throw fail('DIRECT_ROOM');
     if (membership.role === 'owner') {
-      throw conflict('OWNER_CANNOT_LEAVE', 'Transfer ownership (make someone else owner) or delete the room before leaving');
+      throw fail('OWNER_CANNOT_LEAVE');
     }
     await store.removeMember(room.id, publicUser(user), publicUser(user), 'left');
     return reply.code(204).send(null);
@@ -146,7 +146,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     const actor = me(request);
     const { room } = await roomFor(store, request.params.roomId, actor.id, 'add-member');
     const target = await store.findUserByUsername(request.body.username);
-    if (!target) throw notFound('USER_NOT_FOUND', `No user named ${request.body.username}`);
+    if (!target) throw fail('USER_NOT_FOUND', { message: `No user named ${request.body.username}` });
     const { membership } = await store.addMember(room.id, publicUser(target), 'member', publicUser(actor));
     return reply.code(201).send({ member: { ...membership, user: publicUser(target) } });
   });
@@ -165,8 +165,8 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const user = me(request);
     const peer = await store.findUserByUsername(request.body.username);
-    if (!peer) throw notFound('USER_NOT_FOUND', `No user named ${request.body.username}`);
-    if (peer.id === user.id) throw badRequest('DM_SELF', 'A direct conversation needs someone else', [{ path: 'body.username', message: 'is you' }]);
+    if (!peer) throw fail('USER_NOT_FOUND', { message: `No user named ${request.body.username}` });
+    if (peer.id === user.id) throw fail('DM_SELF', { details: [{ path: 'body.username', message: 'is you' }] });
     const { room, created } = await store.openDirectRoom(publicUser(user), publicUser(peer));
     return reply.code(created ? 201 : 200).send({ room, peer: publicUser(peer) });
   });
@@ -184,12 +184,11 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   }, async (request) => {
     const actor = me(request);
     const { room, membership } = await roomFor(store, request.params.roomId, actor.id, 'read');
-    if (!isAtLeast(membership, 'owner') || room.kind === 'direct') throw forbidden('FORBIDDEN', 'Only the owner changes roles');
+    if (!isAtLeast(membership, 'owner') || room.kind === 'direct') throw fail('FORBIDDEN', { message: 'Only the owner changes roles' });
     const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
-    if (!target) throw notFound('NOT_A_MEMBER', 'That user is not a member of this room');
-    if (target.userId === actor.id) throw badRequest('CANNOT_CHANGE_OWN_ROLE', 'Make someone else owner to step down');
+    if (!target) throw fail('NOT_A_MEMBER', { message: 'That user is not a member of this room', status: 404 });
+    if (target.userId === actor.id) throw fail('CANNOT_CHANGE_OWN_ROLE');
     const { membership: updated } = await store.setRole(room.id, target.user, request.body.role, publicUser(actor));
-    if (request.body.role === 'owner') await store.setRole(room.id, publicUser(actor), 'admin', publicUser(actor));
     return { member: { ...updated, user: target.user } };
   });
 
@@ -203,11 +202,11 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const actor = me(request);
     const { room, membership } = await roomFor(store, request.params.roomId, actor.id, 'read');
-    if (!isAtLeast(membership, 'admin')) throw forbidden('FORBIDDEN', 'Only the owner and admins remove members');
+    if (!isAtLeast(membership, 'admin')) throw fail('FORBIDDEN', { message: 'Only the owner and admins remove members' });
     const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
-    if (!target) throw notFound('NOT_A_MEMBER', 'That user is not a member of this room');
+    if (!target) throw fail('NOT_A_MEMBER', { message: 'That user is not a member of this room', status: 404 });
     if (!mayRemove(room, membership, target)) {
-      throw forbidden('FORBIDDEN', target.userId === actor.id ? 'Use leave to leave a room' : `A ${membership!.role} may not remove a ${target.role}`);
+      throw fail('FORBIDDEN', { message: target.userId === actor.id ? 'Use leave to leave a room' : `A ${membership!.role} may not remove a ${target.role}` });
     }
     await store.removeMember(room.id, target.user, publicUser(actor), 'removed');
     return reply.code(204).send(null);

@@ -5,8 +5,9 @@
  * - Every method that appends a RoomEvent does so in ONE transaction with its read-model change and the room's
  *   lastSeq; seq is lastSeq + 1, so a room's seqs are 1, 2, 3 ... with no gap and no reuse (DESIGN invariants 1, 2).
  * - The promise resolves only after commit; the committed event is then delivered to `feed` listeners.
- * - Uniqueness violations throw AppError 409 (USERNAME_TAKEN, EMAIL_TAKEN, ALREADY_MEMBER ...); a missing row that
- *   the caller names throws AppError 404. Nothing is written when a method throws.
+ * - Failures are StoreErrors (server/store/errors.ts), never HTTP errors: a uniqueness violation is a 'conflict'
+ *   (USERNAME_TAKEN, EMAIL_TAKEN, ALREADY_MEMBER ...), a missing row that the caller names is 'not-found'.
+ *   Nothing is written when a method throws.
  * - Times are ISO-8601 strings in UTC.
  */
 
@@ -322,7 +323,10 @@ export interface Store {
   /** Appends member.updated with the user's new public profile to every room the user is in (each room's event
    * atomically; a store may use one transaction for all). */
   announceProfile(user: PublicUser): Promise<RoomEvent[]>;
-  /** Appends member.role. */
+  /**
+   * Appends member.role. Making someone owner is a transfer: when the actor is the room's owner, the actor becomes
+   * admin in the same transaction (a second member.role event), so the room never has two owners.
+   */
   setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
 
   // Messages.

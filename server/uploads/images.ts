@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import type { ImageType } from '../store/store.js';
 
 /** Recognises an image by its first bytes, never by its name or declared type. */
@@ -30,8 +30,8 @@ export const THUMBNAIL_TYPE = 'image/webp';
 const THUMBNAIL_BOX = 320;
 
 const unsupported = () =>
-  new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Only PNG, JPEG, GIF and WebP images are accepted (judged by their content)');
-const invalid = (why: string) => new AppError(422, 'INVALID_IMAGE', `The image could not be read: ${why}`);
+  fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Only PNG, JPEG, GIF and WebP images are accepted (judged by their content)' });
+const invalid = (why: string) => fail('INVALID_IMAGE', { message: `The image could not be read: ${why}` });
 
 /**
  * Validates and re-encodes an uploaded image: the type comes from its bytes, the pixel count is bounded before
@@ -55,7 +55,7 @@ export async function processImage(input: Buffer, maxPixels: number): Promise<Pr
   const pixels = (meta.width ?? 0) * frameHeight * (meta.pages ?? 1);
   if (!meta.width || !frameHeight) throw invalid('no dimensions');
   if (pixels > maxPixels) {
-    throw new AppError(413, 'IMAGE_TOO_LARGE', `The image has too many pixels (${meta.width}x${frameHeight}${(meta.pages ?? 1) > 1 ? ` x ${meta.pages} frames` : ''}; at most ${maxPixels})`);
+    throw fail('IMAGE_TOO_LARGE', { message: `The image has too many pixels (${meta.width}x${frameHeight}${(meta.pages ?? 1) > 1 ? ` x ${meta.pages} frames` : ''}; at most ${maxPixels})` });
   }
   try {
     // sharp writes no metadata unless asked (withMetadata), so re-encoding strips EXIF and GPS.

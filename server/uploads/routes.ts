@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, badRequest, notFound } from '../errors.js';
+import { fail, AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { me } from '../plugins/auth.js';
 import { roomFor } from '../rooms/policy.js';
@@ -18,7 +18,7 @@ const IMAGE_HEADERS = {
   'cache-control': 'private, max-age=31536000, immutable',
 };
 
-const tooLarge = (max: number) => new AppError(413, 'PAYLOAD_TOO_LARGE', `Uploads are limited to ${max} bytes`, { maxBytes: max });
+const tooLarge = (max: number) => fail('PAYLOAD_TOO_LARGE', { message: `Uploads are limited to ${max} bytes`, details: { maxBytes: max } });
 
 export default async function uploadRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -40,13 +40,13 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
   }, async (request, reply) => {
     const user = me(request);
     const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
-    if (!request.isMultipart()) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the image as multipart/form-data in a field named "file"');
+    if (!request.isMultipart()) throw fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the image as multipart/form-data in a field named "file"' });
     // Refuse an announced oversize body before reading any of it (multipart framing adds a little).
     if (Number(request.headers['content-length'] ?? 0) > max + 64 * 1024) throw tooLarge(max);
     let input: Buffer;
     try {
       const part = await request.file();
-      if (!part) throw badRequest('NO_FILE', 'No file in the request', [{ path: 'body.file', message: 'is required' }]);
+      if (!part) throw fail('NO_FILE', { details: [{ path: 'body.file', message: 'is required' }] });
       const chunks: Buffer[] = [];
       // Streamed: at most `max` bytes are ever held; busboy stops at the limit and marks the stream truncated.
       for await (const chunk of part.file) chunks.push(chunk as Buffer);
@@ -56,11 +56,11 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
       if (err instanceof AppError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(max);
-      if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw badRequest('ONE_FILE', 'Send exactly one file and no other fields');
-      if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data');
-      throw badRequest('BAD_MULTIPART', `Malformed multipart body: ${(err as Error).message}`);
+      if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw fail('ONE_FILE');
+      if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') throw fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Send multipart/form-data' });
+      throw fail('BAD_MULTIPART', { message: `Malformed multipart body: ${(err as Error).message}` });
     }
-    if (input.length === 0) throw badRequest('EMPTY_FILE', 'The file is empty', [{ path: 'body.file', message: 'is empty' }]);
+    if (input.length === 0) throw fail('EMPTY_FILE', { details: [{ path: 'body.file', message: 'is empty' }] });
     const image = await processImage(input, config.uploads.maxPixels);
     const id = newId();
     // Bytes first, then the row: a failure on the way removes what was written, so nothing partial remains.
@@ -80,19 +80,19 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
     async (request: { params: { uploadId: string }; headers: Record<string, unknown>; user: unknown }, reply: import('fastify').FastifyReply) => {
       const user = me(request as import('fastify').FastifyRequest);
       const upload = await store.getUpload(request.params.uploadId);
-      if (!upload) throw notFound('UPLOAD_NOT_FOUND', 'No such image');
+      if (!upload) throw fail('UPLOAD_NOT_FOUND');
       // Members of the room see images in its messages; an unused upload is its uploader's alone.
       try {
         await roomFor(store, upload.roomId, user.id, 'post');
       } catch {
-        throw notFound('UPLOAD_NOT_FOUND', 'No such image');
+        throw fail('UPLOAD_NOT_FOUND');
       }
-      if (upload.messageSeq === null && upload.ownerId !== user.id) throw notFound('UPLOAD_NOT_FOUND', 'No such image');
+      if (upload.messageSeq === null && upload.ownerId !== user.id) throw fail('UPLOAD_NOT_FOUND');
       const etag = `"${upload.id}${variant === 'thumbnail' ? '.t' : ''}"`;
       reply.headers({ ...IMAGE_HEADERS, etag });
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       const data = await store.blobs.get(variant === 'full' ? upload.id : `${upload.id}.thumb`);
-      if (!data) throw notFound('UPLOAD_NOT_FOUND', 'No such image');
+      if (!data) throw fail('UPLOAD_NOT_FOUND');
       reply.header('content-type', variant === 'full' ? upload.mediaType : THUMBNAIL_TYPE);
       reply.header('content-disposition', `inline; filename="${upload.id}.${(variant === 'full' ? upload.mediaType : THUMBNAIL_TYPE).split('/')[1]}"`);
       return reply.send(data);

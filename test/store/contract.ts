@@ -1,5 +1,6 @@
 import t from 'tap';
-import { AppError } from '../../server/errors.js';
+import { asHttpError } from '../../server/http/error-mapping.js';
+import { StoreError } from '../../server/store/errors.js';
 import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 
 /**
@@ -31,9 +32,10 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         await p;
         t.fail(`expected ${code}`);
       } catch (err) {
-        t.ok(err instanceof AppError, `${code} is an AppError`);
-        t.equal((err as AppError).statusCode, status);
-        t.equal((err as AppError).code, code);
+        t.ok(err instanceof StoreError, `${code} is a StoreError (no HTTP in the store)`);
+        const http = asHttpError(err);
+        t.equal(http?.statusCode, status);
+        t.equal(http?.code, code);
       }
     };
 
@@ -120,7 +122,7 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         store.postMessage(room.id, member, { text: 'good 3', attachments: [] }),
       ]);
       t.same(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
-      const codes = mixed.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : null));
+      const codes = mixed.map((r) => (r.status === 'rejected' ? (r.reason as StoreError).code : null));
       t.same(codes, [null, 'INVALID_ATTACHMENT', null, 'ROOM_NOT_FOUND', 'ALREADY_MEMBER', null], 'each failure with its own error');
       const tail = await store.eventsAfter(room.id, 22, 100);
       t.same(tail.map((e) => [e.seq, (e.payload.message as { text: string }).text]).sort(), [[23, 'good 1'], [24, 'good 2'], [25, 'good 3']].sort(), 'only the good ones, consecutive');
@@ -211,6 +213,24 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal(promoted.event.type, 'member.role');
       const members = await store.listMembers(priv.id);
       t.same(members.map((m) => [m.user.username, m.role]), [[owner.username, 'owner'], [stranger.username, 'admin']]);
+      // Ownership transfer is one transaction: the new owner and the old owner's step down commit together.
+      const before = (await store.getRoom(priv.id))!.lastSeq;
+      const transferred = await store.setRole(priv.id, stranger, 'owner', owner);
+      t.equal(transferred.membership.role, 'owner');
+      t.equal((await store.getRoom(priv.id))!.ownerId, stranger.id, 'the room names its new owner');
+      t.same(
+        (await store.listMembers(priv.id)).map((m) => [m.user.username, m.role]).sort(),
+        [[owner.username, 'admin'], [stranger.username, 'owner']].sort(),
+        'exactly one owner after a transfer',
+      );
+      const transferEvents = await store.eventsAfter(priv.id, before, 10);
+      t.same(
+        transferEvents.map((e) => [e.type, (e.payload as { user: PublicUser }).user.id, (e.payload as { role: string }).role]),
+        [['member.role', stranger.id, 'owner'], ['member.role', owner.id, 'admin']],
+        'both role changes are in the log, in order',
+      );
+      await store.setRole(priv.id, owner, 'owner', stranger);
+      await store.setRole(priv.id, stranger, 'admin', owner);
       const left = await store.removeMember(priv.id, stranger, owner, 'removed');
       t.equal(left.type, 'member.left');
       t.equal((left.payload as { reason: string }).reason, 'removed');

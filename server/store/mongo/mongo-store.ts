@@ -1,5 +1,5 @@
 import mongoose, { mongo, type ClientSession, type Connection } from 'mongoose';
-import { AppError, badRequest, conflict, notFound } from '../../errors.js';
+import { StoreError, storeErrors } from '../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
 import type {
@@ -152,11 +152,8 @@ function duplicateKey(err: unknown): { keyPattern: Record<string, unknown>; mess
   return { keyPattern: e.keyPattern ?? {}, message: String(e.message ?? '') };
 }
 
-const roomNotFound = () => notFound('ROOM_NOT_FOUND', 'Room not found');
-const invalidAttachment = (id: string) =>
-  badRequest('INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
-    { path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` },
-  ]);
+const roomNotFound = storeErrors.roomNotFound;
+const invalidAttachment = storeErrors.invalidAttachment;
 
 /**
  * The scale-out store: every instance shares one MongoDB replica set. Writes that append to a room's log run in one
@@ -272,7 +269,7 @@ export class MongoStore implements Store {
    * Runs `fn` in one transaction (mongoose's connection.transaction = session.withTransaction), which retries the
    * whole callback on TransientTransactionError (write conflicts, elections) and retries the commit on
    * UnknownTransactionCommitResult. The callback therefore recomputes everything on each attempt. A short random
-   * pause before a retry spreads out writers contending for one hot room. An AppError thrown by `fn` aborts the
+   * pause before a retry spreads out writers contending for one hot room. A StoreError thrown by `fn` aborts the
    * transaction and is rethrown: nothing is written.
    */
   private async transact<T>(fn: (session: ClientSession, append: Append) => Promise<T>): Promise<T> {
@@ -319,10 +316,10 @@ export class MongoStore implements Store {
       const dup = duplicateKey(err);
       if (dup) {
         if ('usernameKey' in dup.keyPattern || dup.message.includes('usernameKey')) {
-          throw conflict('USERNAME_TAKEN', 'That username is taken', [{ path: 'username', message: 'already taken' }]);
+          throw storeErrors.usernameTaken();
         }
         if ('emailKey' in dup.keyPattern || dup.message.includes('emailKey')) {
-          throw conflict('EMAIL_TAKEN', 'That email is already registered', [{ path: 'email', message: 'already registered' }]);
+          throw storeErrors.emailTaken();
         }
       }
       throw err;
@@ -362,7 +359,7 @@ export class MongoStore implements Store {
     if (patch.avatar !== undefined) set.avatar = patch.avatar;
     if (patch.passwordHash !== undefined) set.passwordHash = patch.passwordHash;
     const u = await this.m.users.findOneAndUpdate({ _id: id }, { $set: set }, { new: true }).lean<UserDoc>().exec();
-    if (!u) throw notFound('USER_NOT_FOUND', 'User not found');
+    if (!u) throw storeErrors.userNotFound();
     return toUser(u);
   }
 
@@ -563,14 +560,14 @@ export class MongoStore implements Store {
     return this.transact(async (session, append) => {
       const room = await this.roomDoc(roomId, session);
       if (!room) throw roomNotFound();
-      if (await this.membershipDoc(roomId, user.id, session)) throw conflict('ALREADY_MEMBER', `${user.username} is already a member of this room`);
+      if (await this.membershipDoc(roomId, user.id, session)) throw storeErrors.alreadyMember(user.username);
       // A newcomer has nothing delivered or read before joining: start both watermarks at the join. room.lastSeq is
       // from this transaction's snapshot; if another append moved it since, append() below conflicts and retries.
       const doc: MembershipDoc = { roomId, userId: user.id, role, joinedAt: new Date(), deliveredSeq: room.lastSeq, readSeq: room.lastSeq };
       try {
         await this.m.memberships.create([doc], { session });
       } catch (err) {
-        if (duplicateKey(err)) throw conflict('ALREADY_MEMBER', `${user.username} is already a member of this room`);
+        if (duplicateKey(err)) throw storeErrors.alreadyMember(user.username);
         throw err;
       }
       const event = await append(roomId, 'member.joined', actor, { user, role });
@@ -582,7 +579,7 @@ export class MongoStore implements Store {
     return this.transact(async (session, append) => {
       if (!(await this.roomDoc(roomId, session))) throw roomNotFound();
       const res = await this.m.memberships.deleteOne({ roomId, userId: user.id }, { session }).exec();
-      if (res.deletedCount === 0) throw notFound('NOT_A_MEMBER', `${user.username} is not a member of this room`);
+      if (res.deletedCount === 0) throw storeErrors.notAMember(user.username);
       return append(roomId, 'member.left', actor, { user, reason });
     });
   }
@@ -642,7 +639,7 @@ export class MongoStore implements Store {
       try {
         events.push(await this.transact((_session, append) => append(roomId, 'member.updated', user, { user })));
       } catch (err) {
-        if (!(err instanceof AppError && err.code === 'ROOM_NOT_FOUND')) throw err;
+        if (!(err instanceof StoreError && err.code === 'ROOM_NOT_FOUND')) throw err;
       }
     }
     return events;
@@ -650,11 +647,17 @@ export class MongoStore implements Store {
 
   async setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
     return this.transact(async (session, append) => {
-      if (!(await this.roomDoc(roomId, session))) throw roomNotFound();
+      const room = await this.roomDoc(roomId, session);
+      if (!room) throw roomNotFound();
       const m = await this.m.memberships.findOneAndUpdate({ roomId, userId: user.id }, { $set: { role } }, { session, new: true }).lean<MembershipDoc>().exec();
-      if (!m) throw notFound('NOT_A_MEMBER', `${user.username} is not a member of this room`);
+      if (!m) throw storeErrors.notAMember(user.username);
+      const transfer = role === 'owner' && room.ownerId === actor.id && actor.id !== user.id;
       if (role === 'owner') await this.m.rooms.updateOne({ _id: roomId }, { $set: { ownerId: user.id, updatedAt: new Date() } }, { session }).exec();
       const event = await append(roomId, 'member.role', actor, { user, role });
+      if (transfer) {
+        await this.m.memberships.updateOne({ roomId, userId: actor.id }, { $set: { role: 'admin' } }, { session }).exec();
+        await append(roomId, 'member.role', actor, { user: actor, role: 'admin' });
+      }
       return { membership: toMembership(m), event };
     });
   }
@@ -758,9 +761,9 @@ export class MongoStore implements Store {
         .findOneAndUpdate({ roomId, seq, deletedAt: null }, { $set: { text, editedAt: new Date() } }, { session, new: true })
         .lean<MessageDoc>()
         .exec();
-      if (!doc) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      if (!doc) throw storeErrors.messageNotFound();
       const [message] = await this.withAuthors([doc], session);
-      if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      if (!message) throw storeErrors.messageNotFound();
       const event = await append(roomId, 'message.edited', actor, { message });
       return { message, event };
     });
@@ -772,9 +775,9 @@ export class MongoStore implements Store {
         .findOneAndUpdate({ roomId, seq, deletedAt: null }, { $set: { text: null, attachments: [], deletedAt: new Date() } }, { session, new: true })
         .lean<MessageDoc>()
         .exec();
-      if (!doc) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      if (!doc) throw storeErrors.messageNotFound();
       const [message] = await this.withAuthors([doc], session);
-      if (!message) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      if (!message) throw storeErrors.messageNotFound();
       // The message's uploads go in the same transaction (read and delete in one snapshot: nothing else writes a used
       // upload); their GridFS files are the caller's to delete after the commit.
       const used = await this.m.uploads.find({ roomId, messageSeq: seq }, null, { session }).lean<UploadDoc[]>().exec();

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { badRequest, conflict, notFound } from '../../errors.js';
+import { storeErrors } from '../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import { FeedPublisher } from '../feed.js';
 import { LocalFailureCounter, LocalPresenceBoard, LocalSignals } from '../local.js';
@@ -338,7 +338,7 @@ export class SqliteStore implements Store {
   private appender(events: RoomEvent[]): Append {
     return (roomId, type, actor, payloadOf) => {
       const bumped = this.stmts.bumpSeq.get(roomId) as Row | undefined;
-      if (!bumped) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      if (!bumped) throw storeErrors.roomNotFound();
       const seq = bumped.last_seq as number;
       const at = nowIso();
       const payload = typeof payloadOf === 'function' ? payloadOf(seq, at) : payloadOf;
@@ -363,8 +363,8 @@ export class SqliteStore implements Store {
       this.stmts.insertUser.run({ ...input, id, now: nowIso() });
     } catch (err) {
       if (isUniqueViolation(err)) {
-        if (err.message.includes('users.username')) throw conflict('USERNAME_TAKEN', 'That username is taken', [{ path: 'username', message: 'already taken' }]);
-        if (err.message.includes('users.email')) throw conflict('EMAIL_TAKEN', 'That email is already registered', [{ path: 'email', message: 'already registered' }]);
+        if (err.message.includes('users.username')) throw storeErrors.usernameTaken();
+        if (err.message.includes('users.email')) throw storeErrors.emailTaken();
       }
       throw err;
     }
@@ -400,7 +400,7 @@ export class SqliteStore implements Store {
     if (patch.passwordHash !== undefined) (sets.push('password_hash = @passwordHash'), (values.passwordHash = patch.passwordHash));
     sets.push('updated_at = @now');
     const info = this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = @id`).run(values);
-    if (info.changes === 0) throw notFound('USER_NOT_FOUND', 'User not found');
+    if (info.changes === 0) throw storeErrors.userNotFound();
     return (await this.getUser(id))!;
   }
 
@@ -503,7 +503,7 @@ export class SqliteStore implements Store {
   async updateRoom(roomId: string, actor: PublicUser, patch: { name?: string; topic?: string }): Promise<{ room: Room; event: RoomEvent }> {
     return this.commit((append) => {
       const info = this.stmts.updateRoom.run({ id: roomId, name: patch.name ?? null, topic: patch.topic ?? null, now: nowIso() });
-      if (info.changes === 0) throw notFound('ROOM_NOT_FOUND', 'Room not found');
+      if (info.changes === 0) throw storeErrors.roomNotFound();
       const room = toRoom(this.stmts.roomById.get(roomId) as Row);
       const event = append(roomId, 'room.updated', actor, { name: room.name, topic: room.topic, changed: Object.keys(patch) });
       return { room: { ...room, lastSeq: event.seq }, event };
@@ -532,8 +532,8 @@ export class SqliteStore implements Store {
 
   async addMember(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
     return this.commit((append) => {
-      if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
-      if (this.stmts.membership.get(roomId, user.id)) throw conflict('ALREADY_MEMBER', `${user.username} is already a member of this room`);
+      if (!this.stmts.roomById.get(roomId)) throw storeErrors.roomNotFound();
+      if (this.stmts.membership.get(roomId, user.id)) throw storeErrors.alreadyMember(user.username);
       const room = this.stmts.roomById.get(roomId) as Row;
       // A newcomer has nothing delivered or read before joining: start both watermarks at the join.
       const base = room.last_seq as number;
@@ -545,8 +545,8 @@ export class SqliteStore implements Store {
 
   async removeMember(roomId: string, user: PublicUser, actor: PublicUser, reason: 'left' | 'removed'): Promise<RoomEvent> {
     return this.commit((append) => {
-      if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
-      if (this.stmts.deleteMembership.run(roomId, user.id).changes === 0) throw notFound('NOT_A_MEMBER', `${user.username} is not a member of this room`);
+      if (!this.stmts.roomById.get(roomId)) throw storeErrors.roomNotFound();
+      if (this.stmts.deleteMembership.run(roomId, user.id).changes === 0) throw storeErrors.notAMember(user.username);
       return append(roomId, 'member.left', actor, { user, reason });
     });
   }
@@ -577,10 +577,16 @@ export class SqliteStore implements Store {
 
   async setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }> {
     return this.commit((append) => {
-      if (!this.stmts.roomById.get(roomId)) throw notFound('ROOM_NOT_FOUND', 'Room not found');
-      if (this.stmts.setRole.run(role, roomId, user.id).changes === 0) throw notFound('NOT_A_MEMBER', `${user.username} is not a member of this room`);
+      const room = this.stmts.roomById.get(roomId) as Row | undefined;
+      if (!room) throw storeErrors.roomNotFound();
+      if (this.stmts.setRole.run(role, roomId, user.id).changes === 0) throw storeErrors.notAMember(user.username);
+      const transfer = role === 'owner' && room.owner_id === actor.id && actor.id !== user.id;
       if (role === 'owner') this.stmts.setOwner.run(user.id, nowIso(), roomId);
       const event = append(roomId, 'member.role', actor, { user, role });
+      if (transfer) {
+        this.stmts.setRole.run('admin', roomId, actor.id);
+        append(roomId, 'member.role', actor, { user: actor, role: 'admin' });
+      }
       return { membership: toMembership(this.stmts.membership.get(roomId, user.id) as Row), event };
     });
   }
@@ -604,7 +610,7 @@ export class SqliteStore implements Store {
       const event = append(roomId, 'message.created', author, (seq, at) => {
         attachments = input.attachments.map((id) => {
           if (this.stmts.useUpload.run(seq, id, author.id, roomId).changes === 0) {
-            throw badRequest('INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [{ path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` }]);
+            throw storeErrors.invalidAttachment(id);
           }
           return toAttachment(this.stmts.uploadById.get(id) as Row);
         });
@@ -621,7 +627,7 @@ export class SqliteStore implements Store {
   async editMessage(roomId: string, seq: number, actor: PublicUser, text: string): Promise<{ message: Message; event: RoomEvent }> {
     return this.commit((append) => {
       const at = nowIso();
-      if (this.stmts.editMessage.run(text, at, roomId, seq).changes === 0) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      if (this.stmts.editMessage.run(text, at, roomId, seq).changes === 0) throw storeErrors.messageNotFound();
       const message = toMessage(this.stmts.message.get(roomId, seq) as Row);
       const event = append(roomId, 'message.edited', actor, { message });
       return { message, event };
@@ -631,7 +637,7 @@ export class SqliteStore implements Store {
   async deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }> {
     return this.commit((append) => {
       const at = nowIso();
-      if (this.stmts.deleteMessage.run(at, roomId, seq).changes === 0) throw notFound('MESSAGE_NOT_FOUND', 'Message not found');
+      if (this.stmts.deleteMessage.run(at, roomId, seq).changes === 0) throw storeErrors.messageNotFound();
       const message = toMessage(this.stmts.message.get(roomId, seq) as Row);
       const removedUploads = (this.stmts.uploadsOfMessage.all(roomId, seq) as Row[]).map(toUpload);
       this.stmts.deleteUploadsOfMessage.run(roomId, seq);
