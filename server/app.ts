@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
-import { AccessTokens } from './auth/tokens.js';
+import tokens from './auth/tokens.js';
 import authRoutes from './auth/routes.js';
 import type { Config } from './config.js';
 import { asHttpError } from './http/error-mapping.js';
@@ -23,7 +23,6 @@ declare module 'fastify' {
     config: Config;
     store: Store;
     hub: Hub;
-    accessTokens: AccessTokens;
     uploadJanitor: UploadJanitor;
   }
 }
@@ -69,7 +68,6 @@ export async function buildApp({ config, store, logger }: BuildOptions): Promise
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);
   app.decorate('store', store);
-  app.decorate('accessTokens', new AccessTokens(config.jwtSecret));
   const hub = new Hub(store, {
     heartbeatMs: config.heartbeatMs,
     replayLimit: config.replayLimit,
@@ -121,6 +119,7 @@ export async function buildApp({ config, store, logger }: BuildOptions): Promise
   });
 
   await app.register(cookie);
+  await app.register(tokens, { secret: config.jwtSecret });
   await app.register(securityHeaders);
   await app.register(authPlugin);
   await app.register(openapi);

@@ -28,7 +28,8 @@ async function requireStrong(password: string, userInputs: string[], field: stri
 
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { store, config, accessTokens, hub } = app;
+  const { store, config, accessTokens, refreshTokens, hub } = app;
+  const tokens = { access: accessTokens, refresh: refreshTokens };
   const perAccount = new FailureLimiter(store.failures, 'login-account:', config.login.maxFailuresPerAccount, config.login.windowMs);
   const perIp = new FailureLimiter(store.failures, 'login-ip:', config.login.maxFailuresPerIp, config.login.windowMs);
 
@@ -86,7 +87,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     await perAccount.succeed(accountKey);
     const { passwordHash: _hash, ...user } = found;
     const session = await store.createSession({ userId: user.id, expiresAt: new Date(Date.now() + config.sessionTtlMs).toISOString() });
-    const issued = await issueTokens(store, accessTokens, config, session);
+    const issued = await issueTokens(store, tokens, config, session);
     setAuthCookies(request, reply, issued);
     request.log.info({ userId: user.id, sessionId: session.id }, 'signed in');
     return { user, accessToken: issued.accessToken, expiresAt: new Date(issued.accessExpiresAtMs).toISOString() };
@@ -104,7 +105,8 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     const refresh = request.cookies[REFRESH_COOKIE];
     if (!refresh) throw fail('NO_REFRESH_TOKEN');
     assertSameOrigin(request);
-    const used = await store.useRefreshToken(hashToken(refresh), nowIso());
+    const claims = await request.refreshJwtVerify().catch(() => null);
+    const used = claims ? await store.useRefreshToken(hashToken(refresh), nowIso()) : ({ status: 'invalid' } as const);
     if (used.status !== 'ok') {
       clearAuthCookies(request, reply);
       if (used.status === 'reused') {
@@ -114,7 +116,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       }
       throw fail('INVALID_REFRESH_TOKEN');
     }
-    const issued = await issueTokens(store, accessTokens, config, used.session);
+    const issued = await issueTokens(store, tokens, config, used.session);
     setAuthCookies(request, reply, issued);
     return { accessToken: issued.accessToken, expiresAt: new Date(issued.accessExpiresAtMs).toISOString() };
   });
@@ -132,7 +134,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       const claims = token ? accessTokens.check(token) : null;
       if (claims) sessionIds.add(claims.sid);
     }
-    if (refresh) {
+    if (refresh && refreshTokens.check(refresh)) {
       const used = await store.useRefreshToken(hashToken(refresh), nowIso());
       if (used.status === 'ok') sessionIds.add(used.session.id);
     }

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { hashToken, newSecret } from '../ids.js';
-import { ACCESS_COOKIE, REFRESH_COOKIE } from '../plugins/auth.js';
+import { hashToken } from '../ids.js';
 import type { Session, Store } from '../store/store.js';
-import type { AccessTokens } from './tokens.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, type AccessTokens, type RefreshTokens } from './tokens.js';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -13,12 +12,17 @@ export interface IssuedTokens {
 }
 
 /** Issues an access token and a fresh refresh token of `session`; neither outlives the session. */
-export async function issueTokens(store: Store, tokens: AccessTokens, config: Config, session: Session): Promise<IssuedTokens> {
+export async function issueTokens(
+  store: Store,
+  tokens: { access: AccessTokens; refresh: RefreshTokens },
+  config: Config,
+  session: Session,
+): Promise<IssuedTokens> {
   const sessionExpiresAtMs = Date.parse(session.expiresAt);
   const accessExpiresAtMs = Math.min(Date.now() + config.accessTokenTtlMs, sessionExpiresAtMs);
-  const refreshToken = newSecret();
+  const refreshToken = tokens.refresh.issue(session.id, sessionExpiresAtMs);
   await store.addRefreshToken({ sessionId: session.id, tokenHash: hashToken(refreshToken), expiresAt: session.expiresAt });
-  return { accessToken: tokens.issue(session.userId, session.id, accessExpiresAtMs), accessExpiresAtMs, refreshToken, sessionExpiresAtMs };
+  return { accessToken: tokens.access.issue(session.userId, session.id, accessExpiresAtMs), accessExpiresAtMs, refreshToken, sessionExpiresAtMs };
 }
 
 function cookieBase(request: FastifyRequest) {

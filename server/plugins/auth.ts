@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { API_TOKEN_PREFIX } from '../auth/tokens.js';
+import { ACCESS_COOKIE, API_TOKEN_PREFIX } from '../auth/tokens.js';
 import { fail } from '../errors.js';
 import { hashToken, nowIso } from '../ids.js';
 import type { PublicUser, User } from '../store/store.js';
 
-export const ACCESS_COOKIE = 'parley_access';
-export const REFRESH_COOKIE = 'parley_refresh';
+export { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/tokens.js';
 
 export interface AuthInfo {
   kind: 'access' | 'api-token';
@@ -104,4 +103,4 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(authPlugin, { name: 'parley-auth', dependencies: ['@fastify/cookie'] });
+export default fp(authPlugin, { name: 'parley-auth', dependencies: ['@fastify/cookie', 'parley-tokens'] });
