@@ -1,4 +1,4 @@
-import { Listeners } from './local.js';
+import { Listeners } from './memory/listeners.js';
 import type { EventFeed, FeedListener, FeedResetListener, RoomEvent } from './store.js';
 
 /** Listener registry behind EventFeed; a store calls publish() after each commit. A failing listener never affects

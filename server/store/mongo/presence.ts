@@ -1,6 +1,6 @@
 import type { mongo } from 'mongoose';
 import { newId } from '../../ids.js';
-import { Listeners } from '../local.js';
+import { Listeners } from '../memory/listeners.js';
 import type { PresenceBoard, PresenceChange, PublicUser } from '../store.js';
 import type { PresenceDoc } from './models.js';
 

@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { Listeners } from '../local.js';
+import { Listeners } from '../memory/listeners.js';
 import { SIGNAL_TYPES, type Signal, type SignalBus } from '../store.js';
 import type { SignalDoc } from './models.js';
 
