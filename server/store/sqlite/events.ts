@@ -1,0 +1,72 @@
+import type Database from 'better-sqlite3';
+import { nowIso } from '../../ids.js';
+import { storeErrors } from '../errors.js';
+import type { PublicUser, RoomEvent, RoomEventType } from '../store.js';
+
+/** Appends one event inside a commit; the payload may depend on the event's seq and time. */
+export type Append = (
+  roomId: string,
+  type: RoomEventType,
+  actor: PublicUser | null,
+  payload: Record<string, unknown> | ((seq: number, at: string) => Record<string, unknown>),
+) => RoomEvent;
+
+interface EventRow {
+  room_id: string;
+  seq: number;
+  type: string;
+  actor_id: string | null;
+  at: string;
+  /** JSON: { actor, payload }, the actor as it was when the event happened. */
+  data: string;
+}
+
+function toEvent(r: EventRow): RoomEvent {
+  const data = JSON.parse(r.data) as { actor: PublicUser | null; payload: Record<string, unknown> };
+  return {
+    roomId: r.room_id,
+    seq: r.seq,
+    type: r.type as RoomEventType,
+    actor: data.actor,
+    at: r.at,
+    payload: data.payload,
+  };
+}
+
+/** Each room's append-only log. A room's lastSeq is the log's head: an append takes lastSeq + 1. */
+export class SqliteEventLog {
+  private readonly stmts;
+
+  constructor(db: Database.Database) {
+    this.stmts = {
+      bumpSeq: db.prepare<[string], { last_seq: number }>(
+        `UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? AND deleted_at IS NULL RETURNING last_seq`,
+      ),
+      insert: db.prepare<[string, number, string, string | null, string, string]>(
+        `INSERT INTO room_events (room_id, seq, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      after: db.prepare<[string, number, number], EventRow>(
+        `SELECT * FROM room_events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+    };
+  }
+
+  /** An Append for one write inside a transaction; `emit` receives each event appended, to publish after commit. */
+  appender(emit: (event: RoomEvent) => void): Append {
+    return (roomId, type, actor, payloadOf) => {
+      const bumped = this.stmts.bumpSeq.get(roomId);
+      if (!bumped) throw storeErrors.roomNotFound();
+      const seq = bumped.last_seq;
+      const at = nowIso();
+      const payload = typeof payloadOf === 'function' ? payloadOf(seq, at) : payloadOf;
+      const event: RoomEvent = { roomId, seq, type, actor, at, payload };
+      this.stmts.insert.run(roomId, seq, type, actor?.id ?? null, at, JSON.stringify({ actor, payload }));
+      emit(event);
+      return event;
+    };
+  }
+
+  after(roomId: string, afterSeq: number, limit: number): RoomEvent[] {
+    return this.stmts.after.all(roomId, afterSeq, limit).map(toEvent);
+  }
+}
