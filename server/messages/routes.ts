@@ -1,20 +1,28 @@
-import { MAX_ATTACHMENTS } from '../limits.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
-import { me, publicUser } from '../plugins/auth.js';
-import { allows, roomFor } from '../rooms/policy.js';
+import { me } from '../http/current-user.js';
+import { MAX_ATTACHMENTS } from '../limits.js';
+import { authorizeRoom } from '../rooms/access.js';
+import { mayDeleteMessage, mayEditMessage } from '../rooms/policy.js';
 import { Id, MessageSchema, MessageText, PublicUserSchema, RoomParams, Seq, errors } from '../schemas.js';
-import { removeBlobs } from '../uploads/retention.js';
-
-
+import type { Message } from '../store/store.js';
+import { removeBlobs } from '../uploads/blobs.js';
+import { publicUser } from '../users/public-user.js';
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store } = app;
   const tags = ['messages'];
   const MessageParams = RoomParams.extend({ seq: Seq });
+
+  /** The message at `seq`, or 404. A deleted message still reads (as a tombstone) unless `live` is asked for. */
+  async function loadMessage(roomId: string, seq: number, opts: { live?: boolean } = {}): Promise<Message> {
+    const message = await store.getMessage(roomId, seq);
+    if (!message || (opts.live && message.deletedAt)) throw fail('MESSAGE_NOT_FOUND');
+    return message;
+  }
 
   r.post('/api/rooms/:roomId/messages', {
     schema: {
@@ -40,7 +48,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request, reply) => {
     const user = me(request);
-    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
     const { text, attachments, clientId } = request.body;
     const { message, created } = await store.postMessage(room.id, publicUser(user), { text: text ?? null, attachments, clientId: clientId ?? null });
     return reply.code(created ? 201 : 200).send({ message });
@@ -62,7 +70,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request) => {
     const user = me(request);
-    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
     const messages = await store.listMessages(room.id, request.query);
     // Messages handed over in a history page are delivered to the reader as much as streamed ones are.
     const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
@@ -80,7 +88,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request) => {
     const user = me(request);
-    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
     const membership = await app.hub.receipts.read(room.id, user.id, request.body.seq);
     if (!membership) throw fail('NOT_A_MEMBER', { message: 'You are not a member of this room', status: 404 });
     return { readSeq: membership.readSeq, deliveredSeq: membership.deliveredSeq };
@@ -97,9 +105,8 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       },
     },
   }, async (request) => {
-    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
-    const message = await store.getMessage(room.id, request.params.seq);
-    if (!message) throw fail('MESSAGE_NOT_FOUND');
+    const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
+    const message = await loadMessage(room.id, request.params.seq);
     await app.hub.receipts.flush();
     const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
     return {
@@ -113,10 +120,8 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   r.get('/api/rooms/:roomId/messages/:seq', {
     schema: { tags, summary: 'One message', params: MessageParams, response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) } },
   }, async (request) => {
-    const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
-    const message = await store.getMessage(room.id, request.params.seq);
-    if (!message) throw fail('MESSAGE_NOT_FOUND');
-    return { message };
+    const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
+    return { message: await loadMessage(room.id, request.params.seq) };
   });
 
   r.patch('/api/rooms/:roomId/messages/:seq', {
@@ -129,10 +134,11 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request) => {
     const user = me(request);
-    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
-    const existing = await store.getMessage(room.id, request.params.seq);
-    if (!existing || existing.deletedAt) throw fail('MESSAGE_NOT_FOUND');
-    if (existing.author.id !== user.id) throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
+    const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+    const existing = await loadMessage(room.id, request.params.seq, { live: true });
+    if (!mayEditMessage(room, membership, existing)) {
+      throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
+    }
     const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
     return { message };
   });
@@ -146,10 +152,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request, reply) => {
     const user = me(request);
-    const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'post');
-    const existing = await store.getMessage(room.id, request.params.seq);
-    if (!existing || existing.deletedAt) throw fail('MESSAGE_NOT_FOUND');
-    if (existing.author.id !== user.id && !allows(room, membership, 'moderate-messages')) {
+    const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+    const existing = await loadMessage(room.id, request.params.seq, { live: true });
+    if (!mayDeleteMessage(room, membership, existing)) {
       throw fail('NOT_AUTHOR', { message: 'Only the author, the owner or an admin deletes a message' });
     }
     const { removedUploads } = await store.deleteMessage(room.id, existing.seq, publicUser(user));

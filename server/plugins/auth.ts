@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { ACCESS_COOKIE, API_TOKEN_PREFIX } from '../auth/tokens.js';
 import { fail } from '../errors.js';
 import { hashToken, nowIso } from '../ids.js';
-import type { PublicUser, User } from '../store/store.js';
+import type { User } from '../store/store.js';
 
 export { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/tokens.js';
 
@@ -43,16 +43,6 @@ export function isSameOrigin(request: FastifyRequest): boolean {
 
 export function assertSameOrigin(request: FastifyRequest): void {
   if (!isSameOrigin(request)) throw fail('CROSS_ORIGIN');
-}
-
-export function publicUser(user: User): PublicUser {
-  return { id: user.id, username: user.username, displayName: user.displayName, gender: user.gender, avatar: user.avatar };
-}
-
-/** The authenticated user of a route that is not public (the auth hook guarantees one). */
-export function me(request: FastifyRequest): User {
-  if (!request.user) throw fail('UNAUTHENTICATED', { message: 'Sign in or send a Bearer token' });
-  return request.user;
 }
 
 async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<{ user: User; auth: AuthInfo } | null> {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
-import { me, publicUser } from '../plugins/auth.js';
+import { me } from '../http/current-user.js';
 import {
   Id,
   MemberSchema,
@@ -16,7 +16,9 @@ import {
   Username,
   errors,
 } from '../schemas.js';
-import { isAtLeast, mayRemove, roomFor } from './policy.js';
+import { publicUser } from '../users/public-user.js';
+import { authorizeRoom } from './access.js';
+import { allows, leaveRefusal, mayChangeRoleOf, mayChangeRoles, mayRemove, mayRemoveMembers } from './policy.js';
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -58,7 +60,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       params: RoomParams,
       response: { 200: z.object({ room: RoomSchema, membership: MembershipSchema.nullable() }), ...errors(400, 401, 404) },
     },
-  }, async (request) => roomFor(store, request.params.roomId, me(request).id, 'read'));
+  }, async (request) => authorizeRoom(store, request.params.roomId, me(request).id, 'read'));
 
   r.patch('/api/rooms/:roomId', {
     schema: {
@@ -70,7 +72,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request) => {
     const user = me(request);
-    await roomFor(store, request.params.roomId, user.id, 'update');
+    await authorizeRoom(store, request.params.roomId, user.id, 'update');
     const { room } = await store.updateRoom(request.params.roomId, publicUser(user), request.body);
     return { room };
   });
@@ -79,7 +81,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags, summary: 'Delete a room (owner)', params: RoomParams, response: { 204: z.null(), ...errors(400, 401, 403, 404) } },
   }, async (request, reply) => {
     const user = me(request);
-    await roomFor(store, request.params.roomId, user.id, 'delete');
+    await authorizeRoom(store, request.params.roomId, user.id, 'delete');
     await store.deleteRoom(request.params.roomId, publicUser(user));
     return reply.code(204).send(null);
   });
@@ -93,9 +95,9 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const user = me(request);
-    const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
+    const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'read');
     if (membership) return reply.code(200).send({ membership });
-    if (room.kind !== 'public') throw fail('ROOM_NOT_FOUND');
+    if (!allows(room, membership, 'join')) throw fail('ROOM_NOT_FOUND');
     try {
       const joined = await store.addMember(room.id, publicUser(user), 'member', publicUser(user));
       return reply.code(201).send({ membership: joined.membership });
@@ -111,12 +113,10 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags, summary: 'Leave a room', params: RoomParams, response: { 204: z.null(), ...errors(400, 401, 404, 409) } },
   }, async (request, reply) => {
     const user = me(request);
-    const { room, membership } = await roomFor(store, request.params.roomId, user.id, 'read');
-    if (!membership) throw fail('NOT_A_MEMBER', { message: 'You are not a member of this room', status: 404 });
-    if (room.kind === 'direct') throw fail('DIRECT_ROOM');
-    if (membership.role === 'owner') {
-      throw fail('OWNER_CANNOT_LEAVE');
-    }
+    const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'read');
+    const refusal = leaveRefusal(room, membership);
+    if (refusal === 'NOT_A_MEMBER') throw fail(refusal, { message: 'You are not a member of this room', status: 404 });
+    if (refusal) throw fail(refusal);
     await store.removeMember(room.id, publicUser(user), publicUser(user), 'left');
     return reply.code(204).send(null);
   });
@@ -129,7 +129,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       response: { 200: z.object({ members: z.array(MemberSchema.extend({ online: z.boolean() })) }), ...errors(400, 401, 404) },
     },
   }, async (request) => {
-    await roomFor(store, request.params.roomId, me(request).id, 'read');
+    await authorizeRoom(store, request.params.roomId, me(request).id, 'read');
     const [members, online] = await Promise.all([store.listMembers(request.params.roomId), store.presence.online(request.params.roomId)]);
     return { members: members.map((m) => ({ ...m, online: online.has(m.userId) })) };
   });
@@ -144,7 +144,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const actor = me(request);
-    const { room } = await roomFor(store, request.params.roomId, actor.id, 'add-member');
+    const { room } = await authorizeRoom(store, request.params.roomId, actor.id, 'add-member');
     const target = await store.findUserByUsername(request.body.username);
     if (!target) throw fail('USER_NOT_FOUND', { message: `No user named ${request.body.username}` });
     const { membership } = await store.addMember(room.id, publicUser(target), 'member', publicUser(actor));
@@ -183,11 +183,13 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request) => {
     const actor = me(request);
-    const { room, membership } = await roomFor(store, request.params.roomId, actor.id, 'read');
-    if (!isAtLeast(membership, 'owner') || room.kind === 'direct') throw fail('FORBIDDEN', { message: 'Only the owner changes roles' });
+    const { room, membership } = await authorizeRoom(store, request.params.roomId, actor.id, 'read');
+    if (!mayChangeRoles(room, membership)) throw fail('FORBIDDEN', { message: 'Only the owner changes roles' });
     const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
     if (!target) throw fail('NOT_A_MEMBER', { message: 'That user is not a member of this room', status: 404 });
-    if (target.userId === actor.id) throw fail('CANNOT_CHANGE_OWN_ROLE');
+    // The owner may change roles, so what remains refused is its own.
+    if (!mayChangeRoleOf(room, membership, target)) throw fail('CANNOT_CHANGE_OWN_ROLE');
+    // Making someone owner is a transfer: the store demotes the owner to admin in the same transaction.
     const { membership: updated } = await store.setRole(room.id, target.user, request.body.role, publicUser(actor));
     return { member: { ...updated, user: target.user } };
   });
@@ -201,8 +203,10 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const actor = me(request);
-    const { room, membership } = await roomFor(store, request.params.roomId, actor.id, 'read');
-    if (!isAtLeast(membership, 'admin')) throw fail('FORBIDDEN', { message: 'Only the owner and admins remove members' });
+    const { room, membership } = await authorizeRoom(store, request.params.roomId, actor.id, 'read');
+    if (!mayRemoveMembers(room, membership)) {
+      throw fail('FORBIDDEN', { message: 'Only the owner and admins remove members' });
+    }
     const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
     if (!target) throw fail('NOT_A_MEMBER', { message: 'That user is not a member of this room', status: 404 });
     if (!mayRemove(room, membership, target)) {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Store } from '../store/store.js';
+import { removeBlobs } from './blobs.js';
 
 /** Removes uploads that no message used within the retention period, rows first, then their bytes. */
 export class UploadJanitor {
@@ -28,8 +29,4 @@ export class UploadJanitor {
     if (gone.length) this.log.info({ count: gone.length }, 'removed unused uploads');
     return gone.length;
   }
-}
-
-export async function removeBlobs(store: Store, uploadIds: string[]): Promise<void> {
-  await Promise.all(uploadIds.flatMap((id) => [store.blobs.delete(id), store.blobs.delete(`${id}.thumb`)]));
 }

@@ -4,9 +4,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail, AppError } from '../errors.js';
 import { newId } from '../ids.js';
-import { me } from '../plugins/auth.js';
-import { roomFor } from '../rooms/policy.js';
+import { me } from '../http/current-user.js';
+import { authorizeRoom } from '../rooms/access.js';
 import { AttachmentSchema, Id, RoomParams, errors } from '../schemas.js';
+import { IMAGE_TYPES } from '../store/store.js';
+import { thumbnailKey } from './blobs.js';
 import { processImage, THUMBNAIL_TYPE } from './images.js';
 
 /** The bytes of an image are only ever shown as an image: no sniffing, no scripts, no framing by other sites. */
@@ -39,7 +41,7 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request, reply) => {
     const user = me(request);
-    const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
+    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
     if (!request.isMultipart()) throw fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the image as multipart/form-data in a field named "file"' });
     // Refuse an announced oversize body before reading any of it (multipart framing adds a little).
     if (Number(request.headers['content-length'] ?? 0) > max + 64 * 1024) throw tooLarge(max);
@@ -66,12 +68,12 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
     // Bytes first, then the row: a failure on the way removes what was written, so nothing partial remains.
     try {
       await store.blobs.put(id, image.data, image.mediaType);
-      await store.blobs.put(`${id}.thumb`, image.thumbnail, THUMBNAIL_TYPE);
+      await store.blobs.put(thumbnailKey(id), image.thumbnail, THUMBNAIL_TYPE);
       const upload = await store.createUpload({ id, ownerId: user.id, roomId: room.id, mediaType: image.mediaType, size: image.data.length, width: image.width, height: image.height });
       const { ownerId: _o, roomId: _r, messageSeq: _m, createdAt: _c, ...attachment } = upload;
       return reply.code(201).send({ upload: attachment });
     } catch (err) {
-      await Promise.allSettled([store.blobs.delete(id), store.blobs.delete(`${id}.thumb`)]);
+      await Promise.allSettled([store.blobs.delete(id), store.blobs.delete(thumbnailKey(id))]);
       throw err;
     }
   });
@@ -83,15 +85,17 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
       if (!upload) throw fail('UPLOAD_NOT_FOUND');
       // Members of the room see images in its messages; an unused upload is its uploader's alone.
       try {
-        await roomFor(store, upload.roomId, user.id, 'post');
-      } catch {
-        throw fail('UPLOAD_NOT_FOUND');
+        await authorizeRoom(store, upload.roomId, user.id, 'post');
+      } catch (err) {
+        // Refused (not a member, room gone) reads as missing; a store failure stays what it is.
+        if (err instanceof AppError) throw fail('UPLOAD_NOT_FOUND');
+        throw err;
       }
       if (upload.messageSeq === null && upload.ownerId !== user.id) throw fail('UPLOAD_NOT_FOUND');
       const etag = `"${upload.id}${variant === 'thumbnail' ? '.t' : ''}"`;
       reply.headers({ ...IMAGE_HEADERS, etag });
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      const data = await store.blobs.get(variant === 'full' ? upload.id : `${upload.id}.thumb`);
+      const data = await store.blobs.get(variant === 'full' ? upload.id : thumbnailKey(upload.id));
       if (!data) throw fail('UPLOAD_NOT_FOUND');
       reply.header('content-type', variant === 'full' ? upload.mediaType : THUMBNAIL_TYPE);
       reply.header('content-disposition', `inline; filename="${upload.id}.${(variant === 'full' ? upload.mediaType : THUMBNAIL_TYPE).split('/')[1]}"`);
@@ -100,7 +104,13 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
 
   const UploadParams = z.object({ uploadId: Id });
   r.get('/api/uploads/:uploadId', {
-    schema: { tags, summary: 'The image (members of its room)', params: UploadParams, produces: ['image/png', 'image/jpeg', 'image/gif', 'image/webp'], response: errors(400, 401, 404) },
+    schema: {
+      tags,
+      summary: 'The image (members of its room)',
+      params: UploadParams,
+      produces: [...IMAGE_TYPES],
+      response: errors(400, 401, 404),
+    },
   }, serve('full'));
   r.get('/api/uploads/:uploadId/thumbnail', {
     schema: { tags, summary: 'A thumbnail of the image, WebP, at most 320x320', params: UploadParams, produces: ['image/webp'], response: errors(400, 401, 404) },
