@@ -1,23 +1,13 @@
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
-import { apiCall, focusedLabel, launchBrowser, loginUi, newPage, screenshot, shownMessages, shownTexts, startServer, waitFor, type ServerProcess } from './harness.js';
+import type { Page } from 'playwright-core';
+import { apiCall, focusedLabel, loginUi, newPage, screenshot, shownMessages, shownTexts, waitFor, withBrowser } from './harness.js';
 
 /**
  * Two people in two browser contexts: register (with the API's inline validation), create and join a room, chat
  * live both ways, edit and delete, see HTML as text, reload and sign out. Screenshots at phone and desktop sizes.
  */
 
-let server: ServerProcess;
-let browser: Browser;
-
-t.before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-t.teardown(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const suite = withBrowser(t);
 
 const PASSWORD = 'purple elephant juggling 42 teacups';
 
@@ -44,13 +34,13 @@ async function send(page: Page, text: string) {
 }
 
 t.test('two users register, chat live, and sign out', async (t) => {
-  const a = await newPage(browser);
-  const b = await newPage(browser);
+  const a = await newPage(suite.browser);
+  const b = await newPage(suite.browser);
   const alice = a.page;
   const bob = b.page;
 
   // A logged-out visitor is taken to the login page.
-  await alice.goto(server.url + '/');
+  await alice.goto(suite.server.url + '/');
   await alice.waitForURL('**/login');
   await screenshot(alice, 'login-1280x800');
   await alice.getByRole('link', { name: 'Create an account' }).click();
@@ -67,7 +57,7 @@ t.test('two users register, chat live, and sign out', async (t) => {
   t.pass('alice registered and went straight to the chat');
 
   // Bob: a bad email and a taken username are explained inline too.
-  await bob.goto(server.url + '/register');
+  await bob.goto(suite.server.url + '/register');
   await register(bob, { username: 'alice', email: 'not-an-email', password: PASSWORD, gender: 'male' });
   await waitFor('bad email message', async () => /email/i.test((await bob.locator('[data-error-for="email"]').textContent()) ?? ''));
   await bob.getByLabel('Email').fill('bob@example.com');
@@ -221,10 +211,10 @@ t.test('two users register, chat live, and sign out', async (t) => {
   await bob.waitForURL('**/login');
   const me = await bob.evaluate(async () => (await fetch('/api/me')).status);
   t.equal(me, 401, 'the session is over');
-  await bob.goto(server.url + `/rooms/${roomId}`);
+  await bob.goto(suite.server.url + `/rooms/${roomId}`);
   await bob.waitForURL('**/login');
   await screenshot(bob, 'login-390x844');
-  const probe = await apiCall(server.url, 'GET', '/api/health');
+  const probe = await apiCall(suite.server.url, 'GET', '/api/health');
   t.equal(probe.status, 200);
 
   t.same(a.problems, [], 'no dialogs, page errors or CSP violations for alice');

@@ -3,17 +3,18 @@
  * DATA_DIR and port) and Debian's chromium driven by playwright-core. No test tool downloads a browser.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Test } from 'tap';
 import { buildWeb } from '../../scripts/build-web.js';
+import { findBrowser } from './find-browser.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Generous: CI machines have two slow cores shared by parallel test files. */
@@ -102,9 +103,46 @@ export async function startServer(opts: { env?: Record<string, string> } = {}): 
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+/** Launches the browser that findBrowser() finds (or installs); throws its one-line hint when there is none. */
+export async function launchBrowser(executablePath = findBrowser()): Promise<Browser> {
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+}
+
+export interface BrowserSuite {
+  server: ServerProcess;
+  browser: Browser;
+}
+
+/**
+ * The set-up of a browser test file: a server (with `env`) and a browser, started before the first test and stopped
+ * after the last. Without a browser the file fails at once with one line saying what to install, and starts no
+ * server that could keep it running.
+ */
+export function withBrowser(t: Test, opts: { env?: Record<string, string>; server?: boolean } = {}): BrowserSuite {
+  const suite = {} as BrowserSuite;
+  t.before(async () => {
+    let executable: string;
+    try {
+      executable = findBrowser();
+    } catch (err) {
+      // One line, no stack: the message says what to do.
+      const message = (err as Error).message;
+      throw Object.assign(new Error(message), { stack: message });
+    }
+    const [server, browser] = await Promise.allSettled([
+      opts.server === false ? Promise.resolve(undefined) : startServer(opts),
+      launchBrowser(executable),
+    ]);
+    if (server.status === 'fulfilled' && server.value) suite.server = server.value;
+    if (browser.status === 'fulfilled') suite.browser = browser.value;
+    if (server.status === 'rejected') throw server.reason;
+    if (browser.status === 'rejected') throw browser.reason;
+  });
+  t.teardown(async () => {
+    await suite.browser?.close();
+    await suite.server?.dispose();
+  });
+  return suite;
 }
 
 /** A fresh context (its own cookies: one user) with a page that fails the test on any dialog or page error. */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
-import { apiCall, apiUser, focusedLabel, launchBrowser, loginUi, newPage, screenshot, startServer, waitFor, type ServerProcess } from './harness.js';
+import type { Page } from 'playwright-core';
+import { apiCall, apiUser, focusedLabel, loginUi, newPage, screenshot, waitFor, withBrowser } from './harness.js';
 
 /**
  * Image sharing (issue 6): attach (file picker, paste, drag and drop), a progress bar while uploading, the thumbnail on
@@ -10,17 +10,7 @@ import { apiCall, apiUser, focusedLabel, launchBrowser, loginUi, newPage, screen
  */
 
 const MAX_BYTES = 100_000;
-let server: ServerProcess;
-let browser: Browser;
-
-t.before(async () => {
-  [server, browser] = await Promise.all([startServer({ env: { UPLOAD_MAX_BYTES: String(MAX_BYTES) } }), launchBrowser()]);
-});
-
-t.teardown(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const suite = withBrowser(t, { env: { UPLOAD_MAX_BYTES: String(MAX_BYTES) } });
 
 const png = (width: number, height: number, background: string) => sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
 
@@ -42,15 +32,15 @@ async function loadedImages(p: Page, selector: string): Promise<number> {
 }
 
 t.test('an image goes from one member to the other, and failures keep the text', async (t) => {
-  const ann = await apiUser(server.url, 'ann');
-  const ben = await apiUser(server.url, 'ben');
-  const room = (await apiCall(server.url, 'POST', '/api/rooms', { token: ann.token, body: { name: 'Photos', kind: 'public' } })).body.room;
-  await apiCall(server.url, 'POST', `/api/rooms/${room.id}/join`, { token: ben.token });
+  const ann = await apiUser(suite.server.url, 'ann');
+  const ben = await apiUser(suite.server.url, 'ben');
+  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: ann.token, body: { name: 'Photos', kind: 'public' } })).body.room;
+  await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/join`, { token: ben.token });
 
-  const a = await newPage(browser);
-  const b = await newPage(browser, { width: 390, height: 844 });
-  await Promise.all([loginUi(a.page, server.url, ann.username, ann.password), loginUi(b.page, server.url, ben.username, ben.password)]);
-  await Promise.all([a.page.goto(`${server.url}/rooms/${room.id}`), b.page.goto(`${server.url}/rooms/${room.id}`)]);
+  const a = await newPage(suite.browser);
+  const b = await newPage(suite.browser, { width: 390, height: 844 });
+  await Promise.all([loginUi(a.page, suite.server.url, ann.username, ann.password), loginUi(b.page, suite.server.url, ben.username, ben.password)]);
+  await Promise.all([a.page.goto(`${suite.server.url}/rooms/${room.id}`), b.page.goto(`${suite.server.url}/rooms/${room.id}`)]);
   for (const p of [a.page, b.page]) await p.locator('[data-status="live"]').waitFor();
   const small = await png(64, 48, '#33aa77');
 

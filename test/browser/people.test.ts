@@ -1,6 +1,6 @@
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
-import { apiCall, apiUser, launchBrowser, loginUi, newPage, screenshot, startServer, waitFor, type ServerProcess } from './harness.js';
+import type { Page } from 'playwright-core';
+import { apiCall, apiUser, loginUi, newPage, screenshot, waitFor, withBrowser } from './harness.js';
 
 /**
  * People (issue 5): online dots going on and off, ✓ / ✓✓ / blue ✓✓, a direct conversation opened from the members
@@ -9,17 +9,7 @@ import { apiCall, apiUser, launchBrowser, loginUi, newPage, screenshot, startSer
  * after PRESENCE_GRACE_MS, shortened here to keep the test fast.
  */
 
-let server: ServerProcess;
-let browser: Browser;
-
-t.before(async () => {
-  [server, browser] = await Promise.all([startServer({ env: { PRESENCE_GRACE_MS: '500' } }), launchBrowser()]);
-});
-
-t.teardown(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const suite = withBrowser(t, { env: { PRESENCE_GRACE_MS: '500' } });
 
 const composer = (p: Page) => p.getByLabel(/^Message /);
 const dot = (p: Page, username: string, online: boolean) => p.locator(`parley-members li[data-username="${username}"] .dot[data-online="${online}"]`);
@@ -32,15 +22,15 @@ async function send(p: Page, text: string): Promise<void> {
 }
 
 t.test('presence, receipts, direct messages, profiles and the activity log', async (t) => {
-  const carl = await apiUser(server.url, 'carl');
-  const dana = await apiUser(server.url, 'dana');
-  const team = (await apiCall(server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Team', kind: 'public' } })).body.room;
-  const other = (await apiCall(server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Elsewhere', kind: 'public' } })).body.room;
-  for (const r of [team, other]) await apiCall(server.url, 'POST', `/api/rooms/${r.id}/join`, { token: dana.token });
+  const carl = await apiUser(suite.server.url, 'carl');
+  const dana = await apiUser(suite.server.url, 'dana');
+  const team = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Team', kind: 'public' } })).body.room;
+  const other = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Elsewhere', kind: 'public' } })).body.room;
+  for (const r of [team, other]) await apiCall(suite.server.url, 'POST', `/api/rooms/${r.id}/join`, { token: dana.token });
 
-  const c = await newPage(browser);
-  await loginUi(c.page, server.url, carl.username, carl.password);
-  await c.page.goto(`${server.url}/rooms/${team.id}`);
+  const c = await newPage(suite.browser);
+  await loginUi(c.page, suite.server.url, carl.username, carl.password);
+  await c.page.goto(`${suite.server.url}/rooms/${team.id}`);
   await c.page.locator('[data-status="live"]').waitFor();
 
   // Dana is not signed in anywhere: offline, and Carl's message is stored (✓) but not delivered.
@@ -50,9 +40,9 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   t.equal(await receipt(c.page, 'Anyone there?').textContent(), '✓');
 
   // Dana signs in on her phone, in another room: online; a new message reaches her stream (✓✓, not blue).
-  const d = await newPage(browser, { width: 390, height: 844 });
-  await loginUi(d.page, server.url, dana.username, dana.password);
-  await d.page.goto(`${server.url}/rooms/${other.id}`);
+  const d = await newPage(suite.browser, { width: 390, height: 844 });
+  await loginUi(d.page, suite.server.url, dana.username, dana.password);
+  await d.page.goto(`${suite.server.url}/rooms/${other.id}`);
   await d.page.locator('[data-status="live"]').waitFor();
   await dot(c.page, 'dana', true).waitFor();
   t.pass('the online dot goes on when the other member connects');
@@ -61,7 +51,7 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   t.equal(await receipt(c.page, 'Still there?').textContent(), '✓✓', 'two ticks once her stream has it');
   t.notOk(await receipt(c.page, 'Still there?').evaluate((el) => el.classList.contains('read')), 'not blue before she reads it');
   // She opens the room and reads it: blue ticks (on both messages).
-  await d.page.goto(`${server.url}/rooms/${team.id}`);
+  await d.page.goto(`${suite.server.url}/rooms/${team.id}`);
   await d.page.locator('parley-room-view .msg.theirs', { hasText: 'Still there?' }).waitFor();
   for (const text of ['Anyone there?', 'Still there?']) await receipt(c.page, text).and(c.page.locator('[data-receipt="read"]')).waitFor();
   t.equal(await receipt(c.page, 'Still there?').evaluate((el) => getComputedStyle(el).color), 'rgb(37, 99, 235)', 'blue ticks once she has read them');
@@ -127,7 +117,7 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   await profile.getByRole('button', { name: 'Save' }).click();
   await profile.waitFor({ state: 'hidden' });
   await d.page.getByText('Password changed').waitFor();
-  const login = await apiCall(server.url, 'POST', '/api/auth/login', { body: { login: 'dana', password: newPassword } });
+  const login = await apiCall(suite.server.url, 'POST', '/api/auth/login', { body: { login: 'dana', password: newPassword } });
   t.equal(login.status, 200, 'the new password works');
 
   // Carl sees the new name live: conversation title, room list, members panel and the timeline.
@@ -138,7 +128,7 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   t.pass('a profile change reaches the other member live');
 
   // Activity lines come back after a reload (from the room log), live ones included.
-  await apiCall(server.url, 'PATCH', `/api/rooms/${team.id}`, { token: carl.token, body: { name: 'Team A' } });
+  await apiCall(suite.server.url, 'PATCH', `/api/rooms/${team.id}`, { token: carl.token, body: { name: 'Team A' } });
   await c.page.locator(`parley-rooms a[data-room-id="${team.id}"]`, { hasText: 'Team A' }).click();
   await c.page.waitForURL(`**/rooms/${team.id}`);
   const activity = c.page.locator('parley-room-view [data-testid="activity"]');

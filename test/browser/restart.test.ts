@@ -1,6 +1,5 @@
 import t from 'tap';
-import type { Browser } from 'playwright-core';
-import { apiCall, apiUser, launchBrowser, loginUi, newPage, shownMessages, startServer, waitFor, type ServerProcess } from './harness.js';
+import { apiCall, apiUser, loginUi, newPage, shownMessages, waitFor, withBrowser } from './harness.js';
 
 /**
  * The server restarts mid-conversation while the other user keeps posting through the API: the client reconnects by
@@ -8,32 +7,22 @@ import { apiCall, apiUser, launchBrowser, loginUi, newPage, shownMessages, start
  * refreshed and resumed with ?lastEventId=) several times along the way.
  */
 
-let server: ServerProcess;
-let browser: Browser;
-
-t.before(async () => {
-  [server, browser] = await Promise.all([startServer({ env: { ACCESS_TOKEN_TTL: '3s' } }), launchBrowser()]);
-});
-
-t.teardown(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const suite = withBrowser(t, { env: { ACCESS_TOKEN_TTL: '3s' } });
 
 t.test('the client rides through a server restart and expiring tokens', async (t) => {
-  const carol = await apiUser(server.url, 'carol');
-  const dave = await apiUser(server.url, 'dave');
-  const room = (await apiCall(server.url, 'POST', '/api/rooms', { token: dave.token, body: { name: 'Ops', kind: 'private' } })).body.room;
-  t.equal((await apiCall(server.url, 'POST', `/api/rooms/${room.id}/members`, { token: dave.token, body: { username: 'carol' } })).status, 201);
+  const carol = await apiUser(suite.server.url, 'carol');
+  const dave = await apiUser(suite.server.url, 'dave');
+  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: dave.token, body: { name: 'Ops', kind: 'private' } })).body.room;
+  t.equal((await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/members`, { token: dave.token, body: { username: 'carol' } })).status, 201);
 
-  const { page, context, problems } = await newPage(browser);
-  await loginUi(page, server.url, carol.username, carol.password);
+  const { page, context, problems } = await newPage(suite.browser);
+  await loginUi(page, suite.server.url, carol.username, carol.password);
   await page.waitForURL(`**/rooms/${room.id}`);
   await page.locator('[data-status="live"]').waitFor();
 
   const expected: string[] = [];
   const say = async (text: string) => {
-    const res = await apiCall(server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: dave.token, body: { text } });
+    const res = await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: dave.token, body: { text } });
     t.equal(res.status, 201, `dave posts "${text}"`);
     expected.push(text);
   };
@@ -53,13 +42,13 @@ t.test('the client rides through a server restart and expiring tokens', async (t
   await waitFor('carol sees her own message sent', async () => (await shownMessages(page)).some((m) => m.text === 'carol here' && m.status === 'sent'));
 
   // Kill the server hard mid-conversation; Dave posts the moment it is back, before the client has reconnected.
-  await server.stop('SIGKILL');
+  await suite.server.stop('SIGKILL');
   await waitFor('the client notices', async () => {
     const status = await page.locator('parley-connection [data-status]').getAttribute('data-status');
     return status === 'reconnecting' || status === 'offline';
   });
   t.pass('the connection status shows the drop');
-  await server.restart();
+  await suite.server.restart();
   for (let i = 1; i <= 3; i++) await say(`after ${i}`);
   await page.locator('[data-status="live"]').waitFor({ timeout: 30_000 });
   for (let i = 4; i <= 6; i++) await say(`after ${i}`);

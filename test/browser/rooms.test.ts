@@ -1,32 +1,21 @@
 import t from 'tap';
-import type { Browser } from 'playwright-core';
-import { apiCall, apiUser, launchBrowser, loginUi, newPage, screenshot, shownMessages, shownTexts, startServer, waitFor, type ServerProcess } from './harness.js';
+import { apiCall, apiUser, loginUi, newPage, screenshot, shownMessages, shownTexts, waitFor, withBrowser } from './harness.js';
 
 /** Rooms: private rooms, settings for owners (rename, topic, add/remove members, delete), unread counts, leaving. */
 
-let server: ServerProcess;
-let browser: Browser;
-
-t.before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-t.teardown(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const suite = withBrowser(t);
 
 t.test('owner manages a private room; the member follows live', async (t) => {
-  const erin = await apiUser(server.url, 'erin');
-  const frank = await apiUser(server.url, 'frank');
-  const lobby = (await apiCall(server.url, 'POST', '/api/rooms', { token: frank.token, body: { name: 'Lobby', kind: 'public' } })).body.room;
-  await apiCall(server.url, 'POST', `/api/rooms/${lobby.id}/join`, { token: erin.token });
+  const erin = await apiUser(suite.server.url, 'erin');
+  const frank = await apiUser(suite.server.url, 'frank');
+  const lobby = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: frank.token, body: { name: 'Lobby', kind: 'public' } })).body.room;
+  await apiCall(suite.server.url, 'POST', `/api/rooms/${lobby.id}/join`, { token: erin.token });
 
-  const e = await newPage(browser);
-  const f = await newPage(browser);
-  await loginUi(e.page, server.url, erin.username, erin.password);
-  await loginUi(f.page, server.url, frank.username, frank.password);
-  await f.page.goto(`${server.url}/rooms/${lobby.id}`);
+  const e = await newPage(suite.browser);
+  const f = await newPage(suite.browser);
+  await loginUi(e.page, suite.server.url, erin.username, erin.password);
+  await loginUi(f.page, suite.server.url, frank.username, frank.password);
+  await f.page.goto(`${suite.server.url}/rooms/${lobby.id}`);
   await f.page.locator('[data-status="live"]').waitFor();
 
   // Erin creates a private room and adds Frank from the settings dialog.
@@ -102,10 +91,10 @@ t.test('owner manages a private room; the member follows live', async (t) => {
   t.pass('the owner deletes the room');
 
   // Frank leaves the lobby.
-  await f.page.goto(`${server.url}/rooms/${lobby.id}`);
+  await f.page.goto(`${suite.server.url}/rooms/${lobby.id}`);
   await f.page.locator('[data-status="live"]').waitFor();
   // Frank owns the lobby, so Erin leaves it instead.
-  await e.page.goto(`${server.url}/rooms/${lobby.id}`);
+  await e.page.goto(`${suite.server.url}/rooms/${lobby.id}`);
   await e.page.getByRole('button', { name: 'Leave room' }).click();
   await e.page.getByTestId('confirm').click();
   await f.page.locator('[data-testid="activity"]', { hasText: 'erin left' }).waitFor();
@@ -119,14 +108,14 @@ t.test('owner manages a private room; the member follows live', async (t) => {
 });
 
 t.test('history loads in pages when scrolling up', async (t) => {
-  const gina = await apiUser(server.url, 'gina');
-  const room = (await apiCall(server.url, 'POST', '/api/rooms', { token: gina.token, body: { name: 'Archive', kind: 'private' } })).body.room;
+  const gina = await apiUser(suite.server.url, 'gina');
+  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: gina.token, body: { name: 'Archive', kind: 'private' } })).body.room;
   const texts = Array.from({ length: 130 }, (_, i) => `archived message ${i + 1}`);
-  for (const text of texts) await apiCall(server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: gina.token, body: { text } });
+  for (const text of texts) await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: gina.token, body: { text } });
 
-  const { page, context, problems } = await newPage(browser, { width: 390, height: 844 });
-  await loginUi(page, server.url, gina.username, gina.password);
-  await page.goto(`${server.url}/rooms/${room.id}`);
+  const { page, context, problems } = await newPage(suite.browser, { width: 390, height: 844 });
+  await loginUi(page, suite.server.url, gina.username, gina.password);
+  await page.goto(`${suite.server.url}/rooms/${room.id}`);
   await waitFor('the newest page', async () => (await shownTexts(page)).includes('archived message 130'));
   const first = await shownTexts(page);
   t.ok(first.length < texts.length, `starts with one page (${first.length} messages)`);
@@ -144,13 +133,13 @@ t.test('history loads in pages when scrolling up', async (t) => {
 });
 
 t.test('a post whose answer is lost is shown once: recognised on the stream, or retried safely', async (t) => {
-  const flaky = await apiUser(server.url, 'flaky');
-  const room = (await apiCall(server.url, 'POST', '/api/rooms', { token: flaky.token, body: { name: 'Flaky network' } })).body.room;
-  const g = await newPage(browser);
+  const flaky = await apiUser(suite.server.url, 'flaky');
+  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: flaky.token, body: { name: 'Flaky network' } })).body.room;
+  const g = await newPage(suite.browser);
   t.teardown(() => g.context.close());
   const page = g.page;
   const stored = async (text: string) =>
-    (await apiCall(server.url, 'GET', `/api/rooms/${room.id}/messages?limit=100`, { token: flaky.token })).body.messages.filter((m: { text: string }) => m.text === text).length;
+    (await apiCall(suite.server.url, 'GET', `/api/rooms/${room.id}/messages?limit=100`, { token: flaky.token })).body.messages.filter((m: { text: string }) => m.text === text).length;
   const typeAndSend = async (text: string) => {
     const box = page.getByLabel(/^Message /);
     await box.fill(text);
@@ -164,8 +153,8 @@ t.test('a post whose answer is lost is shown once: recognised on the stream, or 
       await route.abort('connectionreset');
     });
 
-  await loginUi(page, server.url, flaky.username, flaky.password);
-  await page.goto(`${server.url}/rooms/${room.id}`);
+  await loginUi(page, suite.server.url, flaky.username, flaky.password);
+  await page.goto(`${suite.server.url}/rooms/${room.id}`);
   await page.locator('[data-status="live"]').waitFor();
 
   // 1. The stream is up: its copy of the message (same client key) replaces the pending one, whatever the POST says.
