@@ -115,6 +115,11 @@ export const api = {
   del: <T>(url: string, opts?: RequestOptions) => request<T>('DELETE', url, opts),
 };
 
+/** The field errors of an ApiError (see ApiError.fields), or none. */
+export function fieldErrors(err: unknown): Record<string, string> {
+  return err instanceof ApiError ? err.fields() : {};
+}
+
 /** A human sentence for any error thrown by `request`. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return err.message;

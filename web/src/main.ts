@@ -1,1 +1,1 @@
-import './components/app-root.js';
+import './components/parley-app.js';

@@ -5,8 +5,8 @@ import { StateController } from '../controller.js';
 import { currentPath, navigate, onRoute, roomIdFromPath } from '../router.js';
 import { state } from '../state.js';
 import { base } from '../styles.js';
-import './auth-page.js';
-import './chat-shell.js';
+import './parley-auth.js';
+import './parley-chat.js';
 
 const AUTH_PAGES = new Set(['/login', '/register']);
 

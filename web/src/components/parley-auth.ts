@@ -9,7 +9,7 @@ import { AVATARS, type Avatar, type Gender } from '../types.js';
 
 /** The sign-in and registration pages. Field errors come from the API and show next to their fields. */
 @customElement('parley-auth')
-export class AuthPage extends LitElement {
+export class ParleyAuth extends LitElement {
   @property() mode: 'login' | 'register' = 'login';
   @internal() private errors: Record<string, string> = {};
   @internal() private formError = '';
@@ -201,6 +201,6 @@ function sentence(field: string, message: string): string {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'parley-auth': AuthPage;
+    'parley-auth': ParleyAuth;
   }
 }

@@ -6,26 +6,34 @@ import { StateController } from '../controller.js';
 import { navigate } from '../router.js';
 import { state } from '../state.js';
 import { base, icon } from '../styles.js';
-import './connection-status.js';
-import './members-panel.js';
-import './room-list.js';
-import './room-view.js';
-import { askConfirm, type CreateRoomDialog, type ProfileDialog, type RoomSettingsDialog } from './dialogs.js';
+import './parley-connection.js';
+import './parley-members.js';
+import './parley-rooms.js';
+import './parley-room-view.js';
+import { requestConfirm, type ConfirmRequest, type LightboxRequest } from '../overlays.js';
+import './parley-confirm.js';
+import './parley-create-room.js';
+import './parley-lightbox.js';
+import './parley-profile.js';
+import './parley-room-settings.js';
+import './parley-toasts.js';
 
 const NARROW = '(max-width: 719px)';
 const MEDIUM = '(max-width: 1099px)';
 
 /** The signed-in layout: rooms on the left, the open room in the middle, members on the right; drawers on phones. */
 @customElement('parley-chat')
-export class ChatShell extends LitElement {
+export class ParleyChat extends LitElement {
   @property() roomId: string | null = null;
   @internal() private narrow = matchMedia(NARROW).matches;
   @internal() private medium = matchMedia(MEDIUM).matches;
   @internal() private roomsOpen = false;
   @internal() private membersOpen = !matchMedia(MEDIUM).matches;
-  @query('parley-create-room') private createDialog!: CreateRoomDialog;
-  @query('parley-room-settings') private settingsDialog!: RoomSettingsDialog;
-  @query('parley-profile') private profileDialog!: ProfileDialog;
+  @query('parley-create-room') private createDialog!: HTMLElementTagNameMap['parley-create-room'];
+  @query('parley-room-settings') private settingsDialog!: HTMLElementTagNameMap['parley-room-settings'];
+  @query('parley-profile') private profileDialog!: HTMLElementTagNameMap['parley-profile'];
+  @query('parley-confirm') private confirmDialog!: HTMLElementTagNameMap['parley-confirm'];
+  @query('parley-lightbox') private lightbox!: HTMLElementTagNameMap['parley-lightbox'];
   private readonly stateCtl = new StateController(this);
   private readonly mqNarrow = matchMedia(NARROW);
   private readonly mqMedium = matchMedia(MEDIUM);
@@ -89,6 +97,22 @@ export class ChatShell extends LitElement {
     `,
   ];
 
+  /** Confirmations and images asked for by any element inside the shell (see overlays.ts). */
+  private readonly onConfirmRequest = (e: CustomEvent<ConfirmRequest>) => {
+    e.preventDefault();
+    e.detail.answer(this.confirmDialog.ask(e.detail));
+  };
+  private readonly onLightboxRequest = (e: CustomEvent<LightboxRequest>) => {
+    e.preventDefault();
+    void this.lightbox.show(e.detail.image, e.detail.opener);
+  };
+
+  constructor() {
+    super();
+    this.addEventListener('confirm-request', this.onConfirmRequest);
+    this.addEventListener('lightbox-request', this.onLightboxRequest);
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.mqNarrow.addEventListener('change', this.onMedia);
@@ -133,7 +157,7 @@ export class ChatShell extends LitElement {
   private async leave(): Promise<void> {
     const room = this.roomId ? state.rooms.get(this.roomId) : undefined;
     if (!room) return;
-    const ok = await askConfirm({ title: `Leave ${room.name}?`, body: room.kind === 'private' ? 'You will need an invitation to come back.' : 'You can join again at any time.', confirm: 'Leave room' });
+    const ok = await requestConfirm(this, { title: `Leave ${room.name}?`, body: room.kind === 'private' ? 'You will need an invitation to come back.' : 'You can join again at any time.', confirm: 'Leave room' });
     if (!ok) return;
     try {
       await state.leaveRoom(room.id);
@@ -235,6 +259,6 @@ export class ChatShell extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'parley-chat': ChatShell;
+    'parley-chat': ParleyChat;
   }
 }

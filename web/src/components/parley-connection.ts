@@ -8,7 +8,7 @@ const LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Recon
 
 /** The stream's state, always visible: live / reconnecting / offline. */
 @customElement('parley-connection')
-export class ConnectionStatusPill extends LitElement {
+export class ParleyConnection extends LitElement {
   private readonly stateCtl = new StateController(this);
 
   static override styles = [

@@ -9,7 +9,7 @@ import { base, icon } from '../styles.js';
 
 /** The open room's members: avatar, name, role and an online dot; a name opens the direct conversation. */
 @customElement('parley-members')
-export class MembersPanel extends LitElement {
+export class ParleyMembers extends LitElement {
   @property() roomId = '';
   @property({ type: Boolean }) showClose = false;
   @internal() private opening: string | null = null;
@@ -95,6 +95,6 @@ export class MembersPanel extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'parley-members': MembersPanel;
+    'parley-members': ParleyMembers;
   }
 }

@@ -8,7 +8,7 @@ import { dayOf, fullTime, linkify, timeOf } from '../format.js';
 import { state, type PendingAttachment, type PendingMessage, type TimelineItem } from '../state.js';
 import { base, icon } from '../styles.js';
 import type { Attachment, Message } from '../types.js';
-import { askConfirm, openLightbox } from './dialogs.js';
+import { requestConfirm, requestLightbox } from '../overlays.js';
 
 const GROUP_MS = 5 * 60_000;
 const MAX_LEN = 4000;
@@ -83,7 +83,7 @@ type Row =
 
 /** One room: its timeline (history, live messages, activity lines) and the composer. */
 @customElement('parley-room-view')
-export class RoomView extends LitElement {
+export class ParleyRoomView extends LitElement {
   @property() roomId = '';
   @internal() private editing: number | null = null;
   @internal() private unseen = 0;
@@ -131,6 +131,7 @@ export class RoomView extends LitElement {
       .msg:not(.first).mine .bubble { border-top-right-radius: 16px; border-bottom-right-radius: 6px; }
       .meta { display: flex; gap: 0.5rem; align-items: baseline; font-size: 0.82rem; margin-bottom: 0.1rem; }
       .meta strong { color: #166534; }
+      .meta .handle { color: var(--muted); font-size: 0.75rem; }
       .text { white-space: pre-wrap; }
       .text a { color: #1d4ed8; text-decoration: underline; }
       .foot { display: flex; justify-content: flex-end; gap: 0.35rem; font-size: 0.72rem; color: var(--muted); margin-top: 0.1rem; }
@@ -382,7 +383,7 @@ export class RoomView extends LitElement {
       ${mine ? nothing : html`<div class="gutter">${showHeader ? avatarSvg(m.author, 36) : nothing}</div>`}
       <div class="bubble">
         ${showHeader
-          ? html`<div class="meta"><strong>${m.author.displayName}</strong><time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time></div>`
+          ? html`<div class="meta"><strong>${m.author.displayName}</strong><span class="handle">@${m.author.username}</span><time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time></div>`
           : nothing}
         ${editing
           ? html`<form class="edit" @submit=${(e: Event) => this.saveEdit(e, m)}>
@@ -431,7 +432,7 @@ export class RoomView extends LitElement {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     const size = a.width && a.height ? ` · ${a.width}×${a.height}` : '';
-    openLightbox({ src: `/api/uploads/${a.id}`, alt: label, width: a.width, height: a.height, caption: `${label}${size} · ${formatBytes(a.size)}` }, e.currentTarget as HTMLElement);
+    requestLightbox(this, { src: `/api/uploads/${a.id}`, alt: label, width: a.width, height: a.height, caption: `${label}${size} · ${formatBytes(a.size)}` }, e.currentTarget as HTMLElement);
   }
 
   /** ✓ stored, ✓✓ delivered to everyone, blue ✓✓ read by everyone (when the server sends receipts). */
@@ -739,7 +740,7 @@ export class RoomView extends LitElement {
   }
 
   private async removeMessage(m: Message): Promise<void> {
-    const ok = await askConfirm({ title: 'Delete message?', body: 'Everyone in the room will see that it was deleted.', confirm: 'Delete' });
+    const ok = await requestConfirm(this, { title: 'Delete message?', body: 'Everyone in the room will see that it was deleted.', confirm: 'Delete' });
     if (!ok) return;
     try {
       await state.deleteMessage(this.roomId, m.seq);
@@ -751,6 +752,6 @@ export class RoomView extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'parley-room-view': RoomView;
+    'parley-room-view': ParleyRoomView;
   }
 }

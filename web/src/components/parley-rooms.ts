@@ -10,7 +10,7 @@ import type { RoomEntry } from '../types.js';
 
 /** My rooms with unread counts, public rooms to join, and the signed-in user. */
 @customElement('parley-rooms')
-export class RoomList extends LitElement {
+export class ParleyRooms extends LitElement {
   @property() activeId: string | null = null;
   @property({ type: Boolean }) showClose = false;
   private readonly stateCtl = new StateController(this);
@@ -39,8 +39,11 @@ export class RoomList extends LitElement {
       a.room[aria-current='page'] { background: #2563eb; color: #fff; }
       a.room.unread .name { font-weight: 700; color: #fff; }
       .name { flex: 1; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      .name .handle { font-size: 0.8rem; color: #94a3b8; font-weight: 400; }
       .badge { background: #22c55e; color: #052e16; }
       .discover li { display: flex; align-items: center; gap: 0.5rem; padding: 0.35rem 0.6rem; color: #cbd5e1; }
+      .discover li > svg { width: 16px; height: 16px; flex: none; opacity: 0.7; }
+      .discover a.name { color: inherit; }
       .discover .btn { background: transparent; color: #e2e8f0; border-color: #334155; }
       .discover .btn:hover { background: rgba(255, 255, 255, 0.08); }
       .muted { color: #94a3b8; font-size: 0.85rem; padding: 0.25rem 0.6rem; margin: 0; }
@@ -76,11 +79,13 @@ export class RoomList extends LitElement {
   private renderRoom(room: RoomEntry) {
     const unread = room.id === this.activeId ? 0 : state.unread.get(room.id) ?? 0;
     const kind = room.kind === 'private' ? ', private' : room.kind === 'direct' ? ', direct message' : '';
+    // A display name can copy someone else's: the username tells them apart.
+    const handle = room.kind === 'direct' && room.peer ? `@${room.peer.username}` : '';
     return html`<li>
       <a class="room ${unread ? 'unread' : ''}" href=${`/rooms/${room.id}`} @click=${linkClick} data-room-id=${room.id}
         aria-current=${room.id === this.activeId ? 'page' : 'false'}
-        aria-label=${`${room.name}${kind}${unread ? `, ${unread} unread` : ''}`}>
-        ${room.kind === 'direct' && room.peer ? html`<span class="peer">${avatarSvg(room.peer, 20)}</span>` : icon(room.kind === 'private' ? 'lock' : 'hash')}<span class="name">${room.name}</span>
+        aria-label=${`${room.name}${handle ? ` (${handle})` : ''}${kind}${unread ? `, ${unread} unread` : ''}`}>
+        ${room.kind === 'direct' && room.peer ? html`<span class="peer">${avatarSvg(room.peer, 20)}</span>` : icon(room.kind === 'private' ? 'lock' : 'hash')}<span class="name">${room.name}${handle ? html` <span class="handle">${handle}</span>` : nothing}</span>
         ${unread ? html`<span class="badge" data-testid="unread" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
       </a>
     </li>`;
@@ -116,7 +121,7 @@ export class RoomList extends LitElement {
               <ul class="discover" aria-labelledby="discover" data-testid="public-rooms">
                 ${discover.map(
                   (room) => html`<li>
-                    ${icon('hash')}<a class="name" style="color:inherit" href=${`/rooms/${room.id}`} @click=${linkClick} title=${room.topic}>${room.name}</a>
+                    ${icon('hash')}<a class="name" href=${`/rooms/${room.id}`} @click=${linkClick} title=${room.topic}>${room.name}</a>
                     <button class="btn small" @click=${() => this.join(room.id)} aria-label=${`Join ${room.name}`}>Join</button>
                   </li>`,
                 )}
@@ -136,6 +141,6 @@ export class RoomList extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'parley-rooms': RoomList;
+    'parley-rooms': ParleyRooms;
   }
 }
