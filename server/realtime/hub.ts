@@ -3,7 +3,8 @@ import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, type EncodedEvent } from './frame.js';
 import { Presence } from './presence.js';
 import { Receipts } from './receipts.js';
-import { Subscriber, type CloseReason, type RoomCursor } from './subscriber.js';
+import { RoomCursor, type ResetReason } from './room-cursor.js';
+import { Subscriber, type CloseReason } from './subscriber.js';
 
 export interface HubOptions {
   heartbeatMs: number;
@@ -23,12 +24,10 @@ export interface HubOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The SSE hub: fans committed events out to subscribers, per room, in seq order, exactly once across resumes.
- *
- * Each subscriber keeps a cursor per room (the last seq it was sent). A live event is written only when its seq is
- * cursor + 1: older ones are duplicates and are skipped; a newer one means a gap (events out of order, or a
- * subscriber that has just joined), and the subscriber then replays the missing range from the store while live
- * events wait in its buffer, which is flushed afterwards skipping what the replay already sent (invariants 2, 3).
+ * The SSE hub: routes committed events to the subscribers of their room, and runs the store reads each subscriber's
+ * room cursor asks for. What to write, in which order and exactly once across resumes is the cursor's decision
+ * (room-cursor.ts): the hub offers it live events and replayed pages, tells it when a replay is done, and acts on
+ * its answer (read again, drop a subscriber that falls too far behind, send a reset).
  */
 export class Hub {
   private readonly channels = new Map<string, Set<Subscriber>>();
@@ -108,7 +107,7 @@ export class Hub {
    */
   async follow(sub: Subscriber, roomId: string, after: number): Promise<void> {
     if (sub.closed || sub.rooms.has(roomId)) return;
-    const cursor: RoomCursor = { seq: after, replaying: true, buffer: [], recheckMembership: false };
+    const cursor = new RoomCursor(after, (enc, fromHistory) => this.write(sub, enc, fromHistory), this.maxBuffered);
     sub.rooms.set(roomId, cursor);
     let channel = this.channels.get(roomId);
     if (!channel) this.channels.set(roomId, (channel = new Set()));
@@ -119,16 +118,16 @@ export class Hub {
       if (!room) return this.unfollow(sub, roomId, 'deleted');
       if (after > room.lastSeq || room.lastSeq - after > this.opts.replayLimit) {
         // Never silently skip: a position the store cannot replay (or that never existed) makes the client refetch.
-        cursor.seq = room.lastSeq;
+        cursor.skipTo(room.lastSeq);
         this.sendReset(sub, roomId, cursor, after > room.lastSeq ? 'unknown-position' : 'too-old');
       } else if (after > 0) {
         // A client resuming from `after` (or starting at the head, having loaded history) has everything up to it.
         this.receipts.delivered(roomId, sub.userId, after);
       }
-      await this.catchUp(sub, roomId, cursor);
+      await this.replay(sub, roomId, cursor);
       // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.
       const marks = await this.store.watermarks(roomId);
-      if (sub.rooms.get(roomId) === cursor) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));
+      if (!cursor.closed) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));
     } catch (err) {
       this.opts.log.error({ err, roomId }, 'stream replay failed');
       sub.close('error');
@@ -137,7 +136,10 @@ export class Hub {
 
   /** Stops delivering a room to a subscriber; a single-room stream ends. */
   unfollow(sub: Subscriber, roomId: string, reason: CloseReason): void {
-    if (!sub.rooms.delete(roomId)) return;
+    const cursor = sub.rooms.get(roomId);
+    if (!cursor) return;
+    sub.rooms.delete(roomId);
+    cursor.close();
     this.leaveChannel(sub, roomId);
     if (sub.mode === 'room') sub.close(reason);
   }
@@ -177,30 +179,16 @@ export class Hub {
     const roomId = enc.event.roomId;
     const cursor = sub.rooms.get(roomId);
     if (!cursor || sub.closed) return;
-    if (cursor.replaying) {
-      if (cursor.buffer.length >= this.maxBuffered) sub.close('slow');
-      else cursor.buffer.push(enc);
-      return;
-    }
-    const seq = enc.event.seq;
-    if (seq <= cursor.seq) return; // already sent
-    if (seq === cursor.seq + 1) {
-      cursor.seq = seq;
-      this.send(sub, enc);
-      this.applyLive(sub, enc.event);
-      return;
-    }
-    // A gap: fetch what is missing from the store before this one.
-    cursor.replaying = true;
-    cursor.buffer.push(enc);
-    this.catchUp(sub, roomId, cursor).catch((err) => {
-      this.opts.log.error({ err, roomId }, 'stream gap fill failed');
-      sub.close('error');
-    });
+    const outcome = cursor.live(enc);
+    if (outcome === 'overflow') sub.close('slow');
+    // A gap: read what is missing from the store before this one.
+    else if (outcome === 'gap') this.startReplay(sub, roomId, cursor, 'stream gap fill failed');
   }
 
-  private send(sub: Subscriber, enc: EncodedEvent): void {
+  /** What a cursor writes: a stored event, counted as delivered; after a live one, the stream may stop following. */
+  private write(sub: Subscriber, enc: EncodedEvent, fromHistory: boolean): void {
     if (sub.send(enc)) this.receipts.delivered(enc.event.roomId, sub.userId, enc.event.seq);
+    if (!fromHistory) this.applyLive(sub, enc.event);
   }
 
   /** After a live event reached a subscriber: a member who left or was removed, or a deleted room, stops here. */
@@ -211,66 +199,57 @@ export class Hub {
     }
   }
 
+  private startReplay(sub: Subscriber, roomId: string, cursor: RoomCursor, what: string): void {
+    this.replay(sub, roomId, cursor).catch((err) => {
+      this.opts.log.error({ err, roomId }, what);
+      sub.close('error');
+    });
+  }
+
   /**
-   * Replays from the store after cursor.seq, then flushes buffered live events in order, skipping duplicates. Loops
-   * while a gap remains (an event seen live before the store showed its predecessors). Ends live.
+   * Feeds a replaying cursor pages of the store after its position until it is live. A gap that remains (events
+   * seen live before the store showed their predecessors) is read again a little later, and reset rather than
+   * waited for forever.
    */
-  private async catchUp(sub: Subscriber, roomId: string, cursor: RoomCursor): Promise<void> {
-    const current = () => !sub.closed && sub.rooms.get(roomId) === cursor;
+  private async replay(sub: Subscriber, roomId: string, cursor: RoomCursor): Promise<void> {
     for (let stalls = 0; ; ) {
       for (;;) {
         const events = await this.store.eventsAfter(roomId, cursor.seq, this.pageSize);
-        if (!current()) return;
-        for (const event of events) {
-          if (event.seq !== cursor.seq + 1) break; // the store never has gaps; stop rather than skip
-          cursor.seq = event.seq;
-          this.send(sub, encodeEvent(event));
-          if (event.type === 'room.deleted' || event.type === 'member.left') cursor.recheckMembership = true;
-        }
+        if (cursor.closed) return;
+        cursor.replayed(events.map(encodeEvent));
         await sub.drained();
-        if (!current()) return;
+        if (cursor.closed) return;
         if (events.length < this.pageSize) break;
       }
-      const buffered = cursor.buffer.sort((a, b) => a.event.seq - b.event.seq);
-      cursor.buffer = [];
-      let gapAt = -1;
-      for (let i = 0; i < buffered.length; i++) {
-        const enc = buffered[i]!;
-        if (enc.event.seq <= cursor.seq) continue;
-        if (enc.event.seq !== cursor.seq + 1) {
-          gapAt = i;
-          break;
-        }
-        cursor.seq = enc.event.seq;
-        this.send(sub, enc);
-        this.applyLive(sub, enc.event);
-        if (!current()) return;
-      }
-      if (gapAt === -1) {
-        cursor.replaying = false;
-        if (cursor.recheckMembership) {
-          cursor.recheckMembership = false;
-          const [room, membership] = await Promise.all([this.store.getRoom(roomId), this.store.getMembership(roomId, sub.userId)]);
-          if (current() && (!room || !membership)) this.unfollow(sub, roomId, room ? 'left' : 'deleted');
-        }
+      const ready = cursor.ready();
+      if (ready.state === 'closed') return;
+      if (ready.state === 'live') {
+        if (ready.membershipInDoubt) await this.recheckMembership(sub, roomId, cursor);
         return;
       }
-      cursor.buffer.unshift(...buffered.slice(gapAt));
-      // The store has not shown the missing events yet; give it a moment, and reset rather than wait forever.
-      if (++stalls > 50) {
-        const head = cursor.buffer[cursor.buffer.length - 1]!.event.seq;
-        cursor.buffer = [];
-        cursor.seq = head;
-        this.sendReset(sub, roomId, cursor, 'gap');
-        cursor.replaying = false;
-        return;
+      if (ready.state === 'gap') {
+        if (++stalls > 50) {
+          cursor.skipTo(ready.newest);
+          this.sendReset(sub, roomId, cursor, 'gap');
+          stalls = 0;
+          continue;
+        }
+        await sleep(Math.min(20 * stalls, 200));
+        if (cursor.closed) return;
       }
-      await sleep(Math.min(20 * stalls, 200));
-      if (!current()) return;
     }
   }
 
-  private sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, reason: string): void {
+  /** A replayed leave or deletion may have ended the membership (or been followed by a rejoin): ask the store. */
+  private async recheckMembership(sub: Subscriber, roomId: string, cursor: RoomCursor): Promise<void> {
+    const [room, membership] = await Promise.all([
+      this.store.getRoom(roomId),
+      this.store.getMembership(roomId, sub.userId),
+    ]);
+    if (!cursor.closed && (!room || !membership)) this.unfollow(sub, roomId, room ? 'left' : 'deleted');
+  }
+
+  private sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, reason: ResetReason): void {
     sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId()));
   }
 
@@ -278,12 +257,7 @@ export class Hub {
   resync(): void {
     for (const sub of this.subscribers) {
       for (const [roomId, cursor] of sub.rooms) {
-        if (cursor.replaying) continue;
-        cursor.replaying = true;
-        this.catchUp(sub, roomId, cursor).catch((err) => {
-          this.opts.log.error({ err, roomId }, 'stream resync failed');
-          sub.close('error');
-        });
+        if (cursor.resync()) this.startReplay(sub, roomId, cursor, 'stream resync failed');
       }
     }
   }

@@ -1,15 +1,7 @@
 import type { Socket } from 'node:net';
 import type { PublicUser } from '../store/store.js';
 import { encodeCursor, type EncodedEvent } from './frame.js';
-
-/** Where a subscriber stands in one room. While `replaying`, live events wait in `buffer` (bounded by the hub). */
-export interface RoomCursor {
-  seq: number;
-  replaying: boolean;
-  buffer: EncodedEvent[];
-  /** A replayed event may have ended this subscriber's membership; the hub re-checks after the replay. */
-  recheckMembership: boolean;
-}
+import type { RoomCursor } from './room-cursor.js';
 
 export type StreamMode = 'room' | 'user';
 
@@ -19,9 +11,10 @@ export type CloseReason = 'client' | 'slow' | 'expired' | 'left' | 'deleted' | '
  * One open SSE stream. Frames are written straight to the connection's socket (the response head was written by
  * the route, without chunked framing, `Connection: close`): the shared frame Buffer goes out as is, in one write,
  * with no per-subscriber encoding or corking. Its outgoing queue is the socket's write buffer, bounded by
- * `maxQueueBytes`: a client that cannot keep up is disconnected and resumes from its last id (DESIGN invariant 4).
+ * `maxQueueBytes`: a client that cannot keep up is disconnected and resumes from its last id.
  */
 export class Subscriber {
+  /** Where the stream stands in each room it follows. */
   readonly rooms = new Map<string, RoomCursor>();
   closed = false;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -62,7 +55,7 @@ export class Subscriber {
     return ok && !this.closed;
   }
 
-  /** Sends a stored event of `roomId`; the caller has already advanced the room cursor to its seq. */
+  /** Sends a stored event; its room cursor has already moved to its seq. */
   send(enc: EncodedEvent): boolean {
     if (this.mode === 'room') return this.write(enc.frame);
     if (this.closed) return false;
@@ -103,6 +96,7 @@ export class Subscriber {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.expiryTimer);
+    for (const cursor of this.rooms.values()) cursor.close();
     this.onClose(this);
     if (reason === 'slow' || reason === 'error') this.socket.destroy();
     else if (!this.socket.writableEnded) this.socket.end();
