@@ -8,6 +8,7 @@ import { publicUser } from '../users/public-user.js';
 import { RoomEventSchema, RoomParams, errors } from '../schemas.js';
 import { decodeCursor, encodeEphemeral, retryFrame } from './frame.js';
 import type { Subscriber } from './subscriber.js';
+import { TypingLimiter } from './typing.js';
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -98,11 +99,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     return { events: events.reverse() };
   });
 
-  // Typing notices: broadcast at most once per TYPING_EVERY_MS per user and room (more calls are absorbed), and
-  // at most TYPING_LIMIT calls per minute (then 429). Clients show the notice for `expiresInMs`.
-  const TYPING_EVERY_MS = 2000;
-  const TYPING_LIMIT = 60;
-  const typing = new Map<string, { lastSent: number; windowStart: number; calls: number }>();
+  const typing = new TypingLimiter();
   r.post('/api/rooms/:roomId/typing', {
     schema: {
       tags,
@@ -113,18 +110,13 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
   }, async (request, reply) => {
     const user = me(request);
     const { room } = await roomFor(store, request.params.roomId, user.id, 'post');
-    const key = `${room.id}\0${user.id}`;
-    const now = Date.now();
-    let entry = typing.get(key);
-    if (!entry || now - entry.windowStart > 60_000) {
-      if (typing.size > 100_000) typing.clear();
-      typing.set(key, (entry = { lastSent: 0, windowStart: now, calls: 0 }));
+    const decision = typing.check(room.id, user.id);
+    if (!decision.allowed) {
+      const headers = { 'retry-after': String(decision.retryAfterS) };
+      throw fail('TOO_MANY_REQUESTS', { message: 'Typing notices are limited', headers });
     }
-    if (++entry.calls > TYPING_LIMIT) {
-      throw fail('TOO_MANY_REQUESTS', { message: 'Typing notices are limited', headers: { 'retry-after': String(Math.ceil((entry.windowStart + 60_000 - now) / 1000)) } });
-    }
-    if (now - entry.lastSent >= TYPING_EVERY_MS) {
-      entry.lastSent = now;
+    if (decision.broadcast) {
+      // Clients show the notice for `expiresInMs`.
       store.signals.publish({ roomId: room.id, type: 'typing', data: { roomId: room.id, user: publicUser(user), expiresInMs: 5000 } });
     }
     return reply.code(204).send(null);
