@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const store = await openStore(config);
-  const app = await buildApp({ config, store });
+  const app = await buildApp({ config, store, closeStore: true });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -42,8 +42,7 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     try {
-      await app.close(); // stops accepting, ends streams (preClose), waits for in-flight requests
-      await store.close();
+      await app.close(); // stops accepting, ends streams (preClose), waits for in-flight requests, closes the store
       process.exit(0);
     } catch (err) {
       app.log.error({ err }, 'shutdown failed');

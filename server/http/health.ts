@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Liveness for load balancers and scripts. */
+export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  const { store, hub } = app;
+  app.get('/api/health', { config: { public: true }, schema: { tags: ['meta'], summary: 'Liveness and store' } }, async () => ({
+    status: 'ok',
+    store: store.kind,
+    feed: store.feed.live ? 'live' : 'down',
+    streams: hub.size,
+  }));
+}
