@@ -1,0 +1,192 @@
+import type { ClientSession } from 'mongoose';
+import { storeErrors } from '../errors.js';
+import type { Attachment, Message, MessagePage, PublicUser, RoomEvent, Store, Upload } from '../store.js';
+import { toRoomEvent } from './change-watcher.js';
+import { duplicateKey, toAttachment, toMessage, toUpload } from './mappers.js';
+import { UNUSED, type EventDoc, type MessageDoc, type Models, type UploadDoc } from './models.js';
+import type { Transactor } from './transact.js';
+import type { MongoUsers } from './users.js';
+
+type LogMethods = 'postMessage' | 'editMessage' | 'deleteMessage' | 'getMessage' | 'listMessages' | 'eventsAfter';
+
+/** The event log and the messages read model (a message is stored with its event, in one transaction). */
+export class MongoMessages implements Pick<Store, LogMethods> {
+  constructor(
+    private readonly m: Models,
+    private readonly tx: Transactor,
+    private readonly users: MongoUsers,
+  ) {}
+
+  private async withAuthors(docs: MessageDoc[], session?: ClientSession): Promise<Message[]> {
+    const authors = await this.users.publicUsers(
+      docs.map((d) => d.authorId),
+      session,
+    );
+    const out: Message[] = [];
+    for (const d of docs) {
+      const author = authors.get(d.authorId);
+      if (author) out.push(toMessage(d, author));
+    }
+    return out;
+  }
+
+  async postMessage(
+    roomId: string,
+    author: PublicUser,
+    input: { text: string | null; attachments: string[]; clientId?: string | null },
+  ): Promise<{ message: Message; created: boolean }> {
+    const clientId = input.clientId ?? null;
+    const earlier = async (session?: ClientSession): Promise<Message | null> => {
+      if (clientId === null) return null;
+      // `$type` as in the partial unique index's filter, so that index serves the lookup.
+      const doc = await this.m.messages
+        .findOne({ roomId, authorId: author.id, clientId: { $eq: clientId, $type: 'string' } }, null, { session })
+        .lean<MessageDoc>()
+        .exec();
+      return doc ? ((await this.withAuthors([doc], session))[0] ?? null) : null;
+    };
+    try {
+      return await this.appendMessage(roomId, author, input.text, input.attachments, clientId, earlier);
+    } catch (err) {
+      // Two copies of one post racing: normally the second one's transaction conflicts on the room's lastSeq, is
+      // retried, and finds the first one's message. The unique index is the second guard; its refusal means the
+      // same thing.
+      if (clientId !== null && duplicateKey(err)?.keyPattern.clientId !== undefined) {
+        const message = await earlier();
+        if (message) return { message, created: false };
+      }
+      throw err;
+    }
+  }
+
+  private appendMessage(
+    roomId: string,
+    author: PublicUser,
+    text: string | null,
+    uploadIds: string[],
+    clientId: string | null,
+    earlier: (session: ClientSession) => Promise<Message | null>,
+  ): Promise<{ message: Message; created: boolean }> {
+    return this.tx.run(async (session, append) => {
+      // A retry (or a racing copy) of a post already committed: answer with its message, write nothing.
+      const found = await earlier(session);
+      if (found) return { message: found, created: false };
+      let message!: Message;
+      // The event carries the message, built once its seq (the event's) is known.
+      const event = await append(roomId, 'message.created', author, async (seq, at) => {
+        // Each id claims an unused upload of this author in this room with one conditional update (one after
+        // another: one session runs one operation at a time). A concurrent claim of the same upload, or the retention
+        // sweep deleting it, is a WriteConflict: retried, and then this filter no longer matches. Throwing aborts the
+        // transaction, so no upload stays claimed.
+        const attachments: Attachment[] = [];
+        for (const id of uploadIds) {
+          const upload = await this.m.uploads
+            .findOneAndUpdate(
+              { _id: id, ownerId: author.id, roomId, messageSeq: UNUSED },
+              { $set: { messageSeq: seq } },
+              { session, new: true },
+            )
+            .lean<UploadDoc>()
+            .exec();
+          if (!upload) throw storeErrors.invalidAttachment(id);
+          attachments.push(toAttachment({ ...upload, id: upload._id }));
+        }
+        message = { roomId, seq, author, text, attachments, createdAt: at, editedAt: null, deletedAt: null, clientId };
+        return { message };
+      });
+      const doc: MessageDoc = {
+        roomId,
+        seq: event.seq,
+        authorId: author.id,
+        text,
+        attachments: message.attachments,
+        createdAt: new Date(event.at),
+        editedAt: null,
+        deletedAt: null,
+        clientId,
+      };
+      await this.m.messages.create([doc], { session });
+      // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
+      const upToHere = { readSeq: event.seq, deliveredSeq: event.seq };
+      await this.m.memberships.updateOne({ roomId, userId: author.id }, { $max: upToHere }, { session }).exec();
+      return { message, created: true };
+    });
+  }
+
+  async editMessage(
+    roomId: string,
+    seq: number,
+    actor: PublicUser,
+    text: string,
+  ): Promise<{ message: Message; event: RoomEvent }> {
+    return this.tx.run(async (session, append) => {
+      const doc = await this.m.messages
+        .findOneAndUpdate(
+          { roomId, seq, deletedAt: null },
+          { $set: { text, editedAt: new Date() } },
+          { session, new: true },
+        )
+        .lean<MessageDoc>()
+        .exec();
+      if (!doc) throw storeErrors.messageNotFound();
+      const [message] = await this.withAuthors([doc], session);
+      if (!message) throw storeErrors.messageNotFound();
+      const event = await append(roomId, 'message.edited', actor, { message });
+      return { message, event };
+    });
+  }
+
+  async deleteMessage(
+    roomId: string,
+    seq: number,
+    actor: PublicUser,
+  ): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }> {
+    return this.tx.run(async (session, append) => {
+      const doc = await this.m.messages
+        .findOneAndUpdate(
+          { roomId, seq, deletedAt: null },
+          { $set: { text: null, attachments: [], deletedAt: new Date() } },
+          { session, new: true },
+        )
+        .lean<MessageDoc>()
+        .exec();
+      if (!doc) throw storeErrors.messageNotFound();
+      const [message] = await this.withAuthors([doc], session);
+      if (!message) throw storeErrors.messageNotFound();
+      // The message's uploads go in the same transaction (read and delete in one snapshot: nothing else writes a used
+      // upload); their GridFS files are the caller's to delete after the commit.
+      const used = await this.m.uploads.find({ roomId, messageSeq: seq }, null, { session }).lean<UploadDoc[]>().exec();
+      const ids = used.map((u) => u._id);
+      if (ids.length > 0) await this.m.uploads.deleteMany({ _id: { $in: ids } }, { session }).exec();
+      const event = await append(roomId, 'message.deleted', actor, { seq, message });
+      return { message, event, removedUploads: used.map(toUpload) };
+    });
+  }
+
+  async getMessage(roomId: string, seq: number): Promise<Message | null> {
+    const doc = await this.m.messages.findOne({ roomId, seq }).lean<MessageDoc>().exec();
+    if (!doc) return null;
+    const [message] = await this.withAuthors([doc]);
+    return message ?? null;
+  }
+
+  async listMessages(roomId: string, page: MessagePage): Promise<Message[]> {
+    const messages = this.m.messages;
+    let query;
+    if (page.after !== undefined) query = messages.find({ roomId, seq: { $gt: page.after } }).sort({ seq: 1 });
+    else if (page.before !== undefined) query = messages.find({ roomId, seq: { $lt: page.before } }).sort({ seq: -1 });
+    else query = messages.find({ roomId }).sort({ seq: -1 });
+    const docs = await query.limit(page.limit).lean<MessageDoc[]>().exec();
+    return this.withAuthors(docs);
+  }
+
+  async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
+    const docs = await this.m.events
+      .find({ roomId, seq: { $gt: afterSeq } })
+      .sort({ seq: 1 })
+      .limit(limit)
+      .lean<EventDoc[]>()
+      .exec();
+    return docs.map(toRoomEvent);
+  }
+}
