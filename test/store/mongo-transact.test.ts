@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mongo, type ClientSession } from 'mongoose';
 import { StoreError, storeErrors } from '../../server/store/errors.js';
 import {
@@ -53,7 +53,7 @@ function fakeClock(random = () => 0.999): RetryClock & { pauses: number[]; time:
 
 const policy: RetryPolicy = { budgetMs: 15_000, baseDelayMs: 5, maxDelayMs: 100 };
 
-async function withSession(t: Tap.Test, fn: (session: ClientSession) => Promise<void>): Promise<void> {
+async function withSession(t: Test, fn: (session: ClientSession) => Promise<void>): Promise<void> {
   // Never connects: nothing here sends a command.
   const client = new mongo.MongoClient('mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100');
   const session = client.startSession();
@@ -112,7 +112,8 @@ t.test('a StoreError aborts the attempt, is not retried, and is rethrown as it w
     t.equal(runs, 1, 'run once');
     t.same(clock.pauses, [], 'no pause');
     t.notOk(session.inTransaction(), 'aborted');
-    t.equal(session.transaction.state, 'TRANSACTION_ABORTED', 'by abortTransaction');
+    const state = (session.transaction as unknown as { state: string }).state;
+    t.equal(state, 'TRANSACTION_ABORTED', 'by abortTransaction');
   }));
 
 t.test('other driver errors (a duplicate key) are not retried either', (t) =>
@@ -177,7 +178,8 @@ t.test('an unknown commit result is not retried past the deadline', (t) =>
       throw unknownCommit();
     };
     const failing = retryTransaction(sessionAttempts(session, () => true), async () => 'x', policy, fakeClock());
-    await t.rejects(failing, { codeName: 'ShutdownInProgress' });
+    const err = await failing.catch((e: unknown) => e);
+    t.equal((err as mongo.MongoServerError).codeName, 'ShutdownInProgress', 'the commit error is rethrown');
   }));
 
 t.test('the backoff is bounded: each pause is capped and no retry starts after the budget', async (t) => {
@@ -243,7 +245,7 @@ function fakeModels(rooms: Map<string, { lastSeq: number; deletedAt: Date | null
 }
 
 t.test('append: seq comes from the room counter, the event is written in the session', async (t) => {
-  const rooms = new Map([['r1', { lastSeq: 4, deletedAt: null }]]);
+  const rooms = new Map<string, { lastSeq: number; deletedAt: Date | null }>([['r1', { lastSeq: 4, deletedAt: null }]]);
   const { models, calls, created } = fakeModels(rooms);
   const session = { id: 'the-session' } as unknown as ClientSession;
   const append = appender(models, session);
