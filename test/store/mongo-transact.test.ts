@@ -215,12 +215,16 @@ t.test('the backoff is bounded: each pause is capped and no retry starts after t
  * append asks for and answer as MongoDB would: findOneAndUpdate with new: true returns the incremented counter, or
  * null when no live room matches the filter.
  */
+type Filter = { _id: string; deletedAt: Date | null };
+type Update = { $inc: { lastSeq: number } };
+type Options = { session?: unknown; new?: boolean };
+
 function fakeModels(rooms: Map<string, { lastSeq: number; deletedAt: Date | null }>) {
-  const calls: { filter: any; update: any; options: any }[] = [];
-  const created: { docs: any[]; options: any }[] = [];
+  const calls: { filter: Filter; update: Update; options: Options }[] = [];
+  const created: { docs: Array<Record<string, unknown>>; options: Options }[] = [];
   const models = {
     rooms: {
-      findOneAndUpdate(filter: any, update: any, options: any) {
+      findOneAndUpdate(filter: Filter, update: Update, options: Options) {
         calls.push({ filter, update, options });
         return {
           lean: () => ({
@@ -235,7 +239,7 @@ function fakeModels(rooms: Map<string, { lastSeq: number; deletedAt: Date | null
       },
     },
     events: {
-      async create(docs: any[], options: any) {
+      async create(docs: Array<Record<string, unknown>>, options: Options) {
         created.push({ docs, options });
         return docs;
       },
@@ -259,7 +263,7 @@ t.test('append: seq comes from the room counter, the event is written in the ses
   t.equal(calls[0]!.options.new, true, 'reading the incremented value');
   t.same(first.payload, { text: 'hi' }, 'the payload is stored as JSON would carry it');
   t.equal(created[0]!.options.session, session, 'the event is inserted in the transaction');
-  const stored = created[0]!.docs[0];
+  const stored = created[0]!.docs[0]!;
   t.ok(stored.at instanceof Date && stored.at.toISOString() === first.at, 'stored with a Date, returned as ISO');
   t.same({ ...stored, at: first.at }, first, 'what is stored is what is returned');
 

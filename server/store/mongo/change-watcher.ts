@@ -51,7 +51,8 @@ export function isPositionLost(err: unknown): boolean {
 }
 
 export function toRoomEvent(doc: EventDoc): RoomEvent {
-  return { roomId: doc.roomId, seq: doc.seq, type: doc.type, actor: doc.actor ?? null, at: doc.at.toISOString(), payload: doc.payload };
+  const { roomId, seq, type, payload } = doc;
+  return { roomId, seq, type, actor: doc.actor ?? null, at: doc.at.toISOString(), payload };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -30,7 +30,8 @@ export class GridFsBlobStore implements BlobStore {
     // one fails no other insert of this file is still in flight and the clean-up below removes every chunk. (One
     // write of the whole Buffer would insert all its chunks at once.)
     const slices: Buffer[] = [];
-    for (let pos = 0; pos < data.length; pos += upload.chunkSizeBytes) slices.push(data.subarray(pos, pos + upload.chunkSizeBytes));
+    const size = upload.chunkSizeBytes;
+    for (let pos = 0; pos < data.length; pos += size) slices.push(data.subarray(pos, pos + size));
     try {
       await pipeline(Readable.from(slices), upload);
     } catch (err) {

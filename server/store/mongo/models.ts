@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
 import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
 import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind, SignalType } from '../store.js';
 
@@ -382,7 +382,7 @@ export function defineModels(conn: Connection) {
     signals: conn.model<SignalDoc>('Signal', signalSchema, SIGNALS_COLLECTION),
     presence: conn.model<PresenceDoc>('Presence', presenceSchema, PRESENCE_COLLECTION),
     failures: conn.model<FailureDoc>('Failure', failureSchema, 'login_failures'),
-  } satisfies Record<string, Model<any>>;
+  };
 }
 
 export type Models = ReturnType<typeof defineModels>;

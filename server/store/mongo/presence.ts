@@ -61,7 +61,8 @@ export class MongoPresenceBoard implements PresenceBoard {
   /** Sweeps what crashed instances left behind, then keeps this instance's documents fresh. */
   async start(): Promise<void> {
     await this.queue(() => this.beat());
-    this.heartbeat = setInterval(() => void this.queue(() => this.beat()).catch(() => {}), Math.max(1000, Math.floor(this.ttlMs / 3)));
+    const every = Math.max(1000, Math.floor(this.ttlMs / 3));
+    this.heartbeat = setInterval(() => void this.queue(() => this.beat()).catch(() => {}), every);
     this.heartbeat.unref();
   }
 
@@ -80,7 +81,8 @@ export class MongoPresenceBoard implements PresenceBoard {
   }
 
   async online(roomId: string): Promise<Set<string>> {
-    const docs = await this.collection.find({ roomId, ...MongoPresenceBoard.ALIVE }, { projection: { userId: 1 } }).toArray();
+    const alive = { roomId, ...MongoPresenceBoard.ALIVE };
+    const docs = await this.collection.find(alive, { projection: { userId: 1 } }).toArray();
     return new Set(docs.map((d) => d.userId));
   }
 
@@ -167,7 +169,8 @@ export class MongoPresenceBoard implements PresenceBoard {
 
   private async recount(key: string): Promise<void> {
     const [roomId, userId] = key.split('/') as [string, string];
-    const doc = await this.collection.findOne({ roomId, userId, ...MongoPresenceBoard.ALIVE }, { projection: { user: 1 } });
+    const alive = { roomId, userId, ...MongoPresenceBoard.ALIVE };
+    const doc = await this.collection.findOne(alive, { projection: { user: 1 } });
     if (doc) {
       const was = this.known.has(key);
       this.known.set(key, doc.user);
