@@ -316,5 +316,49 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       await gone;
       t.same([...(await store.presence.online(roomId))], [bob.id], 'alice went offline, bob stays');
     });
+
+    t.test('redaction: the log keeps no deleted text and no previous text of an edit', async (t) => {
+      const author = await makeUser('redact');
+      const { room } = await store.createRoom({ name: `redact${++n}`, topic: '', kind: 'public', owner: author });
+      const texts = (events: RoomEvent[]) =>
+        events
+          .filter((e) => e.type.startsWith('message.'))
+          .map((e) => [e.type, (e.payload as { message: { text: string | null } }).message.text]);
+      const { message } = await store.postMessage(room.id, author, { text: 'my password is hunter2', attachments: [] });
+      const kept = await store.postMessage(room.id, author, { text: 'an unrelated message', attachments: [] });
+      await store.editMessage(room.id, message.seq, author, 'my password is ********');
+      await store.editMessage(room.id, message.seq, author, 'nothing to see');
+      t.same(
+        texts(await store.eventsAfter(room.id, 0, 100)),
+        [
+          ['message.created', 'nothing to see'],
+          ['message.created', 'an unrelated message'],
+          ['message.edited', 'nothing to see'],
+          ['message.edited', 'nothing to see'],
+        ],
+        'every copy of an edited message holds its current text; other messages are untouched',
+      );
+      await store.deleteMessage(room.id, message.seq, author);
+      const log = await store.eventsAfter(room.id, 0, 100);
+      t.same(
+        texts(log),
+        [
+          ['message.created', null],
+          ['message.created', 'an unrelated message'],
+          ['message.edited', null],
+          ['message.edited', null],
+          ['message.deleted', null],
+        ],
+        'a deleted message leaves its events, with no text',
+      );
+      t.notMatch(JSON.stringify(log), /hunter2|\*{8}|nothing to see/, 'no earlier text anywhere in the log');
+      const messageEvents = log.filter((e) => e.type.startsWith('message.'));
+      t.same(
+        messageEvents.map((e) => e.seq),
+        [0, 1, 2, 3, 4].map((i) => i + message.seq),
+        'the events keep their seqs',
+      );
+      t.equal((await store.getMessage(room.id, kept.message.seq))?.text, 'an unrelated message');
+    });
   });
 }

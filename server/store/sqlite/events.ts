@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
-import type { PublicUser, RoomEvent, RoomEventType } from '../store.js';
+import type { Message, PublicUser, RoomEvent, RoomEventType } from '../store.js';
 
 /** Appends one event inside a commit; the payload may depend on the event's seq and time. */
 export type Append = (
@@ -42,8 +42,14 @@ export class SqliteEventLog {
       bumpSeq: db.prepare<[string], { last_seq: number }>(
         `UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? AND deleted_at IS NULL RETURNING last_seq`,
       ),
-      insert: db.prepare<[string, number, string, string | null, string, string]>(
-        `INSERT INTO room_events (room_id, seq, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+      insert: db.prepare<[string, number, string, string | null, string, string, number | null]>(
+        `INSERT INTO room_events (room_id, seq, type, actor_id, at, data, message_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      redact: db.prepare<[string | null, string, string | null, string | null, string, number]>(
+        `UPDATE room_events SET data = json_set(data,
+           '$.payload.message.text', ?, '$.payload.message.attachments', json(?),
+           '$.payload.message.editedAt', ?, '$.payload.message.deletedAt', ?)
+         WHERE room_id = ? AND message_seq = ?`,
       ),
       after: db.prepare<[string, number, number], EventRow>(
         `SELECT * FROM room_events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
@@ -60,10 +66,35 @@ export class SqliteEventLog {
       const at = nowIso();
       const payload = typeof payloadOf === 'function' ? payloadOf(seq, at) : payloadOf;
       const event: RoomEvent = { roomId, seq, type, actor, at, payload };
-      this.stmts.insert.run(roomId, seq, type, actor?.id ?? null, at, JSON.stringify({ actor, payload }));
+      const messageSeq = (payload as { message?: { seq?: unknown } }).message?.seq;
+      this.stmts.insert.run(
+        roomId,
+        seq,
+        type,
+        actor?.id ?? null,
+        at,
+        JSON.stringify({ actor, payload }),
+        typeof messageSeq === 'number' ? messageSeq : null,
+      );
       emit(event);
       return event;
     };
+  }
+
+  /**
+   * Every stored copy of a message (its message.created, .edited and .deleted events) takes the message's current
+   * text and attachments, so the log and replays never serve deleted text or an edit's previous text. The events
+   * stay, with their seqs; only their content is redacted. Call inside the edit's or delete's commit.
+   */
+  redactCopies(message: Message): void {
+    this.stmts.redact.run(
+      message.text,
+      JSON.stringify(message.attachments),
+      message.editedAt,
+      message.deletedAt,
+      message.roomId,
+      message.seq,
+    );
   }
 
   after(roomId: string, afterSeq: number, limit: number): RoomEvent[] {

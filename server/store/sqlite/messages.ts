@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
 import type { Attachment, Message, MessagePage, PublicUser, RoomEvent, Upload } from '../store.js';
-import type { Append } from './events.js';
+import type { Append, SqliteEventLog } from './events.js';
 import type { SqliteReceipts } from './receipts.js';
 import type { SqliteUploads } from './uploads.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
@@ -47,6 +47,7 @@ export class SqliteMessages {
     db: Database.Database,
     private readonly uploads: SqliteUploads,
     private readonly receipts: SqliteReceipts,
+    private readonly log: SqliteEventLog,
   ) {
     this.stmts = {
       insert: db.prepare<[string, number, string, string | null, string, string, string | null]>(
@@ -119,6 +120,7 @@ export class SqliteMessages {
     if (this.stmts.edit.run(text, nowIso(), roomId, seq).changes === 0) throw storeErrors.messageNotFound();
     const message = this.get(roomId, seq)!;
     const event = append(roomId, 'message.edited', actor, { message });
+    this.log.redactCopies(message);
     return { message, event };
   }
 
@@ -133,6 +135,7 @@ export class SqliteMessages {
     const message = this.get(roomId, seq)!;
     const removedUploads = this.uploads.removeOfMessage(roomId, seq);
     const event = append(roomId, 'message.deleted', actor, { seq, message });
+    this.log.redactCopies(message);
     return { message, event, removedUploads };
   }
 

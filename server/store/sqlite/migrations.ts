@@ -118,6 +118,24 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE messages ADD COLUMN client_id TEXT;
   CREATE UNIQUE INDEX messages_by_client_id ON messages(room_id, author_id, client_id) WHERE client_id IS NOT NULL;
   `,
+  // 5: events that carry a message know its seq, so an edit or a delete can redact every earlier copy of its text;
+  // copies stored before this version are redacted here.
+  `
+  ALTER TABLE room_events ADD COLUMN message_seq INTEGER;
+  UPDATE room_events SET message_seq = json_extract(data, '$.payload.message.seq')
+    WHERE type IN ('message.created', 'message.edited', 'message.deleted');
+  CREATE INDEX room_events_by_message ON room_events(room_id, message_seq) WHERE message_seq IS NOT NULL;
+  UPDATE room_events SET data = (
+      SELECT json_set(room_events.data,
+        '$.payload.message.text', m.text,
+        '$.payload.message.attachments', json(m.attachments),
+        '$.payload.message.editedAt', m.edited_at,
+        '$.payload.message.deletedAt', m.deleted_at)
+      FROM messages m WHERE m.room_id = room_events.room_id AND m.seq = room_events.message_seq)
+    WHERE message_seq IS NOT NULL
+      AND EXISTS (SELECT 1 FROM messages m WHERE m.room_id = room_events.room_id AND m.seq = room_events.message_seq
+                  AND (m.deleted_at IS NOT NULL OR m.edited_at IS NOT NULL));
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -80,7 +80,7 @@ export class SqliteStore implements Store {
     this.rooms = new SqliteRooms(this.db);
     this.receipts = new SqliteReceipts(this.db);
     this.uploads = new SqliteUploads(this.db);
-    this.messages = new SqliteMessages(this.db, this.uploads, this.receipts);
+    this.messages = new SqliteMessages(this.db, this.uploads, this.receipts, this.log);
   }
 
   /**
