@@ -273,6 +273,11 @@ export interface Store {
   readonly presence: PresenceBoard;
   readonly failures: FailureCounter;
   close(): Promise<void>;
+  /**
+   * Whether `err`, thrown by one of this store's methods, means the storage cannot take the request now (disk full,
+   * I/O error, database locked or unreachable) rather than a bug: clients are told to retry (503).
+   */
+  isUnavailable(err: unknown): boolean;
 
   // Users. Usernames are unique case-insensitively and stored lower-cased; emails are unique lower-cased.
   createUser(input: NewUser): Promise<User>;

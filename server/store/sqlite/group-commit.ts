@@ -54,7 +54,15 @@ export class GroupCommit<E> {
     }
     let outcomes: Outcome<E>[];
     try {
-      outcomes = this.db.transaction(() => jobs.map((job) => this.attempt(job)))();
+      outcomes = this.db.transaction(() =>
+        jobs.map((job) => {
+          const outcome = this.attempt(job);
+          // On some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM) SQLite rolls the whole transaction
+          // back by itself: the batch is lost, and the writes after this one must not run outside a transaction.
+          if (!outcome.ok && !this.db.inTransaction) throw outcome.error;
+          return outcome;
+        }),
+      )();
     } catch (error) {
       // The commit itself failed (disk full, I/O error, a deferred constraint): nothing of the batch is stored.
       for (const job of jobs) job.reject(error);

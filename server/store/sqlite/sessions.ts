@@ -138,7 +138,12 @@ export class SqliteSessions {
     if (!r) return null;
     // A write (and its fsync) per request would halve a script's posting rate; the minute is what a user reads.
     if (r.last_used_at && Date.parse(now) - Date.parse(r.last_used_at) < 60_000) return toApiToken(r);
-    this.stmts.touchApiToken.run(now, r.id);
+    try {
+      this.stmts.touchApiToken.run(now, r.id);
+    } catch {
+      // Recording use is bookkeeping: a full or failing disk must not turn the request it authenticates into an error.
+      return toApiToken(r);
+    }
     return { ...toApiToken(r), lastUsedAt: now };
   }
 }

@@ -27,6 +27,7 @@ import type {
   Watermarks,
 } from '../store.js';
 import { openDatabase } from './connection.js';
+import { isSqliteUnavailable } from './unavailable.js';
 import { SqliteEventLog, type Append } from './events.js';
 import { FileBlobStore } from './file-blobs.js';
 import { GroupCommit } from './group-commit.js';
@@ -95,6 +96,10 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.engine.flush(); // what was asked before close is committed (or refused), never left hanging
     if (this.db.open) this.db.close();
+  }
+
+  isUnavailable(err: unknown): boolean {
+    return isSqliteUnavailable(err);
   }
 
   // ---- users
