@@ -3,3 +3,6 @@
  */
 export const MESSAGE_MAX_CHARS = 4000;
 export const MAX_ATTACHMENTS = 4;
+/** Public rooms listed at once: GET /api/rooms includes the first page, /api/rooms/directory pages on. */
+export const DIRECTORY_FIRST_PAGE = 50;
+export const DIRECTORY_MAX_PAGE = 200;

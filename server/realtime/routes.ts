@@ -138,7 +138,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     const raw = resumeId(request, request.query);
     const positions = raw === undefined ? new Map<string, number>() : decodeCursor(raw);
     if (!positions) throw fail('BAD_LAST_EVENT_ID', { message: 'Last-Event-ID is not a cursor this server issued', details: [{ path: 'lastEventId', message: 'malformed cursor' }] });
-    const mine = (await store.listRoomsForUser(user.id)).filter((entry) => entry.membership !== null);
+    const mine = await store.listRoomsOfUser(user.id);
     const sub = openStream(app, request, reply, 'user');
     await Promise.all(mine.map(({ room }) => hub.follow(sub, room.id, positions.get(room.id) ?? room.lastSeq)));
   });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
+import { DIRECTORY_FIRST_PAGE, DIRECTORY_MAX_PAGE } from '../limits.js';
 import { me } from '../http/current-user.js';
 import {
   Id,
@@ -17,7 +18,9 @@ import {
   errors,
 } from '../schemas.js';
 import { publicUser } from '../users/public-user.js';
+import type { RoomDirectoryPage } from '../store/store.js';
 import { authorizeRoom } from './access.js';
+import { decodeDirectoryCursor, encodeDirectoryCursor } from './directory-cursor.js';
 import { allows, leaveRefusal, mayChangeRoleOf, mayChangeRoles, mayRemove, mayRemoveMembers } from './policy.js';
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
@@ -42,15 +45,66 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ room });
   });
 
+  /** One page of the public rooms `userId` is not in, with the cursor of the next page (null after the last). */
+  const directoryPage = async (userId: string, limit: number, after?: RoomDirectoryPage['after']) => {
+    // One more than asked tells whether another page follows.
+    const rooms = await store.listPublicRooms(userId, { limit: limit + 1, after });
+    const page = rooms.slice(0, limit);
+    const last = page.at(-1);
+    const entries = page.map((room) => ({ ...room, membership: null, joined: false, unread: 0, peer: null }));
+    return { entries, next: rooms.length > limit && last ? encodeDirectoryCursor(last) : null };
+  };
+
   r.get('/api/rooms', {
     schema: {
       tags,
-      summary: 'Your rooms, and the public rooms you can join (membership null)',
-      response: { 200: z.object({ rooms: z.array(RoomListEntrySchema) }), ...errors(401) },
+      summary: 'Your rooms, then the newest public rooms you can join (membership null); more with /api/rooms/directory',
+      querystring: z.object({
+        publicLimit: z.coerce.number().int().min(0).max(DIRECTORY_MAX_PAGE).default(DIRECTORY_FIRST_PAGE)
+          .describe('how many public rooms you are not in to include'),
+      }),
+      response: {
+        200: z.object({
+          rooms: z.array(RoomListEntrySchema),
+          publicCursor: z.string().nullable().describe('GET /api/rooms/directory?cursor= gives the next public rooms'),
+        }),
+        ...errors(400, 401),
+      },
     },
   }, async (request) => {
-    const rooms = await store.listRoomsForUser(me(request).id);
-    return { rooms: rooms.map(({ room, membership, unread, peer }) => ({ ...room, membership, joined: membership !== null, unread, peer })) };
+    const userId = me(request).id;
+    const [mine, directory] = await Promise.all([
+      store.listRoomsOfUser(userId),
+      directoryPage(userId, request.query.publicLimit),
+    ]);
+    const rooms = mine.map(({ room, membership, unread, peer }) => ({ ...room, membership, joined: true, unread, peer }));
+    return { rooms: [...rooms, ...directory.entries], publicCursor: directory.next };
+  });
+
+  r.get('/api/rooms/directory', {
+    schema: {
+      tags,
+      summary: 'The public rooms you are not in, newest first, a page at a time',
+      querystring: z.object({
+        cursor: z.string().max(200).optional().describe('publicCursor or nextCursor of the previous page'),
+        limit: z.coerce.number().int().min(1).max(DIRECTORY_MAX_PAGE).default(DIRECTORY_FIRST_PAGE),
+      }),
+      response: {
+        200: z.object({ rooms: z.array(RoomListEntrySchema), nextCursor: z.string().nullable() }),
+        ...errors(400, 401),
+      },
+    },
+  }, async (request) => {
+    const { cursor, limit } = request.query;
+    const after = cursor === undefined ? undefined : decodeDirectoryCursor(cursor);
+    if (after === null) {
+      throw fail('VALIDATION_FAILED', {
+        message: 'query.cursor: not a cursor this server issued',
+        details: [{ path: 'query.cursor', message: 'not a cursor this server issued' }],
+      });
+    }
+    const page = await directoryPage(me(request).id, limit, after);
+    return { rooms: page.entries, nextCursor: page.next };
   });
 
   r.get('/api/rooms/:roomId', {

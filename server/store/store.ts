@@ -148,6 +148,12 @@ export interface Message {
   clientId: string | null;
 }
 
+/** A page of the room directory: at most `limit` rooms after the room `after` names (newest first). */
+export interface RoomDirectoryPage {
+  limit: number;
+  after?: { createdAt: string; id: string };
+}
+
 export interface RoomWithMembership {
   room: Room;
   membership: Membership | null;
@@ -309,8 +315,10 @@ export interface Store {
   /** Creates the room and appends member.joined (seq 1) for its owner. */
   createRoom(input: { name: string; topic: string; kind: RoomKind; owner: PublicUser }): Promise<{ room: Room; event: RoomEvent }>;
   getRoom(id: string): Promise<Room | null>;
-  /** The user's rooms (with membership) and the public rooms they are not in (membership null), newest first. */
-  listRoomsForUser(userId: string): Promise<RoomWithMembership[]>;
+  /** The rooms the user is a member of, with their membership, unread count and (direct rooms) peer; newest first. */
+  listRoomsOfUser(userId: string): Promise<RoomWithMembership[]>;
+  /** A page of the public rooms the user is not in, newest first, continuing after `page.after`. */
+  listPublicRooms(userId: string, page: RoomDirectoryPage): Promise<Room[]>;
   updateRoom(roomId: string, actor: PublicUser, patch: { name?: string; topic?: string }): Promise<{ room: Room; event: RoomEvent }>;
   /** Appends room.deleted; the room then reads as missing. */
   deleteRoom(roomId: string, actor: PublicUser): Promise<RoomEvent>;

@@ -166,7 +166,7 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal(first.room.kind, 'direct');
       const log = await store.eventsAfter(first.room.id, 0, 10);
       t.same(log.map((e) => [e.type, e.actor?.id, (e.payload as { user: { id: string } }).user.id]), [['member.joined', a.id, a.id], ['member.joined', b.id, b.id]]);
-      t.equal((await store.listRoomsForUser(b.id)).find((r) => r.room.id === first.room.id)?.peer?.id, a.id);
+      t.equal((await store.listRoomsOfUser(b.id)).find((r) => r.room.id === first.room.id)?.peer?.id, a.id);
     });
 
     t.test('messages: pages, edit, delete', async (t) => {
@@ -196,10 +196,12 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const stranger = await makeUser();
       const { room: pub } = await store.createRoom({ name: 'pub', topic: 't', kind: 'public', owner });
       const { room: priv } = await store.createRoom({ name: 'priv', topic: '', kind: 'private', owner });
-      const strangerView = await store.listRoomsForUser(stranger.id);
-      t.ok(strangerView.some((r) => r.room.id === pub.id && r.membership === null), 'public room offered to join');
-      t.notOk(strangerView.some((r) => r.room.id === priv.id), 'private room hidden');
-      const ownerView = await store.listRoomsForUser(owner.id);
+      const strangerView = await store.listPublicRooms(stranger.id, { limit: 10_000 });
+      t.ok(strangerView.some((r) => r.id === pub.id), 'public room offered to join');
+      t.notOk(strangerView.some((r) => r.id === priv.id), 'private room hidden');
+      t.same(await store.listRoomsOfUser(stranger.id), [], 'the stranger is in no room');
+      t.notOk((await store.listPublicRooms(owner.id, { limit: 10_000 })).some((r) => r.id === pub.id), 'not offered to its members');
+      const ownerView = await store.listRoomsOfUser(owner.id);
       t.equal(ownerView.find((r) => r.room.id === priv.id)?.membership?.role, 'owner');
 
       const { room: renamed, event } = await store.updateRoom(pub.id, owner, { name: 'pub2' });
@@ -240,7 +242,8 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const del = await store.deleteRoom(pub.id, owner);
       t.equal(del.type, 'room.deleted');
       t.equal(await store.getRoom(pub.id), null, 'a deleted room reads as missing');
-      t.notOk((await store.listRoomsForUser(owner.id)).some((r) => r.room.id === pub.id));
+      t.notOk((await store.listRoomsOfUser(owner.id)).some((r) => r.room.id === pub.id));
+      t.notOk((await store.listPublicRooms(stranger.id, { limit: 10_000 })).some((r) => r.id === pub.id));
       await rejects(store.postMessage(pub.id, owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
     });
 
@@ -315,6 +318,30 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       await store.presence.set(roomId, alice, false);
       await gone;
       t.same([...(await store.presence.online(roomId))], [bob.id], 'alice went offline, bob stays');
+    });
+
+    t.test('room directory: public rooms you are not in, newest first, paged without loss or repeat', async (t) => {
+      const [owner, visitor] = [await makeUser('dir'), await makeUser('visit')];
+      for (let i = 0; i < 5; i++) await store.createRoom({ name: `dir${++n}`, topic: '', kind: 'public', owner });
+      const { room: joined } = await store.createRoom({ name: `dir${++n}`, topic: '', kind: 'public', owner });
+      await store.addMember(joined.id, visitor, 'member', visitor);
+      const all = await store.listPublicRooms(visitor.id, { limit: 10_000 });
+      t.notOk(all.some((r) => r.id === joined.id), 'a room the visitor joined is not offered');
+      const key = (r: { createdAt: string; id: string }) => [r.createdAt, r.id] as const;
+      const sorted = [...all].sort((x, y) => (x.createdAt === y.createdAt ? x.id.localeCompare(y.id) : y.createdAt.localeCompare(x.createdAt)));
+      t.same(all.map((r) => r.id), sorted.map((r) => r.id), 'newest first, ties by id');
+      const paged: string[] = [];
+      let after: { createdAt: string; id: string } | undefined;
+      for (;;) {
+        const page = await store.listPublicRooms(visitor.id, { limit: 2, after });
+        t.ok(page.length <= 2, 'a page holds at most its limit');
+        if (page.length === 0) break;
+        paged.push(...page.map((r) => r.id));
+        const [createdAt, id] = key(page.at(-1)!);
+        after = { createdAt, id };
+      }
+      t.same(paged, all.map((r) => r.id), 'paging by two gives every room once, in order');
+      t.same(await store.listPublicRooms(visitor.id, { limit: 0 }), [], 'a zero limit gives nothing');
     });
 
     t.test('redaction: the log keeps no deleted text and no previous text of an edit', async (t) => {

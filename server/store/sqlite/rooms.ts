@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { newId, nowIso } from '../../ids.js';
 import { ROLE_RANK } from '../../rooms/policy.js';
 import { storeErrors } from '../errors.js';
-import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind, RoomWithMembership } from '../store.js';
+import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomDirectoryPage, RoomKind, RoomWithMembership } from '../store.js';
 import type { Append } from './events.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
 
@@ -79,19 +79,26 @@ export class SqliteRooms {
         `INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: db.prepare<[string], RoomRow>(`SELECT * FROM rooms WHERE id = ? AND deleted_at IS NULL`),
-      forUser: db.prepare<{ me: string }, RoomForUserRow>(
+      mine: db.prepare<{ me: string }, RoomForUserRow>(
         `SELECT r.*, m.room_id AS m_room_id, m.user_id, m.role, m.joined_at, m.delivered_seq, m.read_seq,
-           CASE WHEN m.user_id IS NULL THEN 0 ELSE (
-             SELECT count(*) FROM messages x
-             WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.author_id != @me AND x.deleted_at IS NULL
-           ) END AS unread,
+           (SELECT count(*) FROM messages x
+            WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.author_id != @me AND x.deleted_at IS NULL) AS unread,
            ${publicUserColumns('p', 'p_')}
-         FROM rooms r
-         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @me
+         FROM memberships m
+         JOIN rooms r ON r.id = m.room_id
          LEFT JOIN memberships pm ON r.kind = 'direct' AND pm.room_id = r.id AND pm.user_id != @me
          LEFT JOIN users p ON p.id = pm.user_id
-         WHERE r.deleted_at IS NULL AND (m.user_id IS NOT NULL OR r.kind = 'public')
+         WHERE m.user_id = @me AND r.deleted_at IS NULL
          ORDER BY r.created_at DESC, r.id`,
+      ),
+      // Newest first; the page after (createdAt, id) continues exactly where the last one ended.
+      publicNotMine: db.prepare<{ me: string; at: string | null; id: string; limit: number }, RoomRow>(
+        `SELECT r.* FROM rooms r
+         WHERE r.kind = 'public' AND r.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = @me)
+           AND (@at IS NULL OR r.created_at < @at OR (r.created_at = @at AND r.id > @id))
+         ORDER BY r.created_at DESC, r.id
+         LIMIT @limit`,
       ),
       direct: db.prepare<[string], RoomRow>(`SELECT * FROM rooms WHERE direct_key = ? AND deleted_at IS NULL`),
       insertDirect: db.prepare<[string, string, string, string, string, string]>(
@@ -141,13 +148,20 @@ export class SqliteRooms {
     return r ? toRoom(r) : null;
   }
 
-  listForUser(userId: string): RoomWithMembership[] {
-    return this.stmts.forUser.all({ me: userId }).map((r) => ({
+  listMine(userId: string): RoomWithMembership[] {
+    return this.stmts.mine.all({ me: userId }).map((r) => ({
       room: toRoom(r),
-      membership: r.user_id !== null ? toMembership({ ...r, room_id: r.m_room_id } as MembershipRow) : null,
+      membership: toMembership({ ...r, room_id: r.m_room_id } as MembershipRow),
       unread: r.unread,
       peer: r.p_id !== null ? toPublicUser(r, 'p_') : null,
     }));
+  }
+
+  listPublic(userId: string, page: RoomDirectoryPage): Room[] {
+    const after = page.after ?? null;
+    return this.stmts.publicNotMine
+      .all({ me: userId, at: after?.createdAt ?? null, id: after?.id ?? '', limit: page.limit })
+      .map(toRoom);
   }
 
   update(

@@ -17,6 +17,7 @@ import type {
   Room,
   RoomEvent,
   RoomKind,
+  RoomDirectoryPage,
   RoomWithMembership,
   Session,
   Store,
@@ -185,8 +186,12 @@ export class SqliteStore implements Store {
     return this.rooms.get(id);
   }
 
-  async listRoomsForUser(userId: string): Promise<RoomWithMembership[]> {
-    return this.rooms.listForUser(userId);
+  async listRoomsOfUser(userId: string): Promise<RoomWithMembership[]> {
+    return this.rooms.listMine(userId);
+  }
+
+  async listPublicRooms(userId: string, page: RoomDirectoryPage): Promise<Room[]> {
+    return page.limit > 0 ? this.rooms.listPublic(userId, page) : [];
   }
 
   async updateRoom(
