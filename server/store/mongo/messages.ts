@@ -4,6 +4,7 @@ import type { Attachment, Message, MessagePage, PublicUser, RoomEvent, Store, Up
 import { toRoomEvent } from './change-watcher.js';
 import { duplicateKey, toAttachment, toMessage, toUpload } from './mappers.js';
 import { UNUSED, type EventDoc, type MessageDoc, type Models, type UploadDoc } from './models.js';
+import { redactCopies } from './redaction.js';
 import type { Transactor } from './transact.js';
 import type { MongoUsers } from './users.js';
 
@@ -132,6 +133,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       const [message] = await this.withAuthors([doc], session);
       if (!message) throw storeErrors.messageNotFound();
       const event = await append(roomId, 'message.edited', actor, { message });
+      await redactCopies(this.m, message, session);
       return { message, event };
     });
   }
@@ -159,6 +161,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       const ids = used.map((u) => u._id);
       if (ids.length > 0) await this.m.uploads.deleteMany({ _id: { $in: ids } }, { session }).exec();
       const event = await append(roomId, 'message.deleted', actor, { seq, message });
+      await redactCopies(this.m, message, session);
       return { message, event, removedUploads: used.map(toUpload) };
     });
   }

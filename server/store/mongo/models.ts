@@ -201,6 +201,11 @@ const eventSchema = new Schema<EventDoc>(
 );
 // The log's key: no seq twice in a room (a second guard behind the room's lastSeq), and eventsAfter's range scan.
 eventSchema.index({ roomId: 1, seq: 1 }, { unique: true });
+// An edit or a delete finds every copy of the message in the log, to redact it.
+eventSchema.index(
+  { roomId: 1, 'payload.message.seq': 1 },
+  { partialFilterExpression: { 'payload.message.seq': { $exists: true } } },
+);
 
 export interface MessageDoc {
   roomId: string;

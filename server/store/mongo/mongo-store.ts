@@ -1,6 +1,8 @@
 import type { Connection } from 'mongoose';
 import { FeedPublisher } from '../feed.js';
 import type { Store } from '../store.js';
+import { redactEarlierCopies } from './redaction.js';
+import { isMongoUnavailable } from './unavailable.js';
 import { ChangeWatcher, toRoomEvent } from './change-watcher.js';
 import { openConnection, presenceTtlOf, reporterOf, startStore } from './connect.js';
 import type { MongoStoreOptions, Reporter } from './connect.js';
@@ -46,7 +48,7 @@ export class MongoStore implements Store {
 
   private constructor(
     private readonly conn: Connection,
-    report: Reporter,
+    private readonly report: Reporter,
     presenceTtlMs: number,
   ) {
     const db = conn.db!;
@@ -92,11 +94,18 @@ export class MongoStore implements Store {
     try {
       const store = new MongoStore(conn, reporterOf(opts), presenceTtlOf(opts));
       await startStore(store.m, store.watcher, store.presence);
+      // In the background: copies stored before redaction existed lose their old text (idempotent, so a restart
+      // part-way through simply does the rest).
+      redactEarlierCopies(store.m).catch((err) => store.report(err, 'redacting earlier message copies failed'));
       return store;
     } catch (err) {
       await conn.close().catch(() => {});
       throw err;
     }
+  }
+
+  isUnavailable(err: unknown): boolean {
+    return isMongoUnavailable(err);
   }
 
   close(): Promise<void> {
@@ -131,7 +140,8 @@ export class MongoStore implements Store {
   // ---- rooms and memberships
   createRoom: Store['createRoom'] = (input) => this.rooms.createRoom(input);
   getRoom: Store['getRoom'] = (id) => this.rooms.getRoom(id);
-  listRoomsForUser: Store['listRoomsForUser'] = (userId) => this.rooms.listRoomsForUser(userId);
+  listRoomsOfUser: Store['listRoomsOfUser'] = (userId) => this.rooms.listRoomsOfUser(userId);
+  listPublicRooms: Store['listPublicRooms'] = (userId, page) => this.rooms.listPublicRooms(userId, page);
   updateRoom: Store['updateRoom'] = (roomId, actor, patch) => this.rooms.updateRoom(roomId, actor, patch);
   deleteRoom: Store['deleteRoom'] = (roomId, actor) => this.rooms.deleteRoom(roomId, actor);
   getMembership: Store['getMembership'] = (roomId, userId) => this.rooms.getMembership(roomId, userId);

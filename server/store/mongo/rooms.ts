@@ -3,7 +3,7 @@ import { ROLE_RANK } from '../../rooms/policy.js';
 import { StoreError, storeErrors } from '../errors.js';
 import { newId } from '../../ids.js';
 import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind } from '../store.js';
-import type { RoomWithMembership, Store } from '../store.js';
+import type { RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
 import { duplicateKey, toMembership, toRoom } from './mappers.js';
 import type { MembershipDoc, Models, RoomDoc } from './models.js';
 import type { Transactor } from './transact.js';
@@ -12,7 +12,8 @@ import type { MongoUsers } from './users.js';
 type RoomMethods =
   | 'createRoom'
   | 'getRoom'
-  | 'listRoomsForUser'
+  | 'listRoomsOfUser'
+  | 'listPublicRooms'
   | 'updateRoom'
   | 'deleteRoom'
   | 'getMembership'
@@ -76,28 +77,41 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
     return r ? toRoom(r) : null;
   }
 
-  async listRoomsForUser(userId: string): Promise<RoomWithMembership[]> {
+  async listRoomsOfUser(userId: string): Promise<RoomWithMembership[]> {
     const memberships = await this.m.memberships.find({ userId }).lean<MembershipDoc[]>().exec();
     const byRoom = new Map(memberships.map((m) => [m.roomId, m]));
-    const rooms = await this.m.rooms
-      .find({ deletedAt: null, $or: [{ _id: { $in: [...byRoom.keys()] } }, { kind: 'public' }] })
+    const mine = await this.m.rooms
+      .find({ deletedAt: null, _id: { $in: [...byRoom.keys()] } })
       .sort({ createdAt: -1, _id: 1 })
       .lean<RoomDoc[]>()
       .exec();
-    const mine = rooms.filter((r) => byRoom.has(r._id));
     const [unread, peers] = await Promise.all([
       this.unreadCounts(userId, mine.map((r) => byRoom.get(r._id)!)),
       this.directPeers(userId, mine.filter((r) => r.kind === 'direct').map((r) => r._id)),
     ]);
-    return rooms.map((r) => {
-      const m = byRoom.get(r._id);
-      return {
-        room: toRoom(r),
-        membership: m ? toMembership(m) : null,
-        unread: m ? unread.get(r._id) ?? 0 : 0,
-        peer: peers.get(r._id) ?? null,
-      };
-    });
+    return mine.map((r) => ({
+      room: toRoom(r),
+      membership: toMembership(byRoom.get(r._id)!),
+      unread: unread.get(r._id) ?? 0,
+      peer: peers.get(r._id) ?? null,
+    }));
+  }
+
+  async listPublicRooms(userId: string, page: RoomDirectoryPage): Promise<Room[]> {
+    if (page.limit <= 0) return [];
+    const joined = await this.m.memberships.find({ userId }, { roomId: 1 }).lean<MembershipDoc[]>().exec();
+    const after = page.after;
+    // Newest first; the page after (createdAt, id) continues exactly where the last one ended.
+    const position = after
+      ? { $or: [{ createdAt: { $lt: new Date(after.createdAt) } }, { createdAt: new Date(after.createdAt), _id: { $gt: after.id } }] }
+      : {};
+    const rooms = await this.m.rooms
+      .find({ kind: 'public', deletedAt: null, _id: { $nin: joined.map((m) => m.roomId) }, ...position })
+      .sort({ createdAt: -1, _id: 1 })
+      .limit(page.limit)
+      .lean<RoomDoc[]>()
+      .exec();
+    return rooms.map(toRoom);
   }
 
   /** Per room: messages by others after the member's readSeq, not deleted. */

@@ -120,6 +120,7 @@ export class MongoSessions implements Pick<Store, SessionMethods> {
     // Record the use at most once a minute: a majority write per request would cost a script most of its rate.
     const at = new Date(now);
     const stale = new Date(at.getTime() - 60_000);
+    // Recording use is bookkeeping: a write that fails must not fail the request the token authenticates.
     const touched = await this.m.apiTokens
       .findOneAndUpdate(
         { tokenHash, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: stale } }] },
@@ -127,7 +128,8 @@ export class MongoSessions implements Pick<Store, SessionMethods> {
         { new: true },
       )
       .lean<ApiTokenDoc>()
-      .exec();
+      .exec()
+      .catch(() => null);
     const t = touched ?? (await this.m.apiTokens.findOne({ tokenHash }).lean<ApiTokenDoc>().exec());
     return t ? toApiToken(t) : null;
   }
