@@ -17,7 +17,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** Every error a route throws, and every unknown route, answers `{ error: { code, message, details? } }`. */
 async function errorHandler(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const known = asHttpError(err);
+    const known = asHttpError(err, app.store);
     if (known) {
       if (known.headers) reply.headers(known.headers);
       return reply.code(known.statusCode).send({ error: { code: known.code, message: known.message, details: known.details } });
@@ -51,4 +51,4 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(errorHandler, { name: 'parley-error-handler' });
+export default fp(errorHandler, { name: 'parley-error-handler', dependencies: ['parley-store'] });
