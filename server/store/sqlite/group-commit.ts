@@ -64,7 +64,8 @@ export class GroupCommit<E> {
         }),
       )();
     } catch (error) {
-      // The commit itself failed (disk full, I/O error, a deferred constraint): nothing of the batch is stored.
+      // The commit failed (disk full, I/O error, a deferred constraint) or SQLite abandoned the transaction: nothing
+      // of the batch is stored.
       for (const job of jobs) job.reject(error);
       return;
     }
@@ -86,6 +87,9 @@ export class GroupCommit<E> {
       const value = this.db.transaction(() => job.fn((item) => items.push(item)))();
       return { ok: true, value, items };
     } catch (error) {
+      // SQLite may have rolled back the whole transaction (a full disk, an I/O error), not just this savepoint: then
+      // the batch is lost, and a later job would run in a transaction of its own, committed but never answered.
+      if (!this.db.inTransaction) throw error;
       return { ok: false, error };
     }
   }
