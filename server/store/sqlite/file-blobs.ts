@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore } from '../store.js';
+import { makePrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 
-/** Upload bytes as files under a directory. Writes go to a temporary name first, so no partial file is ever seen. */
+/**
+ * Upload bytes as files under a directory. Writes go to a temporary name first, so no partial file is ever seen.
+ * Directories are 0700 and files 0600; making the top directory private at start closes older files too.
+ */
 export class FileBlobStore implements BlobStore {
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string) {
+    makePrivate(dir, PRIVATE_DIR_MODE);
+  }
 
   private file(key: string): string {
     if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`bad blob key ${key}`);
@@ -14,10 +20,10 @@ export class FileBlobStore implements BlobStore {
 
   async put(key: string, data: Buffer): Promise<void> {
     const file = this.file(key);
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await writeFile(tmp, data);
+      await writeFile(tmp, data, { mode: PRIVATE_FILE_MODE });
       await rename(tmp, file);
     } catch (err) {
       await rm(tmp, { force: true });
