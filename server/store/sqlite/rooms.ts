@@ -153,7 +153,8 @@ export class SqliteRooms {
       room: toRoom(r),
       membership: toMembership({ ...r, room_id: r.m_room_id } as MembershipRow),
       unread: r.unread,
-      peer: r.p_id !== null ? toPublicUser(r, 'p_') : null,
+      // A peer's columns are all set when its id is.
+      peer: r.p_id !== null ? toPublicUser(r as PrefixedProfile<'p_'>, 'p_') : null,
     }));
   }
 

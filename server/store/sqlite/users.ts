@@ -35,7 +35,7 @@ export function publicUserColumns(alias: string, prefix: string): string {
 }
 
 /** The public profile from a row whose profile columns carry `prefix` (see publicUserColumns). */
-export function toPublicUser(r: object, prefix = ''): PublicUser {
+export function toPublicUser<P extends string = ''>(r: PrefixedProfile<P>, prefix = '' as P): PublicUser {
   const row = r as Record<string, unknown>;
   return {
     id: row[`${prefix}id`] as string,
