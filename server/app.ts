@@ -19,6 +19,7 @@ import uploadJanitor from './plugins/upload-janitor.js';
 import webAssets from './plugins/web-assets.js';
 import realtimeRoutes from './realtime/routes.js';
 import roomRoutes from './rooms/routes.js';
+import imageWork from './uploads/image-work.js';
 import uploadRoutes from './uploads/routes.js';
 import type { Store } from './store/store.js';
 
@@ -42,6 +43,7 @@ export async function buildApp({ config, store, closeStore = false, logger }: Bu
   await app.register(storePlugin, { store, close: closeStore });
   await app.register(hub);
   await app.register(uploadJanitor);
+  await app.register(imageWork);
 
   await app.register(requestId);
   await app.register(errorHandler);

@@ -56,14 +56,27 @@ const EnvSchema = z.object({
   BCRYPT_ROUNDS: intInRange(12, 4, 15),
   /** Largest accepted upload, in bytes (413 beyond, detected while streaming). */
   UPLOAD_MAX_BYTES: intInRange(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-  /** Largest accepted image in pixels (width x height x frames): refuses decompression bombs. */
-  UPLOAD_MAX_PIXELS: intInRange(50_000_000, 1, 1_000_000_000),
+  /** Largest accepted image in pixels (width x height x frames, deeper than 8-bit RGBA counting extra): refuses
+   * decompression bombs and bounds the memory one image job takes (about 8 bytes per pixel at the limit). */
+  UPLOAD_MAX_PIXELS: intInRange(24_000_000, 1, 1_000_000_000),
+  /** Image jobs (decode, re-encode, thumbnail) run at once; the rest wait in a queue of UPLOAD_QUEUE, beyond which
+   * uploads get 503. Each job can hold a few hundred MiB at the pixel limit. */
+  UPLOAD_CONCURRENCY: intInRange(2, 1, 64),
+  UPLOAD_QUEUE: intInRange(8, 0, 1000),
+  /** Bytes of uploads per user that no message uses yet (413 UPLOAD_QUOTA_EXCEEDED beyond). */
+  UPLOAD_QUOTA_BYTES: intInRange(100 * 1024 * 1024, 1024, 1024 * 1024 * 1024 * 1024),
   /** Unused uploads (never attached to a message) are removed after this long. */
   UPLOAD_RETENTION: duration('24h', 's'),
   /** Failed logins allowed per account and per IP within LOGIN_WINDOW before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: intInRange(5, 1, 1000),
   LOGIN_MAX_FAILURES_PER_IP: intInRange(20, 1, 100_000),
   LOGIN_WINDOW: duration('15m', 's'),
+  /** Messages one user may post per MESSAGE_RATE_WINDOW before 429 (0: no limit). */
+  MESSAGE_RATE_LIMIT: intInRange(1200, 0, 100_000_000),
+  MESSAGE_RATE_WINDOW: duration('1m', 's'),
+  /** Rooms one user may create per ROOM_RATE_WINDOW before 429 (0: no limit). */
+  ROOM_RATE_LIMIT: intInRange(200, 0, 100_000_000),
+  ROOM_RATE_WINDOW: duration('1h', 's'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -85,8 +98,22 @@ export interface Config {
   sseMaxQueueBytes: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
-  uploads: { maxBytes: number; maxPixels: number; retentionMs: number };
+  uploads: {
+    maxBytes: number;
+    maxPixels: number;
+    retentionMs: number;
+    concurrency: number;
+    queue: number;
+    quotaBytes: number;
+  };
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; windowMs: number };
+  /** Per-user limits; max 0 turns one off. */
+  rateLimits: { messages: RateLimit; rooms: RateLimit };
+}
+
+export interface RateLimit {
+  max: number;
+  windowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -145,11 +172,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     bcryptRounds: e.BCRYPT_ROUNDS,
-    uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, retentionMs: e.UPLOAD_RETENTION },
+    uploads: {
+      maxBytes: e.UPLOAD_MAX_BYTES,
+      maxPixels: e.UPLOAD_MAX_PIXELS,
+      retentionMs: e.UPLOAD_RETENTION,
+      concurrency: e.UPLOAD_CONCURRENCY,
+      queue: e.UPLOAD_QUEUE,
+      quotaBytes: e.UPLOAD_QUOTA_BYTES,
+    },
     login: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowMs: e.LOGIN_WINDOW,
+    },
+    rateLimits: {
+      messages: { max: e.MESSAGE_RATE_LIMIT, windowMs: e.MESSAGE_RATE_WINDOW },
+      rooms: { max: e.ROOM_RATE_LIMIT, windowMs: e.ROOM_RATE_WINDOW },
     },
   };
 }

@@ -58,6 +58,7 @@ export const ERRORS = {
   // 413, 415, 422: bodies and files
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   IMAGE_TOO_LARGE: { status: 413, message: 'The image has too many pixels' },
+  UPLOAD_QUOTA_EXCEEDED: { status: 413, message: 'Your unused uploads have reached your quota' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
   INVALID_IMAGE: { status: 422, message: 'The image could not be read' },
 
@@ -69,6 +70,7 @@ export const ERRORS = {
   INTERNAL: { status: 500, message: 'Internal error' },
   STORAGE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable; try again shortly' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; try again shortly' },
+  IMAGES_BUSY: { status: 503, message: 'Too many images are being processed; try again shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
 import { me } from '../http/current-user.js';
+import { perUser, registerUserRateLimits } from '../http/user-rate-limit.js';
 import { MAX_ATTACHMENTS } from '../limits.js';
 import { authorizeRoom } from '../rooms/access.js';
 import { mayDeleteMessage, mayEditMessage } from '../rooms/policy.js';
@@ -13,8 +14,9 @@ import { publicUser } from '../users/public-user.js';
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { store } = app;
+  const { store, config } = app;
   const tags = ['messages'];
+  await registerUserRateLimits(app);
   const MessageParams = RoomParams.extend({ seq: Seq });
 
   /** The message at `seq`, or 404. A deleted message still reads (as a tombstone) unless `live` is asked for. */
@@ -25,6 +27,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   }
 
   r.post('/api/rooms/:roomId/messages', {
+    config: perUser(config.rateLimits.messages),
     schema: {
       tags,
       summary: 'Post a message (members). Answers after the message is stored.',
@@ -44,7 +47,11 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
         })
         .refine((b) => b.text !== undefined || b.attachments.length > 0, { path: ['text'], message: 'a message needs text or an attachment' })
         .refine((b) => new Set(b.attachments).size === b.attachments.length, { path: ['attachments'], message: 'an image is attached once' }),
-      response: { 201: z.object({ message: MessageSchema }), 200: z.object({ message: MessageSchema }).describe('already posted with this clientId'), ...errors(400, 401, 403, 404, 413) },
+      response: {
+        201: z.object({ message: MessageSchema }),
+        200: z.object({ message: MessageSchema }).describe('already posted with this clientId'),
+        ...errors(400, 401, 403, 404, 413, 429),
+      },
     },
   }, async (request, reply) => {
     const user = me(request);

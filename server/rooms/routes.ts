@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fail } from '../errors.js';
 import { DIRECTORY_FIRST_PAGE, DIRECTORY_MAX_PAGE } from '../limits.js';
 import { me } from '../http/current-user.js';
+import { perUser, registerUserRateLimits } from '../http/user-rate-limit.js';
 import {
   Id,
   MemberSchema,
@@ -25,15 +26,17 @@ import { allows, leaveRefusal, mayChangeRoleOf, mayChangeRoles, mayRemove, mayRe
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { store } = app;
+  const { store, config } = app;
   const tags = ['rooms'];
+  await registerUserRateLimits(app);
 
   r.post('/api/rooms', {
+    config: perUser(config.rateLimits.rooms),
     schema: {
       tags,
       summary: 'Create a room; you become its owner',
       body: z.object({ name: RoomName, topic: Topic.optional(), kind: z.enum(['public', 'private']).default('public') }),
-      response: { 201: z.object({ room: RoomSchema }), ...errors(400, 401) },
+      response: { 201: z.object({ room: RoomSchema }), ...errors(400, 401, 429) },
     },
   }, async (request, reply) => {
     const { room } = await store.createRoom({

@@ -11,6 +11,9 @@ export function sniffImageType(head: Buffer): ImageType | null {
   return null;
 }
 
+// Every upload is a new input, so libvips' operation cache would only hold on to memory that no later job reuses.
+sharp.cache(false);
+
 const SHARP_FORMAT: Record<ImageType, keyof sharp.FormatEnum> = {
   'image/png': 'png',
   'image/jpeg': 'jpeg',
@@ -28,6 +31,32 @@ export interface ProcessedImage {
 
 export const THUMBNAIL_TYPE = 'image/webp';
 const THUMBNAIL_BOX = 320;
+
+/** Bytes of one sample by libvips band format. */
+const SAMPLE_BYTES: Record<string, number> = {
+  uchar: 1,
+  char: 1,
+  ushort: 2,
+  short: 2,
+  uint: 4,
+  int: 4,
+  float: 4,
+  complex: 8,
+  double: 8,
+  dpcomplex: 16,
+};
+
+/**
+ * The pixels an image counts as against the limit: every frame, and an image whose decoded pixels are larger than
+ * 8-bit RGBA (16-bit samples, say) counts as more, so that the limit bounds the decoded size and with it the memory.
+ */
+type Dimensions = Pick<sharp.Metadata, 'width' | 'height' | 'pageHeight' | 'pages' | 'channels' | 'depth'>;
+export function weighedPixels(meta: Dimensions): number {
+  const frameHeight = meta.pageHeight ?? meta.height ?? 0;
+  const pixels = (meta.width ?? 0) * frameHeight * Math.max(1, meta.pages ?? 1);
+  const bytesPerPixel = (meta.channels ?? 4) * (SAMPLE_BYTES[meta.depth ?? 'uchar'] ?? 1);
+  return Math.ceil(pixels * Math.max(1, bytesPerPixel / 4));
+}
 
 const unsupported = () =>
   fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Only PNG, JPEG, GIF and WebP images are accepted (judged by their content)' });
@@ -52,10 +81,14 @@ export async function processImage(input: Buffer, maxPixels: number): Promise<Pr
   }
   if (meta.format !== SHARP_FORMAT[mediaType] && !(mediaType === 'image/jpeg' && meta.format === 'jpeg')) throw unsupported();
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
-  const pixels = (meta.width ?? 0) * frameHeight * (meta.pages ?? 1);
   if (!meta.width || !frameHeight) throw invalid('no dimensions');
+  const pixels = weighedPixels(meta);
   if (pixels > maxPixels) {
-    throw fail('IMAGE_TOO_LARGE', { message: `The image has too many pixels (${meta.width}x${frameHeight}${(meta.pages ?? 1) > 1 ? ` x ${meta.pages} frames` : ''}; at most ${maxPixels})` });
+    const frames = (meta.pages ?? 1) > 1 ? ` x ${meta.pages} frames` : '';
+    const deep = (SAMPLE_BYTES[meta.depth ?? 'uchar'] ?? 1) > 1 ? `, ${meta.depth} samples: ${pixels} pixels` : '';
+    throw fail('IMAGE_TOO_LARGE', {
+      message: `The image has too many pixels (${meta.width}x${frameHeight}${frames}${deep}; at most ${maxPixels})`,
+    });
   }
   try {
     // sharp writes no metadata unless asked (withMetadata), so re-encoding strips EXIF and GPS.

@@ -9,7 +9,8 @@ import { authorizeRoom } from '../rooms/access.js';
 import { AttachmentSchema, Id, RoomParams, errors } from '../schemas.js';
 import { IMAGE_TYPES } from '../store/store.js';
 import { thumbnailKey } from './blobs.js';
-import { processImage, THUMBNAIL_TYPE } from './images.js';
+import { processImage, THUMBNAIL_TYPE, type ProcessedImage } from './images.js';
+import { UploadQuota } from './quota.js';
 
 /** The bytes of an image are only ever shown as an image: no sniffing, no scripts, no framing by other sites. */
 const IMAGE_HEADERS = {
@@ -20,12 +21,16 @@ const IMAGE_HEADERS = {
   'cache-control': 'private, max-age=31536000, immutable',
 };
 
+/** Image jobs are short (seconds at most), so a retry soon after has a fair chance. */
+const busy = () => fail('IMAGES_BUSY', { headers: { 'retry-after': '2' } });
+
 const tooLarge = (max: number) => fail('PAYLOAD_TOO_LARGE', { message: `Uploads are limited to ${max} bytes`, details: { maxBytes: max } });
 
 export default async function uploadRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, config } = app;
   const max = config.uploads.maxBytes;
+  const quota = new UploadQuota(store, config.uploads.quotaBytes, config.uploads.retentionMs);
   await app.register(multipart, { limits: { fileSize: max, files: 1, fields: 0, parts: 2, headerPairs: 100 } });
   const tags = ['uploads'];
 
@@ -37,7 +42,7 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
         'curl: `curl -F file=@cat.png -H "Authorization: Bearer $TOKEN" .../uploads`',
       params: RoomParams,
       consumes: ['multipart/form-data'],
-      response: { 201: z.object({ upload: AttachmentSchema }), ...errors(400, 401, 403, 404, 413, 415, 422) },
+      response: { 201: z.object({ upload: AttachmentSchema }), ...errors(400, 401, 403, 404, 413, 415, 422, 503) },
     },
   }, async (request, reply) => {
     const user = me(request);
@@ -45,6 +50,9 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
     if (!request.isMultipart()) throw fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the image as multipart/form-data in a field named "file"' });
     // Refuse an announced oversize body before reading any of it (multipart framing adds a little).
     if (Number(request.headers['content-length'] ?? 0) > max + 64 * 1024) throw tooLarge(max);
+    // Refusals that cost nothing come before reading the body.
+    await quota.ensureRoom(user.id);
+    if (app.imageWork.full) throw busy();
     let input: Buffer;
     try {
       const part = await request.file();
@@ -63,8 +71,17 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
       throw fail('BAD_MULTIPART', { message: `Malformed multipart body: ${(err as Error).message}` });
     }
     if (input.length === 0) throw fail('EMPTY_FILE', { details: [{ path: 'body.file', message: 'is empty' }] });
-    const image = await processImage(input, config.uploads.maxPixels);
+    const slot = app.imageWork.enter();
+    if (!slot) throw busy();
+    const release = await slot;
+    let image: ProcessedImage;
+    try {
+      image = await processImage(input, config.uploads.maxPixels);
+    } finally {
+      release();
+    }
     const id = newId();
+    await quota.admit(user.id, id, image.data.length + image.thumbnail.length);
     // Bytes first, then the row: a failure on the way removes what was written, so nothing partial remains.
     try {
       await store.blobs.put(id, image.data, image.mediaType);
@@ -74,6 +91,7 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
       return reply.code(201).send({ upload: attachment });
     } catch (err) {
       await Promise.allSettled([store.blobs.delete(id), store.blobs.delete(thumbnailKey(id))]);
+      quota.forget(user.id, id);
       throw err;
     }
   });
