@@ -1,25 +1,61 @@
 import sharp from 'sharp';
 import { fail } from '../errors.js';
-import type { ImageType } from '../store/store.js';
+import { IMAGE_TYPES, type ImageType } from '../store/store.js';
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const latin1 = (head: Buffer, from: number, to: number) => head.subarray(from, to).toString('latin1');
+
+interface Format {
+  /** How people call it, for messages. */
+  name: string;
+  /** Whether the first bytes are this format's. */
+  magic: (head: Buffer) => boolean;
+  /** sharp's name for it (what metadata() reports). */
+  sharp: keyof sharp.FormatEnum;
+  animated: boolean;
+  /** Re-encodes in the same format. */
+  encode: (image: sharp.Sharp) => sharp.Sharp;
+}
+
+/** Every accepted type (IMAGE_TYPES, which the client shares) and how the server handles it. */
+const FORMATS: Record<ImageType, Format> = {
+  'image/png': {
+    name: 'PNG',
+    magic: (head) => head.length >= 8 && head.subarray(0, 8).equals(PNG_SIGNATURE),
+    sharp: 'png',
+    animated: false,
+    encode: (image) => image.png(),
+  },
+  'image/jpeg': {
+    name: 'JPEG',
+    magic: (head) => head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff,
+    sharp: 'jpeg',
+    animated: false,
+    encode: (image) => image.jpeg({ quality: 90 }),
+  },
+  'image/gif': {
+    name: 'GIF',
+    magic: (head) => head.length >= 6 && (latin1(head, 0, 6) === 'GIF87a' || latin1(head, 0, 6) === 'GIF89a'),
+    sharp: 'gif',
+    animated: true,
+    encode: (image) => image.gif(),
+  },
+  'image/webp': {
+    name: 'WebP',
+    magic: (head) => head.length >= 12 && latin1(head, 0, 4) === 'RIFF' && latin1(head, 8, 12) === 'WEBP',
+    sharp: 'webp',
+    animated: true,
+    encode: (image) => image.webp({ quality: 90 }),
+  },
+};
 
 /** Recognises an image by its first bytes, never by its name or declared type. */
 export function sniffImageType(head: Buffer): ImageType | null {
-  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
-  if (head.length >= 6 && (head.subarray(0, 6).toString('latin1') === 'GIF87a' || head.subarray(0, 6).toString('latin1') === 'GIF89a')) return 'image/gif';
-  if (head.length >= 12 && head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
-  return null;
+  return IMAGE_TYPES.find((type) => FORMATS[type].magic(head)) ?? null;
 }
 
 // Every upload is a new input, so libvips' operation cache would only hold on to memory that no later job reuses.
 sharp.cache(false);
-
-const SHARP_FORMAT: Record<ImageType, keyof sharp.FormatEnum> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpeg',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-};
 
 export interface ProcessedImage {
   mediaType: ImageType;
@@ -58,8 +94,11 @@ export function weighedPixels(meta: Dimensions): number {
   return Math.ceil(pixels * Math.max(1, bytesPerPixel / 4));
 }
 
+const NAMES = IMAGE_TYPES.map((type) => FORMATS[type].name);
 const unsupported = () =>
-  fail('UNSUPPORTED_MEDIA_TYPE', { message: 'Only PNG, JPEG, GIF and WebP images are accepted (judged by their content)' });
+  fail('UNSUPPORTED_MEDIA_TYPE', {
+    message: `Only ${NAMES.slice(0, -1).join(', ')} and ${NAMES.at(-1)} images are accepted (judged by their content)`,
+  });
 const invalid = (why: string) => fail('INVALID_IMAGE', { message: `The image could not be read: ${why}` });
 
 /**
@@ -70,7 +109,8 @@ const invalid = (why: string) => fail('INVALID_IMAGE', { message: `The image cou
 export async function processImage(input: Buffer, maxPixels: number): Promise<ProcessedImage> {
   const mediaType = sniffImageType(input);
   if (!mediaType) throw unsupported();
-  const animated = mediaType === 'image/gif' || mediaType === 'image/webp';
+  const format = FORMATS[mediaType];
+  const animated = format.animated;
   const open = () => sharp(input, { limitInputPixels: maxPixels, failOn: 'warning', animated });
   let meta: sharp.Metadata;
   try {
@@ -79,7 +119,7 @@ export async function processImage(input: Buffer, maxPixels: number): Promise<Pr
   } catch (err) {
     throw invalid((err as Error).message);
   }
-  if (meta.format !== SHARP_FORMAT[mediaType] && !(mediaType === 'image/jpeg' && meta.format === 'jpeg')) throw unsupported();
+  if (meta.format !== format.sharp) throw unsupported();
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
   if (!meta.width || !frameHeight) throw invalid('no dimensions');
   const pixels = weighedPixels(meta);
@@ -92,15 +132,7 @@ export async function processImage(input: Buffer, maxPixels: number): Promise<Pr
   }
   try {
     // sharp writes no metadata unless asked (withMetadata), so re-encoding strips EXIF and GPS.
-    const encoder = open().rotate();
-    const data = await (mediaType === 'image/jpeg'
-      ? encoder.jpeg({ quality: 90 })
-      : mediaType === 'image/png'
-        ? encoder.png()
-        : mediaType === 'image/gif'
-          ? encoder.gif()
-          : encoder.webp({ quality: 90 })
-    ).toBuffer({ resolveWithObject: true });
+    const data = await format.encode(open().rotate()).toBuffer({ resolveWithObject: true });
     const thumbnail = await sharp(input, { limitInputPixels: maxPixels, failOn: 'warning' })
       .rotate()
       .resize(THUMBNAIL_BOX, THUMBNAIL_BOX, { fit: 'inside', withoutEnlargement: true })
