@@ -123,7 +123,11 @@ t.test('refusals name the catalogued code the server answers with', async (t) =>
   ];
   for (const r of refusals) {
     for (const kind of KINDS) {
-      t.same(WHO.map((who) => r.ask(kind, who)), r.expect[kind], `${r.name} in a ${kind} room`);
+      t.same(
+        WHO.map((who) => r.ask(kind, who)),
+        r.expect[kind],
+        `${r.name} in a ${kind} room`,
+      );
     }
   }
 });

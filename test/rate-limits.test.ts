@@ -28,7 +28,7 @@ t.test('messages: a user past the limit gets 429 with Retry-After; nothing is st
 
   t.equal((await send(bob.token, 'bob is not limited by alice')).status, 201, 'another user (same IP) posts on');
   const history = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.token });
-  const texts = history.body.messages.map((m: any) => m.text).reverse();
+  const texts = history.body.messages.map((m: { text: string }) => m.text).reverse();
   t.same(texts, ['m0', 'm1', 'm2', 'm3', 'm4', 'bob is not limited by alice']);
 });
 
@@ -59,7 +59,11 @@ t.test('rooms: a user past the limit gets 429; others create on', async (t) => {
   t.ok(Number(refused.headers.get('retry-after')) > 0, 'with Retry-After');
   t.equal((await create(bob.token)).status, 201, 'another user is not limited');
   const rooms = await api(srv.url, 'GET', '/api/rooms', { token: bob.token });
-  t.equal(rooms.body.rooms.filter((r: any) => r.name === 'flood').length, 4, 'three of alice\'s and bob\'s one');
+  t.equal(
+    rooms.body.rooms.filter((r: { name: string }) => r.name === 'flood').length,
+    4,
+    "three of alice's and bob's one",
+  );
 });
 
 t.test('a limit of 0 turns it off', async (t) => {

@@ -8,6 +8,12 @@ import { api, newRoom, newUser, startApp, tempDir, type TestUser } from './helpe
 
 /** What one user's uploads may cost the server: image work at once, pixels (memory), and unused bytes on disk. */
 
+/** What the upload route answers: the upload, or the error envelope. */
+interface UploadAnswer {
+  upload: { id: string };
+  error: { code: string; message: string; details: { quotaBytes: number; usedBytes: number } };
+}
+
 async function upload(base: string, user: TestUser, roomId: string, data: Buffer, filename = 'image') {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)], { type: 'application/octet-stream' }), filename);
@@ -16,7 +22,7 @@ async function upload(base: string, user: TestUser, roomId: string, data: Buffer
     body: form,
     headers: { authorization: `Bearer ${user.token}` },
   });
-  return { status: res.status, body: (await res.json()) as any, headers: res.headers };
+  return { status: res.status, body: (await res.json()) as UploadAnswer, headers: res.headers };
 }
 
 const solid = (w: number, h: number, background = '#48a') =>
@@ -72,7 +78,9 @@ t.test('the pixel limit bounds memory: frames count, and deeper samples count as
   t.equal(deep.body.error.code, 'IMAGE_TOO_LARGE');
 
   const frames = await Promise.all(['#f00', '#0f0'].map((c) => solid(1000, 1000, c).png().toBuffer()));
-  const animated = await sharp(frames, { join: { animated: true } }).gif().toBuffer();
+  const animated = await sharp(frames, { join: { animated: true } })
+    .gif()
+    .toBuffer();
   t.equal((await sharp(animated, { animated: true }).metadata()).pages, 2);
   const gif = await upload(srv.url, u, room.id, animated, 'c.gif');
   t.equal(gif.status, 413, 'two frames of 1 Mpx are 2 Mpx');
@@ -147,5 +155,5 @@ t.test('a store failure while serving an image is an error, not "no such image"'
   broken = true;
   const failed = await get();
   t.equal(failed.status, 500, 'the failure is not hidden as a 404');
-  t.equal(((await failed.json()) as any).error.code, 'INTERNAL');
+  t.equal(((await failed.json()) as UploadAnswer).error.code, 'INTERNAL');
 });

@@ -109,4 +109,3 @@ export function mayDeleteMessage(room: RoomRef, actor: MemberRef | null, message
   if (!allows(room, actor, 'post') || message.deletedAt) return false;
   return message.author.id === actor!.userId || allows(room, actor, 'moderate-messages');
 }
-

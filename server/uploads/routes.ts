@@ -86,7 +86,9 @@ export default async function uploadRoutes(app: FastifyInstance): Promise<void> 
     try {
       await store.blobs.put(id, image.data, image.mediaType);
       await store.blobs.put(thumbnailKey(id), image.thumbnail, THUMBNAIL_TYPE);
-      const upload = await store.createUpload({ id, ownerId: user.id, roomId: room.id, mediaType: image.mediaType, size: image.data.length, width: image.width, height: image.height });
+      const { mediaType, width, height } = image;
+      const size = image.data.length;
+      const upload = await store.createUpload({ id, ownerId: user.id, roomId: room.id, mediaType, size, width, height });
       const { ownerId: _o, roomId: _r, messageSeq: _m, createdAt: _c, ...attachment } = upload;
       return reply.code(201).send({ upload: attachment });
     } catch (err) {
