@@ -18,6 +18,7 @@ import {
   Username,
   errors,
 } from '../schemas.js';
+import { removeBlobs } from '../uploads/blobs.js';
 import { publicUser } from '../users/public-user.js';
 import type { RoomDirectoryPage } from '../store/store.js';
 import { authorizeRoom } from './access.js';
@@ -139,7 +140,9 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const user = me(request);
     await authorizeRoom(store, request.params.roomId, user.id, 'delete');
-    await store.deleteRoom(request.params.roomId, publicUser(user));
+    const { removedUploads } = await store.deleteRoom(request.params.roomId, publicUser(user));
+    // A deleted room keeps no images.
+    await removeBlobs(store, removedUploads.map((u) => u.id));
     return reply.code(204).send(null);
   });
 

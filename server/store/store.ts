@@ -320,8 +320,11 @@ export interface Store {
   /** A page of the public rooms the user is not in, newest first, continuing after `page.after`. */
   listPublicRooms(userId: string, page: RoomDirectoryPage): Promise<Room[]>;
   updateRoom(roomId: string, actor: PublicUser, patch: { name?: string; topic?: string }): Promise<{ room: Room; event: RoomEvent }>;
-  /** Appends room.deleted; the room then reads as missing. */
-  deleteRoom(roomId: string, actor: PublicUser): Promise<RoomEvent>;
+  /**
+   * Appends room.deleted; the room then reads as missing. Its uploads are removed with it and returned: their bytes
+   * are the caller's to delete.
+   */
+  deleteRoom(roomId: string, actor: PublicUser): Promise<{ event: RoomEvent; removedUploads: Upload[] }>;
   getMembership(roomId: string, userId: string): Promise<Membership | null>;
   listMembers(roomId: string): Promise<Member[]>;
   /** Appends member.joined. 409 ALREADY_MEMBER when the user is in the room. */

@@ -240,7 +240,7 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       await rejects(store.removeMember(priv.id, stranger, owner, 'removed'), 404, 'NOT_A_MEMBER');
 
       const del = await store.deleteRoom(pub.id, owner);
-      t.equal(del.type, 'room.deleted');
+      t.equal(del.event.type, 'room.deleted');
       t.equal(await store.getRoom(pub.id), null, 'a deleted room reads as missing');
       t.notOk((await store.listRoomsOfUser(owner.id)).some((r) => r.room.id === pub.id));
       t.notOk((await store.listPublicRooms(stranger.id, { limit: 10_000 })).some((r) => r.id === pub.id));

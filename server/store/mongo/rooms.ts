@@ -2,10 +2,10 @@ import type { ClientSession } from 'mongoose';
 import { ROLE_RANK } from '../../rooms/policy.js';
 import { StoreError, storeErrors } from '../errors.js';
 import { newId } from '../../ids.js';
-import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind } from '../store.js';
+import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind, Upload } from '../store.js';
 import type { RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
-import { duplicateKey, toMembership, toRoom } from './mappers.js';
-import type { MembershipDoc, Models, RoomDoc } from './models.js';
+import { duplicateKey, toMembership, toRoom, toUpload } from './mappers.js';
+import type { MembershipDoc, Models, RoomDoc, UploadDoc } from './models.js';
 import type { Transactor } from './transact.js';
 import type { MongoUsers } from './users.js';
 
@@ -164,7 +164,7 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
     });
   }
 
-  async deleteRoom(roomId: string, actor: PublicUser): Promise<RoomEvent> {
+  async deleteRoom(roomId: string, actor: PublicUser): Promise<{ event: RoomEvent; removedUploads: Upload[] }> {
     return this.tx.run(async (session, append) => {
       const event = await append(roomId, 'room.deleted', actor, {});
       // Soft delete: the log and memberships stay; every read filters deletedAt: null.
@@ -176,7 +176,10 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
           { session },
         )
         .exec();
-      return event;
+      // A deleted room keeps no images: their rows go here, their bytes are the caller's to delete.
+      const uploads = await this.m.uploads.find({ roomId }, null, { session }).lean<UploadDoc[]>().exec();
+      await this.m.uploads.deleteMany({ roomId }, { session }).exec();
+      return { event, removedUploads: uploads.map((u) => toUpload(u)) };
     });
   }
 

@@ -202,8 +202,11 @@ export class SqliteStore implements Store {
     return this.commit((append) => this.rooms.update(append, roomId, actor, patch));
   }
 
-  async deleteRoom(roomId: string, actor: PublicUser): Promise<RoomEvent> {
-    return this.commit((append) => this.rooms.delete(append, roomId, actor));
+  async deleteRoom(roomId: string, actor: PublicUser): Promise<{ event: RoomEvent; removedUploads: Upload[] }> {
+    return this.commit((append) => {
+      const event = this.rooms.delete(append, roomId, actor);
+      return { event, removedUploads: this.uploads.removeOfRoom(roomId) };
+    });
   }
 
   async getMembership(roomId: string, userId: string): Promise<Membership | null> {

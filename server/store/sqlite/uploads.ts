@@ -45,6 +45,8 @@ export class SqliteUploads {
       ),
       ofMessage: db.prepare<[string, number], UploadRow>(`SELECT * FROM uploads WHERE room_id = ? AND message_seq = ?`),
       deleteOfMessage: db.prepare<[string, number]>(`DELETE FROM uploads WHERE room_id = ? AND message_seq = ?`),
+      ofRoom: db.prepare<[string], UploadRow>(`SELECT * FROM uploads WHERE room_id = ?`),
+      deleteOfRoom: db.prepare<[string]>(`DELETE FROM uploads WHERE room_id = ?`),
       unused: db.prepare<[string], UploadRow>(`SELECT * FROM uploads WHERE message_seq IS NULL AND created_at < ?`),
       delete: db.prepare<[string]>(`DELETE FROM uploads WHERE id = ?`),
     };
@@ -71,6 +73,13 @@ export class SqliteUploads {
   removeOfMessage(roomId: string, seq: number): Upload[] {
     const removed = this.stmts.ofMessage.all(roomId, seq).map(toUpload);
     this.stmts.deleteOfMessage.run(roomId, seq);
+    return removed;
+  }
+
+  /** Inside a commit: removes every upload of a room (a deleted room keeps no images) and returns them. */
+  removeOfRoom(roomId: string): Upload[] {
+    const removed = this.stmts.ofRoom.all(roomId).map(toUpload);
+    this.stmts.deleteOfRoom.run(roomId);
     return removed;
   }
 
