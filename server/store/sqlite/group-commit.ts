@@ -87,9 +87,6 @@ export class GroupCommit<E> {
       const value = this.db.transaction(() => job.fn((item) => items.push(item)))();
       return { ok: true, value, items };
     } catch (error) {
-      // SQLite may have rolled back the whole transaction (a full disk, an I/O error), not just this savepoint: then
-      // the batch is lost, and a later job would run in a transaction of its own, committed but never answered.
-      if (!this.db.inTransaction) throw error;
       return { ok: false, error };
     }
   }
