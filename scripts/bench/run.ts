@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — Parley's benchmark suite (issue 7). Fan-out against a Socket.IO peer and a raw-socket ceiling,
+ * `npm run bench` — Parley's benchmark suite. Fan-out against a Socket.IO peer and a raw-socket ceiling,
  * idle connections, posting, resume, and a CPU profile of the fan-out path. Results go to bench-results/<run>/ as
  * JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is the small, under-a-minute version CI
  * runs to keep the scripts working (it asserts nothing about timings).

@@ -3,7 +3,7 @@
  *
  * Rules every implementation follows (the contract suite in test/store/ checks them):
  * - Every method that appends a RoomEvent does so in ONE transaction with its read-model change and the room's
- *   lastSeq; seq is lastSeq + 1, so a room's seqs are 1, 2, 3 ... with no gap and no reuse (DESIGN invariants 1, 2).
+ *   lastSeq; seq is lastSeq + 1, so a room's seqs are 1, 2, 3 ... with no gap and no reuse (docs/architecture.md, invariants 1 and 2).
  * - The promise resolves only after commit; the committed event is then delivered to `feed` listeners.
  * - Failures are StoreErrors (server/store/errors.ts), never HTTP errors: a uniqueness violation is a 'conflict'
  *   (USERNAME_TAKEN, EMAIL_TAKEN, ALREADY_MEMBER ...), a missing row that the caller names is 'not-found'.

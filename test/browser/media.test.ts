@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { apiCall, apiUser, focusedLabel, loginUi, newPage, screenshot, waitFor, withBrowser } from './harness.js';
 
 /**
- * Image sharing (issue 6): attach (file picker, paste, drag and drop), a progress bar while uploading, the thumbnail on
+ * Image sharing: attach (file picker, paste, drag and drop), a progress bar while uploading, the thumbnail on
  * the other member's screen, the full image in a lightbox, and clear failures (too large, wrong type, network) that
  * keep the text. The server runs with a small upload limit so "too large" needs no big file.
  */

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { apiCall, apiUser, loginUi, newPage, screenshot, waitFor, withBrowser } from './harness.js';
 
 /**
- * People (issue 5): online dots going on and off, ✓ / ✓✓ / blue ✓✓, a direct conversation opened from the members
+ * People: online dots going on and off, ✓ / ✓✓ / blue ✓✓, a direct conversation opened from the members
  * panel (and appearing live for the other person), profile changes (with password errors) reaching the other member
  * live, and activity lines that survive a reload (from the room's log). The server forgets a closed stream's user
  * after PRESENCE_GRACE_MS, shortened here to keep the test fast.

@@ -7,7 +7,7 @@ import { ephemeralsCrossInstances, loginLimitCrossInstances } from '../helpers/i
 import { dropDatabase, freshDbName, MONGODB_URI, openStore, ResilientStream, SKIP_REASON, uriWithDb, withConnection } from './support.js';
 
 /**
- * N instances on one replica set (issue 3): two app instances, each with its own MongoStore connection (and so its
+ * N instances on one replica set: two app instances, each with its own MongoStore connection (and so its
  * own change stream) on one fresh database, as two processes would have.
  */
 if (!MONGODB_URI) {

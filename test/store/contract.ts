@@ -4,7 +4,7 @@ import { StoreError } from '../../server/store/errors.js';
 import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 
 /**
- * The Store contract: every store passes these same tests (DESIGN invariant 5). They talk to the port only.
+ * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md). They talk to the port only.
  */
 export function storeContract(name: string, open: () => Promise<Store>, close: (store: Store) => Promise<void>): void {
   t.test(`store contract: ${name}`, async (t) => {

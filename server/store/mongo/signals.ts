@@ -10,7 +10,7 @@ import type { SignalDoc } from './models.js';
  *
  * - Written with w:1 and not awaited by the caller: a change stream returns a change only once a majority has it
  *   anyway, so waiting for majority here would hold the request without making delivery any surer. A failed insert
- *   is reported and dropped; signals are best effort (DESIGN: ephemeral events are not stored).
+ *   is reported and dropped; signals are best effort (ephemeral events are not stored: docs/architecture.md).
  * - The TTL index on `at` removes documents after a minute; the change streams have long passed them by then.
  */
 export class MongoSignals implements SignalBus {
