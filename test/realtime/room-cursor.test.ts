@@ -134,3 +134,14 @@ t.test('resync: a live cursor replays again; a closed one does not', async (t) =
   cursor.close();
   t.equal(cursor.resync(), false);
 });
+
+t.test('resync during a replay: the page under way may predate a lost commit, so the store is read once more', async (t) => {
+  const { cursor, seqs } = cursorAt(0);
+  t.equal(cursor.resync(), false, 'a replay is already under way: no second one');
+  t.equal(cursor.replayed([ev(1), ev(2)]), 2, 'the page read before the reset');
+  t.same(cursor.ready(), { state: 'again' }, 'not live yet');
+  t.ok(cursor.isReplaying);
+  t.equal(cursor.replayed([ev(3)]), 1, 'the commit the feed lost');
+  t.same(cursor.ready(), { state: 'live', membershipInDoubt: false });
+  t.same(seqs(), [1, 2, 3]);
+});
