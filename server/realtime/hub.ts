@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PublicUser, RoomEvent, Store } from '../store/store.js';
-import { encodeEphemeral, encodeEvent, HEARTBEAT, type EncodedEvent } from './frame.js';
+import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import { Presence } from './presence.js';
 import { Receipts } from './receipts.js';
@@ -97,13 +97,38 @@ export class Hub {
   }
 
   /** Creates a subscriber for an SSE response whose headers and `retry:` line are already written. */
-  createSubscriber(init: { socket: import('node:net').Socket; user: PublicUser; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
-    const sub = new Subscriber(init.socket, init.user, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
+  createSubscriber(init: {
+    socket: import('node:net').Socket;
+    user: PublicUser;
+    mode: 'room' | 'user';
+    sessionId: string | null;
+    apiTokenId?: string | null;
+  }): Subscriber {
+    const credential = { sessionId: init.sessionId, apiTokenId: init.apiTokenId ?? null };
+    const { socket, user, mode } = init;
+    const sub = new Subscriber(socket, user, mode, credential, this.opts.maxQueueBytes, (s) => this.forget(s));
     this.subscribers.add(sub);
     let mine = this.byUser.get(sub.userId);
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));
     mine.add(sub);
     return sub;
+  }
+
+  /** Streams of this user open on this instance. */
+  streamsOf(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /**
+   * Starts a new stream at its positions (room id -> seq after which it delivers). Its first id line is that
+   * position, so a client that drops before the first stored event resumes from there rather than from a later head.
+   * Resolves once the stream is live in every room.
+   */
+  async open(sub: Subscriber, positions: Iterable<[string, number]>): Promise<void> {
+    const following = [...positions].map(([roomId, after]) => this.follow(sub, roomId, after));
+    // Each cursor took its position as follow() began; nothing stored has been written yet.
+    sub.write(positionFrame(sub.cursorId()));
+    await Promise.all(following);
   }
 
   /**
@@ -160,7 +185,19 @@ export class Hub {
 
   /** Ends every stream opened with this session (logout, revocation). */
   closeSession(sessionId: string): void {
-    for (const sub of [...this.subscribers]) if (sub.sessionId === sessionId) sub.close('logout');
+    for (const sub of [...this.subscribers]) if (sub.credential.sessionId === sessionId) sub.close('logout');
+  }
+
+  /** Ends every stream opened with this personal API token (the token was revoked). */
+  closeApiToken(tokenId: string): void {
+    for (const sub of [...this.subscribers]) if (sub.credential.apiTokenId === tokenId) sub.close('revoked');
+  }
+
+  /** Ends every stream of the user opened with a personal API token (their password changed). */
+  closeApiTokenStreams(userId: string): void {
+    for (const sub of [...(this.byUser.get(userId) ?? [])]) {
+      if (sub.credential.apiTokenId !== null) sub.close('revoked');
+    }
   }
 
   /** A committed event from the feed: encode once, hand the same bytes to every subscriber of its room. */

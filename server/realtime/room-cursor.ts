@@ -113,7 +113,7 @@ export class RoomCursor {
     return written;
   }
 
-  /** The replay has reached the end of the store: write the held events that follow on, and go live if none is left. */
+  /** The replay has reached the end of the store: write the held events that follow on; live when none is left. */
   ready(): ReadyOutcome {
     if (this.ended) return { state: 'closed' };
     if (this.readAgain) {

@@ -5,7 +5,7 @@ import type { RoomEvent, RoomEventType } from '../../server/store/store.js';
 
 /** The room cursor on its own: no sockets, no store. Events are encoded as the hub encodes them. */
 
-function ev(seq: number, type: RoomEventType = 'message.created', payload: Record<string, unknown> = {}): EncodedEvent {
+function ev(seq: number, type: RoomEventType = 'message.created', payload: Record<string, unknown> = {}) {
   const event: RoomEvent = { roomId: 'r', seq, type, actor: null, at: new Date(0).toISOString(), payload };
   return encodeEvent(event);
 }
@@ -135,7 +135,7 @@ t.test('resync: a live cursor replays again; a closed one does not', async (t) =
   t.equal(cursor.resync(), false);
 });
 
-t.test('resync during a replay: the page under way may predate a lost commit, so the store is read once more', async (t) => {
+t.test('resync during a replay: the page under way may predate a lost commit; the store is read again', async (t) => {
   const { cursor, seqs } = cursorAt(0);
   t.equal(cursor.resync(), false, 'a replay is already under way: no second one');
   t.equal(cursor.replayed([ev(1), ev(2)]), 2, 'the page read before the reset');
