@@ -324,7 +324,7 @@ export class Hub {
    * everything after it), or later if another stream of the user has already had those events.
    */
   private async followJoinedRooms(userId: string): Promise<void> {
-    const rooms = await this.resyncReads.run(() => this.store.listRoomsForUser(userId));
+    const rooms = await this.resyncReads.run(() => this.store.listRoomsOfUser(userId));
     for (const sub of this.byUser.get(userId) ?? []) {
       if (sub.mode !== 'user' || sub.closed) continue;
       for (const { room, membership } of rooms) {

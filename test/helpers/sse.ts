@@ -97,7 +97,11 @@ export class SseStream {
         const field = colon === -1 ? line : line.slice(0, colon);
         const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (field === 'retry') this.retry = Number(value);
-        else if (field === 'id') ((id = value), (this.lastEventId = value), (isEvent = true));
+        else if (field === 'id') {
+          id = value;
+          this.lastEventId = value;
+          isEvent = true;
+        }
         else if (field === 'event') ((event = value), (isEvent = true));
         else if (field === 'data') (data.push(value), (isEvent = true));
       }

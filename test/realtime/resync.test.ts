@@ -4,6 +4,7 @@ import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { EventFeed, FeedListener, PresenceBoard, PresenceChange, RoomEvent } from '../../server/store/store.js';
 import type { Store } from '../../server/store/store.js';
 import { join, newRoom, newUser, post, startApp, stream, tempDir, type TestApp } from '../helpers/app.js';
+import type { SseEvent } from '../helpers/sse.js';
 
 /**
  * After the feed reports a gap (`reset`), every stream catches up from the store. The store here is the real SQLite
@@ -97,7 +98,7 @@ async function startGappy(t: { teardown(fn: () => unknown): void }): Promise<{ s
   return { srv, gap };
 }
 
-const texts = (events: { event: string; json: any }[]) =>
+const texts = (events: SseEvent[]) =>
   events.filter((e) => e.event === 'message.created').map((e) => e.json.payload.message.text as string);
 
 t.test('a user stream picks up a room joined while the feed was losing events, with all it missed', async (t) => {
@@ -178,7 +179,7 @@ t.test('a user who came online while presence changes were lost is announced aft
   gap.dropping = false;
   gap.reset();
 
-  const online = (e: { event: string; json: any }[]) =>
+  const online = (e: SseEvent[]) =>
     e.some((x) => x.event === 'presence' && x.json.user.id === bob.id && x.json.online === true);
   await watcher.waitForEphemeral(online, 5000, 'bob online');
   t.ok(online(watcher.ephemeral), 'alice learns that bob is online');

@@ -3,7 +3,6 @@ import net from 'node:net';
 import t from 'tap';
 import { publicUser } from '../../server/users/public-user.js';
 import { newRoom, newUser, startApp, stream } from '../helpers/app.js';
-import type { SseStream } from '../helpers/sse.js';
 
 /** A slow reader is dropped with a reset; a user may have only so many streams open. */
 
@@ -82,9 +81,8 @@ t.test('streams per user are capped: 429 TOO_MANY_STREAMS beyond, and a closed s
   t.equal(bobs.status, 200, 'the cap is per user');
 
   open.pop()!.close();
-  let next: SseStream | undefined;
   await until('a place to free up', () => srv.app.hub.size === 3);
-  next = await stream(srv.url, '/api/events', { token: alice.token });
-  t.teardown(() => next?.close());
+  const next = await stream(srv.url, '/api/events', { token: alice.token });
+  t.teardown(() => next.close());
   t.equal(next.status, 200, 'a closed stream frees its place');
 });
