@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
   /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */
   SSE_MAX_QUEUE_BYTES: intInRange(1 << 20, 4096, 1 << 30),
+  /** Event streams one user may have open at once on an instance (429 beyond). */
+  MAX_STREAMS_PER_USER: intInRange(20, 1, 1_000_000),
   /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BCRYPT_ROUNDS: intInRange(12, 4, 15),
@@ -96,6 +98,7 @@ export interface Config {
   trustProxy: boolean;
   replayLimit: number;
   sseMaxQueueBytes: number;
+  maxStreamsPerUser: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
   uploads: {
@@ -170,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     replayLimit: e.REPLAY_LIMIT,
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
+    maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     bcryptRounds: e.BCRYPT_ROUNDS,
     uploads: {

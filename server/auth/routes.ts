@@ -188,6 +188,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     if (passwordHash) {
       const revoked = await store.revokeUserSessions(user.id, request.auth?.sessionId ?? undefined);
       for (const id of revoked) hub.closeSession(id);
+      hub.closeApiTokenStreams(user.id);
     }
     return { user: updated };
   });
@@ -228,6 +229,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     sessionOnly(request);
     if (!(await store.deleteApiToken(me(request).id, request.params.tokenId))) throw fail('TOKEN_NOT_FOUND');
+    hub.closeApiToken(request.params.tokenId);
     return reply.code(204).send(null);
   });
 }

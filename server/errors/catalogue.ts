@@ -65,6 +65,7 @@ export const ERRORS = {
   // 429: slow down
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests' },
   TOO_MANY_ATTEMPTS: { status: 429, message: 'Too many failed sign-ins' },
+  TOO_MANY_STREAMS: { status: 429, message: 'Too many open streams; close one first' },
 
   // 5xx
   INTERNAL: { status: 500, message: 'Internal error' },

@@ -12,6 +12,8 @@ export interface AuthInfo {
   via: 'cookie' | 'bearer';
   /** The login session (refresh-token family) behind an access token. */
   sessionId: string | null;
+  /** The personal API token used (its id), so revoking it can end what it opened. */
+  apiTokenId: string | null;
   /** When the credential stops being valid (ms since epoch); null for API tokens, which last until deleted. */
   expiresAtMs: number | null;
 }
@@ -64,7 +66,8 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
     const apiToken = await app.store.useApiToken(hashToken(token), nowIso());
     if (!apiToken) return null;
     const user = await app.store.getUser(apiToken.userId);
-    return user ? { user, auth: { kind: 'api-token', via, sessionId: null, expiresAtMs: null } } : null;
+    if (!user) return null;
+    return { user, auth: { kind: 'api-token', via, sessionId: null, apiTokenId: apiToken.id, expiresAtMs: null } };
   }
 
   const claims = app.accessTokens.check(token);
@@ -74,7 +77,8 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   if (!session || session.revokedAt || session.userId !== claims.sub || Date.parse(session.expiresAt) <= Date.now()) return null;
   const user = await app.store.getUser(claims.sub);
   if (!user) return null;
-  return { user, auth: { kind: 'access', via, sessionId: session.id, expiresAtMs: claims.exp * 1000 } };
+  const expiresAtMs = claims.exp * 1000;
+  return { user, auth: { kind: 'access', via, sessionId: session.id, apiTokenId: null, expiresAtMs } };
 }
 
 async function authPlugin(app: FastifyInstance): Promise<void> {

@@ -31,6 +31,11 @@ export function encodeEphemeral(type: string, data: unknown, id?: string): Buffe
 
 export const HEARTBEAT = Buffer.from(':\n\n');
 
+/** An id with no event: moves the client's last event id (what it resumes from) and dispatches nothing. */
+export function positionFrame(id: string): Buffer {
+  return Buffer.from(`id: ${fieldValue(id)}\n\n`);
+}
+
 export function retryFrame(ms: number): Buffer {
   return Buffer.from(`retry: ${Math.floor(ms)}\n\n`);
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PublicUser, RoomEvent, Store } from '../store/store.js';
-import { encodeEphemeral, encodeEvent, HEARTBEAT, type EncodedEvent } from './frame.js';
+import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
+import { ConcurrencyLimit } from './concurrency.js';
 import { Presence } from './presence.js';
 import { Receipts } from './receipts.js';
 import { RoomCursor, type ResetReason } from './room-cursor.js';
@@ -18,6 +19,8 @@ export interface HubOptions {
   maxBufferedEvents?: number;
   /** How long a user stays online after their last stream closed (a reconnect within it does not flap). */
   presenceGraceMs?: number;
+  /** Store reads a resync (after the feed reported a gap) may have in flight at once. */
+  resyncConcurrency?: number;
   log: FastifyBaseLogger;
 }
 
@@ -37,6 +40,8 @@ export class Hub {
   private unsubscribe: Array<() => void> = [];
   private readonly pageSize: number;
   private readonly maxBuffered: number;
+  /** A reset touches every stream at once; its store reads queue here so requests are still served meanwhile. */
+  private readonly resyncReads: ConcurrencyLimit;
   readonly presence: Presence;
   readonly receipts: Receipts;
 
@@ -46,6 +51,7 @@ export class Hub {
   ) {
     this.pageSize = opts.replayPageSize ?? 500;
     this.maxBuffered = opts.maxBufferedEvents ?? 10_000;
+    this.resyncReads = new ConcurrencyLimit(opts.resyncConcurrency ?? 8);
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here (never the user it is about).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
@@ -91,13 +97,38 @@ export class Hub {
   }
 
   /** Creates a subscriber for an SSE response whose headers and `retry:` line are already written. */
-  createSubscriber(init: { socket: import('node:net').Socket; user: PublicUser; mode: 'room' | 'user'; sessionId: string | null }): Subscriber {
-    const sub = new Subscriber(init.socket, init.user, init.mode, init.sessionId, this.opts.maxQueueBytes, (s) => this.forget(s));
+  createSubscriber(init: {
+    socket: import('node:net').Socket;
+    user: PublicUser;
+    mode: 'room' | 'user';
+    sessionId: string | null;
+    apiTokenId?: string | null;
+  }): Subscriber {
+    const credential = { sessionId: init.sessionId, apiTokenId: init.apiTokenId ?? null };
+    const { socket, user, mode } = init;
+    const sub = new Subscriber(socket, user, mode, credential, this.opts.maxQueueBytes, (s) => this.forget(s));
     this.subscribers.add(sub);
     let mine = this.byUser.get(sub.userId);
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));
     mine.add(sub);
     return sub;
+  }
+
+  /** Streams of this user open on this instance. */
+  streamsOf(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /**
+   * Starts a new stream at its positions (room id -> seq after which it delivers). Its first id line is that
+   * position, so a client that drops before the first stored event resumes from there rather than from a later head.
+   * Resolves once the stream is live in every room.
+   */
+  async open(sub: Subscriber, positions: Iterable<[string, number]>): Promise<void> {
+    const following = [...positions].map(([roomId, after]) => this.follow(sub, roomId, after));
+    // Each cursor took its position as follow() began; nothing stored has been written yet.
+    sub.write(positionFrame(sub.cursorId()));
+    await Promise.all(following);
   }
 
   /**
@@ -154,7 +185,19 @@ export class Hub {
 
   /** Ends every stream opened with this session (logout, revocation). */
   closeSession(sessionId: string): void {
-    for (const sub of [...this.subscribers]) if (sub.sessionId === sessionId) sub.close('logout');
+    for (const sub of [...this.subscribers]) if (sub.credential.sessionId === sessionId) sub.close('logout');
+  }
+
+  /** Ends every stream opened with this personal API token (the token was revoked). */
+  closeApiToken(tokenId: string): void {
+    for (const sub of [...this.subscribers]) if (sub.credential.apiTokenId === tokenId) sub.close('revoked');
+  }
+
+  /** Ends every stream of the user opened with a personal API token (their password changed). */
+  closeApiTokenStreams(userId: string): void {
+    for (const sub of [...(this.byUser.get(userId) ?? [])]) {
+      if (sub.credential.apiTokenId !== null) sub.close('revoked');
+    }
   }
 
   /** A committed event from the feed: encode once, hand the same bytes to every subscriber of its room. */
@@ -199,8 +242,8 @@ export class Hub {
     }
   }
 
-  private startReplay(sub: Subscriber, roomId: string, cursor: RoomCursor, what: string): void {
-    this.replay(sub, roomId, cursor).catch((err) => {
+  private startReplay(sub: Subscriber, roomId: string, cursor: RoomCursor, what: string, limit?: ConcurrencyLimit) {
+    this.replay(sub, roomId, cursor, limit).catch((err) => {
       this.opts.log.error({ err, roomId }, what);
       sub.close('error');
     });
@@ -211,10 +254,11 @@ export class Hub {
    * seen live before the store showed their predecessors) is read again a little later, and reset rather than
    * waited for forever.
    */
-  private async replay(sub: Subscriber, roomId: string, cursor: RoomCursor): Promise<void> {
+  private async replay(sub: Subscriber, roomId: string, cursor: RoomCursor, limit?: ConcurrencyLimit): Promise<void> {
+    const read = () => this.store.eventsAfter(roomId, cursor.seq, this.pageSize);
     for (let stalls = 0; ; ) {
       for (;;) {
-        const events = await this.store.eventsAfter(roomId, cursor.seq, this.pageSize);
+        const events = await (limit ? limit.run(read) : read());
         if (cursor.closed) return;
         cursor.replayed(events.map(encodeEvent));
         await sub.drained();
@@ -253,12 +297,50 @@ export class Hub {
     sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId()));
   }
 
-  /** The feed may have missed events: every subscriber re-reads its rooms from the store, so nothing is skipped. */
+  /**
+   * The feed may have missed events (and the presence board changes): every cursor reads the store again before it
+   * is live (a replay under way reads once more), multi-room streams look for rooms their user joined meanwhile, and
+   * the rooms followed here are told who is online now. The store reads are capped (`resyncConcurrency`).
+   */
   resync(): void {
+    const users = new Set<string>();
     for (const sub of this.subscribers) {
+      if (sub.mode === 'user') users.add(sub.userId);
       for (const [roomId, cursor] of sub.rooms) {
-        if (cursor.resync()) this.startReplay(sub, roomId, cursor, 'stream resync failed');
+        if (cursor.resync()) this.startReplay(sub, roomId, cursor, 'stream resync failed', this.resyncReads);
       }
+    }
+    for (const userId of users) {
+      this.followJoinedRooms(userId).catch((err) => this.opts.log.error({ err }, 'stream resync of rooms failed'));
+    }
+    for (const roomId of this.channels.keys()) {
+      this.announceOnline(roomId).catch((err) => this.opts.log.error({ err, roomId }, 'presence resync failed'));
+    }
+  }
+
+  /**
+   * A multi-room stream learns of a new room from its live member.joined; after a gap it looks for rooms it missed.
+   * It starts at the membership's delivered mark: the room head when the user joined (so the stream gets the join and
+   * everything after it), or later if another stream of the user has already had those events.
+   */
+  private async followJoinedRooms(userId: string): Promise<void> {
+    const rooms = await this.resyncReads.run(() => this.store.listRoomsOfUser(userId));
+    for (const sub of this.byUser.get(userId) ?? []) {
+      if (sub.mode !== 'user' || sub.closed) continue;
+      for (const { room, membership } of rooms) {
+        if (membership && !sub.rooms.has(room.id)) void this.follow(sub, room.id, membership.deliveredSeq);
+      }
+    }
+  }
+
+  /** Tells a room's subscribers who is online in it now: changes the board reported during a gap may be lost. */
+  private async announceOnline(roomId: string): Promise<void> {
+    const [online, members] = await this.resyncReads.run(() =>
+      Promise.all([this.store.presence.online(roomId), this.store.listMembers(roomId)]),
+    );
+    for (const { user } of members) {
+      if (!online.has(user.id)) continue;
+      this.broadcastEphemeral(roomId, 'presence', { roomId, user, online: true }, (sub) => sub.userId === user.id);
     }
   }
 

@@ -29,6 +29,8 @@ export type ReadyOutcome =
   /** Every held event went out and the cursor is live. A replayed event may have ended the membership (a leave or
    * a deletion), in which case the owner checks it. */
   | { state: 'live'; membershipInDoubt: boolean }
+  /** The feed may have lost events during the replay: read the store once more before going live. */
+  | { state: 'again' }
   /** Held events are still ahead of what the store showed: read it again a little later. `newest` is the newest. */
   | { state: 'gap'; newest: number }
   | { state: 'closed' };
@@ -50,6 +52,7 @@ export class RoomCursor {
   private position: number;
   private replaying = true;
   private held: EncodedEvent[] = [];
+  private readAgain = false;
   private inDoubt = false;
   private ended = false;
 
@@ -110,9 +113,14 @@ export class RoomCursor {
     return written;
   }
 
-  /** The replay has reached the end of the store: write the held events that follow on, and go live if none is left. */
+  /** The replay has reached the end of the store: write the held events that follow on; live when none is left. */
   ready(): ReadyOutcome {
     if (this.ended) return { state: 'closed' };
+    if (this.readAgain) {
+      // The page just read may predate a commit the feed lost.
+      this.readAgain = false;
+      return { state: 'again' };
+    }
     const held = this.held.sort((a, b) => a.event.seq - b.event.seq);
     this.held = [];
     let i = 0;
@@ -143,10 +151,14 @@ export class RoomCursor {
 
   /**
    * The feed may have lost events: the store must be read again before the cursor is live. Returns true when the
-   * cursor was live and now replays (its owner starts the replay).
+   * cursor was live and now replays (its owner starts the replay); a replay under way reads the store once more.
    */
   resync(): boolean {
-    if (this.ended || this.replaying) return false;
+    if (this.ended) return false;
+    if (this.replaying) {
+      this.readAgain = true;
+      return false;
+    }
     this.replaying = true;
     return true;
   }

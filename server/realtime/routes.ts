@@ -32,6 +32,11 @@ function resumeId(request: FastifyRequest, query: { lastEventId?: string }): str
  * allows), so every frame afterwards is the same bytes for every subscriber, written to the socket in one call.
  */
 function openStream(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, mode: 'room' | 'user'): Subscriber {
+  const user = me(request);
+  // Checked in the same turn as the subscriber is created, so parallel requests cannot all slip under the cap.
+  if (app.hub.streamsOf(user.id) >= app.config.maxStreamsPerUser) {
+    throw fail('TOO_MANY_STREAMS', { message: `At most ${app.config.maxStreamsPerUser} streams may be open at once` });
+  }
   reply.hijack();
   const socket = request.raw.socket;
   const headers = { ...SSE_HEADERS, 'x-request-id': String(request.id), connection: 'close' };
@@ -40,7 +45,13 @@ function openStream(app: FastifyInstance, request: FastifyRequest, reply: Fastif
   socket.setKeepAlive(true, 30_000);
   socket.write(head);
   socket.write(retryFrame(RETRY_MS));
-  const sub = app.hub.createSubscriber({ socket, user: publicUser(me(request)), mode, sessionId: request.auth?.sessionId ?? null });
+  const sub = app.hub.createSubscriber({
+    socket,
+    user: publicUser(user),
+    mode,
+    sessionId: request.auth?.sessionId ?? null,
+    apiTokenId: request.auth?.apiTokenId ?? null,
+  });
   sub.expireAt(request.auth?.expiresAtMs ?? null, encodeEphemeral('expired', { reason: 'access token expired; refresh and resume' }));
   return sub;
 }
@@ -59,14 +70,18 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
       tags,
       summary: 'Server-Sent Events stream of one room (id = room seq)',
       description:
-        'Starts with `retry:`; stored events carry `id:` = their seq and `event:` = their type with the RoomEvent as JSON `data:`. ' +
+        'Starts with `retry:`, then an `id:` line alone with the position the stream starts from (resume from it ' +
+        'even if no event arrived). Stored events carry `id:` = their seq and `event:` = their type with the ' +
+        'RoomEvent as JSON `data:`. ' +
         'Resume with the Last-Event-ID header or ?lastEventId=N: every event with seq > N arrives once, in order. ' +
         'A position the server cannot replay gets an id-less-of-history `reset` event (refetch history). Heartbeat comments (`:`) keep the connection open. ' +
-        'The stream ends when the access token expires (`expired` event), when you leave or are removed, and after `room.deleted`.',
+        'The stream ends when the access token expires (`expired` event), when you leave or are removed, and after ' +
+        '`room.deleted`; also when its session ends or its API token is revoked. ' +
+        'A user may have MAX_STREAMS_PER_USER streams open at once (429 beyond).',
       params: RoomParams,
       querystring: Query,
       produces: ['text/event-stream'],
-      response: errors(400, 401, 403, 404),
+      response: errors(400, 401, 403, 404, 429),
     },
   }, async (request, reply) => {
     const { room } = await roomFor(store, request.params.roomId, me(request).id, 'post');
@@ -75,7 +90,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
       throw fail('BAD_LAST_EVENT_ID', { message: 'Last-Event-ID must be a room seq (a non-negative integer)', details: [{ path: 'lastEventId', message: 'must be a non-negative integer' }] });
     }
     const sub = openStream(app, request, reply, 'room');
-    await hub.follow(sub, room.id, raw === undefined ? room.lastSeq : Number(raw));
+    await hub.open(sub, [[room.id, raw === undefined ? room.lastSeq : Number(raw)]]);
   });
 
   r.get('/api/rooms/:roomId/log', {
@@ -128,10 +143,11 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
       summary: 'One Server-Sent Events stream for all your rooms (id = a cursor of every room position)',
       description:
         'Same events as the room streams, for every room you are a member of, including rooms you join while connected. ' +
-        'The id is an opaque cursor; resume with Last-Event-ID or ?lastEventId=<cursor>.',
+        'The id is an opaque cursor, sent alone first (the starting position) and with every stored event; ' +
+        'resume with Last-Event-ID or ?lastEventId=<cursor>.',
       querystring: Query,
       produces: ['text/event-stream'],
-      response: errors(400, 401),
+      response: errors(400, 401, 429),
     },
   }, async (request, reply) => {
     const user = me(request);
@@ -140,6 +156,6 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     if (!positions) throw fail('BAD_LAST_EVENT_ID', { message: 'Last-Event-ID is not a cursor this server issued', details: [{ path: 'lastEventId', message: 'malformed cursor' }] });
     const mine = await store.listRoomsOfUser(user.id);
     const sub = openStream(app, request, reply, 'user');
-    await Promise.all(mine.map(({ room }) => hub.follow(sub, room.id, positions.get(room.id) ?? room.lastSeq)));
+    await hub.open(sub, mine.map(({ room }) => [room.id, positions.get(room.id) ?? room.lastSeq]));
   });
 }

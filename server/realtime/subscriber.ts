@@ -5,7 +5,22 @@ import type { RoomCursor } from './room-cursor.js';
 
 export type StreamMode = 'room' | 'user';
 
-export type CloseReason = 'client' | 'slow' | 'expired' | 'left' | 'deleted' | 'logout' | 'shutdown' | 'error';
+export type CloseReason =
+  | 'client'
+  | 'slow'
+  | 'expired'
+  | 'left'
+  | 'deleted'
+  | 'logout'
+  | 'revoked'
+  | 'shutdown'
+  | 'error';
+
+/** The credential a stream was opened with: a login session's access token, or a personal API token. */
+export interface StreamCredential {
+  sessionId: string | null;
+  apiTokenId: string | null;
+}
 
 /**
  * One open SSE stream. Frames are written straight to the connection's socket (the response head was written by
@@ -27,7 +42,7 @@ export class Subscriber {
     readonly socket: Socket,
     readonly user: PublicUser,
     readonly mode: StreamMode,
-    readonly sessionId: string | null,
+    readonly credential: StreamCredential,
     private readonly maxQueueBytes: number,
     private readonly onClose: (sub: Subscriber) => void,
   ) {
@@ -98,7 +113,22 @@ export class Subscriber {
     clearTimeout(this.expiryTimer);
     for (const cursor of this.rooms.values()) cursor.close();
     this.onClose(this);
-    if (reason === 'slow' || reason === 'error') this.socket.destroy();
+    if (reason === 'slow') reset(this.socket);
+    else if (reason === 'error') this.socket.destroy();
     else if (!this.socket.writableEnded) this.socket.end();
+  }
+}
+
+/**
+ * Drops a connection with a TCP reset. A slow reader's unsent bytes would otherwise stay in the kernel (FIN-WAIT-1)
+ * for as long as the peer keeps silent after a FIN.
+ */
+function reset(socket: Socket): void {
+  if (socket.destroyed) return;
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    // Not a TCP socket (a pipe): an ordinary destroy is all there is.
+    socket.destroy();
   }
 }

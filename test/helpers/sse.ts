@@ -28,6 +28,8 @@ export class SseStream {
   readonly ephemeral: SseEvent[] = [];
   readonly comments: string[] = [];
   retry: number | undefined;
+  /** The last `id:` the stream sent (with an event or alone), as EventSource keeps it for its reconnect. */
+  private lastEventId: string | undefined;
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   body = '';
@@ -95,11 +97,16 @@ export class SseStream {
         const field = colon === -1 ? line : line.slice(0, colon);
         const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (field === 'retry') this.retry = Number(value);
-        else if (field === 'id') ((id = value), (isEvent = true));
+        else if (field === 'id') {
+          id = value;
+          this.lastEventId = value;
+          isEvent = true;
+        }
         else if (field === 'event') ((event = value), (isEvent = true));
         else if (field === 'data') (data.push(value), (isEvent = true));
       }
-      if (!isEvent) continue;
+      // A block without data dispatches no event (an `id:` alone only moves the last event id).
+      if (!isEvent || data.length === 0) continue;
       const text = data.join('\n');
       let json: unknown;
       try {
@@ -149,10 +156,9 @@ export class SseStream {
     return this.events.filter((e) => e.id !== undefined && e.event !== 'reset');
   }
 
-  /** The id of the last event received, what a reconnecting client sends as Last-Event-ID. */
+  /** The last id the stream sent, what a reconnecting client sends as Last-Event-ID. */
   lastId(): string | undefined {
-    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.id !== undefined) return this.events[i]!.id;
-    return undefined;
+    return this.lastEventId;
   }
 
   close(): void {

@@ -5,7 +5,7 @@ import type { RoomEvent, RoomEventType } from '../../server/store/store.js';
 
 /** The room cursor on its own: no sockets, no store. Events are encoded as the hub encodes them. */
 
-function ev(seq: number, type: RoomEventType = 'message.created', payload: Record<string, unknown> = {}): EncodedEvent {
+function ev(seq: number, type: RoomEventType = 'message.created', payload: Record<string, unknown> = {}) {
   const event: RoomEvent = { roomId: 'r', seq, type, actor: null, at: new Date(0).toISOString(), payload };
   return encodeEvent(event);
 }
@@ -133,4 +133,15 @@ t.test('resync: a live cursor replays again; a closed one does not', async (t) =
   t.equal(cursor.live(ev(1)), 'held', 'live events wait for the replay');
   cursor.close();
   t.equal(cursor.resync(), false);
+});
+
+t.test('resync during a replay: the page under way may predate a lost commit; the store is read again', async (t) => {
+  const { cursor, seqs } = cursorAt(0);
+  t.equal(cursor.resync(), false, 'a replay is already under way: no second one');
+  t.equal(cursor.replayed([ev(1), ev(2)]), 2, 'the page read before the reset');
+  t.same(cursor.ready(), { state: 'again' }, 'not live yet');
+  t.ok(cursor.isReplaying);
+  t.equal(cursor.replayed([ev(3)]), 1, 'the commit the feed lost');
+  t.same(cursor.ready(), { state: 'live', membershipInDoubt: false });
+  t.same(seqs(), [1, 2, 3]);
 });

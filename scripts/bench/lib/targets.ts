@@ -78,6 +78,8 @@ export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
     NODE_ENV: 'production',
     // One poster sends thousands of messages a second: the benchmark measures capacity, not the per-user limit.
     MESSAGE_RATE_LIMIT: '0',
+    // The benchmarks open many streams per user; the per-user cap is not what they measure.
+    MAX_STREAMS_PER_USER: '1000000',
     ...opts.env,
   };
   const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
