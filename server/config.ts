@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +27,15 @@ function duration(defaultValue: string, unitWhenBare: 'ms' | 's') {
     });
 }
 
+/** An IPv4/IPv6 address, optionally with a /prefix, or one of proxy-addr's names for address ranges. */
+function isProxyAddress(s: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(s)) return true;
+  const [addr, prefix, ...rest] = s.split('/');
+  const family = isIP(addr ?? '');
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
 function intInRange(defaultValue: number, min: number, max: number) {
   return z.coerce.number().int().min(min).max(max).default(defaultValue);
 }
@@ -45,8 +55,28 @@ const EnvSchema = z.object({
   /** Mongo mode: how long an instance's presence outlives its last heartbeat (a crashed instance's users go offline
    * within about 4/3 of it). */
   PRESENCE_TTL_MS: intInRange(30_000, 3000, 300_000),
-  /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Reverse proxies whose X-Forwarded-* to believe: `false`, a hop count, or their addresses (see trustProxy). */
+  TRUST_PROXY: z.string().default('false').transform((raw, ctx) => {
+    const v = raw.trim();
+    if (v === 'false' || v === '0') return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    if (v === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'true would believe any X-Forwarded-For a client sends; give the number of proxies in front ' +
+          '(1 for one nginx) or their addresses',
+      });
+      return z.NEVER;
+    }
+    const entries = v.split(',').map((s) => s.trim());
+    const bad = entries.filter((s) => !isProxyAddress(s));
+    if (bad.length) {
+      const message = `expected false, a hop count or IP addresses/CIDRs (got "${bad.join('", "')}")`;
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return entries;
+  }),
   /** Oldest resume position (in events behind the room head) a stream will replay; older gets `reset`. */
   REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
   /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */
@@ -80,7 +110,11 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
   presenceTtlMs: number;
-  trustProxy: boolean;
+  /**
+   * Fastify's trustProxy: false, the number of proxy hops in front, or the proxies' addresses. Only these hops'
+   * X-Forwarded-For entries are believed; the client IP is the first address they did not add.
+   */
+  trustProxy: false | number | string[];
   replayLimit: number;
   sseMaxQueueBytes: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -109,6 +143,13 @@ function persistedSecret(dataDir: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+type TrustProxyOption = false | string[] | ((address: string, hop: number) => boolean);
+
+/** Config.trustProxy as Fastify's option: a hop count becomes the function Fastify makes of one (its types lack it). */
+export function trustProxyOption(tp: Config['trustProxy']): TrustProxyOption {
+  return typeof tp === 'number' ? (_address, hop) => hop < tp : tp;
 }
 
 /** Environment -> validated Config. Throws ConfigError naming each bad variable. */
