@@ -90,7 +90,7 @@ const EnvSchema = z.object({
   UPLOAD_MAX_PIXELS: intInRange(50_000_000, 1, 1_000_000_000),
   /** Unused uploads (never attached to a message) are removed after this long. */
   UPLOAD_RETENTION: duration('24h', 's'),
-  /** Failed logins allowed per account and per IP within LOGIN_WINDOW before 429. */
+  /** Failed logins allowed per account from one IP, and per IP, within LOGIN_WINDOW before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: intInRange(5, 1, 1000),
   LOGIN_MAX_FAILURES_PER_IP: intInRange(20, 1, 100_000),
   LOGIN_WINDOW: duration('15m', 's'),
@@ -120,6 +120,7 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
   uploads: { maxBytes: number; maxPixels: number; retentionMs: number };
+  /** maxFailuresPerAccount counts per account and IP: failures from elsewhere never lock the owner out. */
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; windowMs: number };
 }
 

@@ -8,7 +8,7 @@ import { ACCESS_COOKIE, REFRESH_COOKIE, assertSameOrigin } from '../plugins/auth
 import { publicUser } from '../users/public-user.js';
 import { Avatar, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
 import { DisplayName } from './display-name.js';
-import { FailureLimiter } from './login-limiter.js';
+import { AttemptLimiter, isRefused } from './login-limiter.js';
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
 import { clearAuthCookies, issueTokens, setAuthCookies } from './sessions.js';
 import { API_TOKEN_PREFIX } from './tokens.js';
@@ -33,8 +33,14 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, config, accessTokens, refreshTokens, hub } = app;
   const tokens = { access: accessTokens, refresh: refreshTokens };
-  const perAccount = new FailureLimiter(store.failures, 'login-account:', config.login.maxFailuresPerAccount, config.login.windowMs);
-  const perIp = new FailureLimiter(store.failures, 'login-ip:', config.login.maxFailuresPerIp, config.login.windowMs);
+  // Per account *and* IP: failures from one address never lock the owner out elsewhere. Per IP: guesses spread
+  // over many accounts.
+  const { login: limits } = config;
+  const { maxFailuresPerAccount, maxFailuresPerIp, windowMs } = limits;
+  const perAccount = new AttemptLimiter(store.failures, 'login-account:', maxFailuresPerAccount, windowMs);
+  const perIp = new AttemptLimiter(store.failures, 'login-ip:', maxFailuresPerIp, windowMs);
+  const tooMany = (code: 'TOO_MANY_ATTEMPTS', what: string, wait: number) =>
+    fail(code, { message: `${what}; try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
 
   r.post('/api/auth/register', {
     config: { public: true },
@@ -76,18 +82,21 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const { login, password } = request.body;
-    const accountKey = login.toLowerCase();
-    const wait = Math.max(...(await Promise.all([perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey)])));
-    if (wait > 0) {
-      throw fail('TOO_MANY_ATTEMPTS', { message: `Too many failed sign-ins; try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
+    // The attempt is counted before the password is checked, so parallel guesses cannot all slip in under the limit.
+    const ipSlot = await perIp.reserve(request.ip);
+    if (isRefused(ipSlot)) throw tooMany('TOO_MANY_ATTEMPTS', 'Too many failed sign-ins', ipSlot.retryAfter);
+    const found = await store.findUserForLogin(login.toLowerCase());
+    // Keyed by the account (its username and email share one budget) and the address it is tried from.
+    const accountKey = `${found ? found.id : login.toLowerCase()}|${request.ip}`;
+    const accountSlot = await perAccount.reserve(accountKey);
+    if (isRefused(accountSlot)) {
+      await perIp.refund(ipSlot);
+      throw tooMany('TOO_MANY_ATTEMPTS', 'Too many failed sign-ins', accountSlot.retryAfter);
     }
-    const found = await store.findUserForLogin(accountKey);
     const ok = found ? await verifyPassword(password, found.passwordHash) : (await burnPasswordCheck(password, config.bcryptRounds), false);
-    if (!found || !ok) {
-      await Promise.all([perIp.fail(request.ip), perAccount.fail(accountKey)]);
-      throw fail('INVALID_CREDENTIALS');
-    }
-    await perAccount.succeed(accountKey);
+    // A failure keeps both reservations: they are the failure counts.
+    if (!found || !ok) throw fail('INVALID_CREDENTIALS');
+    await Promise.all([perIp.refund(ipSlot), perAccount.clear(accountKey)]);
     const { passwordHash: _hash, ...user } = found;
     const session = await store.createSession({ userId: user.id, expiresAt: new Date(Date.now() + config.sessionTtlMs).toISOString() });
     const issued = await issueTokens(store, tokens, config, session);
