@@ -90,6 +90,9 @@ const EnvSchema = z.object({
   UPLOAD_MAX_PIXELS: intInRange(50_000_000, 1, 1_000_000_000),
   /** Unused uploads (never attached to a message) are removed after this long. */
   UPLOAD_RETENTION: duration('24h', 's'),
+  /** Registrations (accepted or not) allowed per IP within REGISTER_WINDOW before 429. */
+  REGISTER_MAX_PER_IP: intInRange(30, 1, 100_000),
+  REGISTER_WINDOW: duration('1h', 's'),
   /** Failed logins allowed per account from one IP, and per IP, within LOGIN_WINDOW before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: intInRange(5, 1, 1000),
   LOGIN_MAX_FAILURES_PER_IP: intInRange(20, 1, 100_000),
@@ -120,6 +123,7 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
   uploads: { maxBytes: number; maxPixels: number; retentionMs: number };
+  register: { maxPerIp: number; windowMs: number };
   /** maxFailuresPerAccount counts per account and IP: failures from elsewhere never lock the owner out. */
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; windowMs: number };
 }
@@ -188,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     bcryptRounds: e.BCRYPT_ROUNDS,
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, retentionMs: e.UPLOAD_RETENTION },
+    register: { maxPerIp: e.REGISTER_MAX_PER_IP, windowMs: e.REGISTER_WINDOW },
     login: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

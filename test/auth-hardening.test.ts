@@ -2,6 +2,8 @@ import http from 'node:http';
 import t from 'tap';
 import { newUser, startApp } from './helpers/app.js';
 
+const STRONG = 'correct horse battery staple';
+
 interface Answer {
   status: number;
   body: any;
@@ -27,6 +29,10 @@ function postFrom(localAddress: string, base: string, path: string, payload: unk
   });
 }
 
+function register(ip: string, base: string, username: string, password: string): Promise<Answer> {
+  return postFrom(ip, base, '/api/auth/register', { username, email: `${username}@example.com`, password });
+}
+
 function login(ip: string, base: string, name: string, password: string): Promise<Answer> {
   return postFrom(ip, base, '/api/auth/login', { login: name, password });
 }
@@ -36,6 +42,30 @@ function tally(answers: Answer[]): Record<number, number> {
   for (const a of answers) out[a.status] = (out[a.status] ?? 0) + 1;
   return out;
 }
+
+// 72 characters of digit runs: costly for zxcvbn (most of a second on the main thread before), and weak.
+const CRAFTED = '1234567890'.repeat(7) + '12';
+
+t.test('registration: the crafted password is still judged weak; a burst from one address gets 429', async (t) => {
+  const srv = await startApp({ env: { REGISTER_MAX_PER_IP: '4' } });
+  t.teardown(() => srv.close());
+  const crafted = await register('127.0.0.5', srv.url, 'zz0', CRAFTED);
+  t.equal(crafted.status, 400);
+  t.equal(crafted.body.error.code, 'WEAK_PASSWORD', 'judged on its first characters, and weak');
+  const strongStart = await register('127.0.0.5', srv.url, 'zz9', 'Vq8-plinth-Gorse-' + '1234567890'.repeat(5));
+  t.equal(strongStart.status, 201, 'a strong start with a weak tail passes');
+
+  const burst = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => register('127.0.0.2', srv.url, `burst${i}`, i % 2 ? CRAFTED : STRONG)),
+  );
+  const counts = tally(burst);
+  t.ok((counts[429] ?? 0) >= 8, `at most 4 of 12 are served, the rest refused (${JSON.stringify(counts)})`);
+  const refused = burst.find((a) => a.status === 429)!;
+  t.equal(refused.body.error.code, 'TOO_MANY_REQUESTS');
+  t.ok(Number(refused.headers['retry-after']) > 0, 'with Retry-After');
+  t.equal((await register('127.0.0.2', srv.url, 'later', STRONG)).status, 429, 'and the address stays limited');
+  t.equal((await register('127.0.0.3', srv.url, 'other', STRONG)).status, 201, 'another address is not affected');
+});
 
 t.test('40 parallel guesses are checked against the limits, not past them', async (t) => {
   const srv = await startApp();

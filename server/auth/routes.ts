@@ -9,7 +9,14 @@ import { publicUser } from '../users/public-user.js';
 import { Avatar, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
 import { DisplayName } from './display-name.js';
 import { AttemptLimiter, isRefused } from './login-limiter.js';
-import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
+import {
+  StrengthBusy,
+  burnPasswordCheck,
+  hashPassword,
+  passwordWeakness,
+  startStrengthWorker,
+  verifyPassword,
+} from './passwords.js';
 import { clearAuthCookies, issueTokens, setAuthCookies } from './sessions.js';
 import { API_TOKEN_PREFIX } from './tokens.js';
 
@@ -25,7 +32,11 @@ const TokenGrant = z.object({
 });
 
 async function requireStrong(password: string, userInputs: string[], field: string): Promise<void> {
-  const weakness = await passwordWeakness(password, userInputs);
+  const weakness = await passwordWeakness(password, userInputs).catch((err: unknown) => {
+    if (!(err instanceof StrengthBusy)) throw err;
+    const message = 'Too many password checks at once; try again shortly';
+    throw fail('TOO_MANY_REQUESTS', { message, headers: { 'retry-after': '2' } });
+  });
   if (weakness) throw fail('WEAK_PASSWORD', { message: `Password ${weakness}`, details: [{ path: field, message: weakness }] });
 }
 
@@ -33,13 +44,15 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, config, accessTokens, refreshTokens, hub } = app;
   const tokens = { access: accessTokens, refresh: refreshTokens };
+  startStrengthWorker();
   // Per account *and* IP: failures from one address never lock the owner out elsewhere. Per IP: guesses spread
   // over many accounts.
-  const { login: limits } = config;
+  const { login: limits, register } = config;
   const { maxFailuresPerAccount, maxFailuresPerIp, windowMs } = limits;
   const perAccount = new AttemptLimiter(store.failures, 'login-account:', maxFailuresPerAccount, windowMs);
   const perIp = new AttemptLimiter(store.failures, 'login-ip:', maxFailuresPerIp, windowMs);
-  const tooMany = (code: 'TOO_MANY_ATTEMPTS', what: string, wait: number) =>
+  const registrations = new AttemptLimiter(store.failures, 'register-ip:', register.maxPerIp, register.windowMs);
+  const tooMany = (code: 'TOO_MANY_REQUESTS' | 'TOO_MANY_ATTEMPTS', what: string, wait: number) =>
     fail(code, { message: `${what}; try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
 
   r.post('/api/auth/register', {
@@ -55,10 +68,15 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
         gender: Gender.optional(),
         avatar: Avatar.nullable().optional(),
       }),
-      response: { 201: z.object({ user: UserSchema }), ...errors(400, 409) },
+      response: { 201: z.object({ user: UserSchema }), ...errors(400, 409, 429) },
     },
   }, async (request, reply) => {
     const body = request.body;
+    // Every attempt counts, refused ones too: each costs a strength check, and accepted ones a bcrypt hash.
+    const slot = await registrations.reserve(request.ip);
+    if (isRefused(slot)) {
+      throw tooMany('TOO_MANY_REQUESTS', 'Too many registrations from this address', slot.retryAfter);
+    }
     await requireStrong(body.password, [body.username, body.email, body.email.split('@')[0]!, body.displayName ?? ''], 'password');
     const user = await store.createUser({
       username: body.username,
@@ -179,7 +197,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
           path: ['currentPassword'],
           message: 'is required to change the password',
         }),
-      response: { 200: z.object({ user: UserSchema }), ...errors(400, 401) },
+      response: { 200: z.object({ user: UserSchema }), ...errors(400, 401, 429) },
     },
   }, async (request) => {
     const user = me(request);
