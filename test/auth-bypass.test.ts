@@ -7,7 +7,10 @@ t.test('authentication is decided on the matched route, however the path is enco
   const user = await newUser(srv.url);
   const body = { login: user.username, password: user.password };
   const login = await api(srv.url, 'POST', '/api/auth/login', { body });
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   for (const path of ['/%61pi/me', '/api/%6De', '/%61%70%69/me']) {
     t.equal((await api(srv.url, 'GET', path, { token: user.token })).status, 200, `${path} with a token is served`);
     t.equal((await api(srv.url, 'GET', path)).status, 401, `${path} without one is refused`);

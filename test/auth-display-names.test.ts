@@ -30,7 +30,10 @@ t.test('display names: normalised, and refused with invisible or direction-chang
     const shown = [...name].map((c) => (/[\p{L}\p{N}]/u.test(c) ? c : `\\u${c.codePointAt(0)!.toString(16)}`));
     t.equal(res.status, 400, `${shown.join('')} -> 400`);
     t.equal(res.body.error.code, 'VALIDATION_FAILED');
-    t.ok(res.body.error.details.some((d: { path: string }) => d.path === 'body.displayName'), 'the field is named');
+    t.ok(
+      res.body.error.details.some((d: { path: string }) => d.path === 'body.displayName'),
+      'the field is named',
+    );
   }
   t.match((await register('bad\u202Ename')).body.error.message, /direction.*U\+202E/, 'the character is named');
 

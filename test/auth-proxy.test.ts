@@ -7,10 +7,11 @@ for (const trust of ['1', '127.0.0.1']) {
   t.test(`TRUST_PROXY=${trust}: a forged X-Forwarded-For does not change the client address`, async (t) => {
     const srv = await startApp({ env: { TRUST_PROXY: trust, LOGIN_MAX_FAILURES_PER_IP: '3' } });
     t.teardown(() => srv.close());
-    const attempt = (xff: string) => api(srv.url, 'POST', '/api/auth/login', {
-      body: { login: `ghost${Math.random()}`, password: 'nope nope' },
-      headers: { 'x-forwarded-for': xff },
-    });
+    const attempt = (xff: string) =>
+      api(srv.url, 'POST', '/api/auth/login', {
+        body: { login: `ghost${Math.random()}`, password: 'nope nope' },
+        headers: { 'x-forwarded-for': xff },
+      });
     // nginx's $proxy_add_x_forwarded_for appends the address it saw to whatever the client sent.
     for (let i = 1; i <= 3; i++) t.equal((await attempt(`203.0.113.${i}, 198.51.100.7`)).status, 401);
     const rotated = await attempt('203.0.113.99, 198.51.100.7');
