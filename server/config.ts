@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +27,15 @@ function duration(defaultValue: string, unitWhenBare: 'ms' | 's') {
     });
 }
 
+/** An IPv4/IPv6 address, optionally with a /prefix, or one of proxy-addr's names for address ranges. */
+function isProxyAddress(s: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(s)) return true;
+  const [addr, prefix, ...rest] = s.split('/');
+  const family = isIP(addr ?? '');
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
 function intInRange(defaultValue: number, min: number, max: number) {
   return z.coerce.number().int().min(min).max(max).default(defaultValue);
 }
@@ -45,8 +55,28 @@ const EnvSchema = z.object({
   /** Mongo mode: how long an instance's presence outlives its last heartbeat (a crashed instance's users go offline
    * within about 4/3 of it). */
   PRESENCE_TTL_MS: intInRange(30_000, 3000, 300_000),
-  /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Reverse proxies whose X-Forwarded-* to believe: `false`, a hop count, or their addresses (see trustProxy). */
+  TRUST_PROXY: z.string().default('false').transform((raw, ctx) => {
+    const v = raw.trim();
+    if (v === 'false' || v === '0') return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    if (v === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'true would believe any X-Forwarded-For a client sends; give the number of proxies in front ' +
+          '(1 for one nginx) or their addresses',
+      });
+      return z.NEVER;
+    }
+    const entries = v.split(',').map((s) => s.trim());
+    const bad = entries.filter((s) => !isProxyAddress(s));
+    if (bad.length) {
+      const message = `expected false, a hop count or IP addresses/CIDRs (got "${bad.join('", "')}")`;
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return entries;
+  }),
   /** Oldest resume position (in events behind the room head) a stream will replay; older gets `reset`. */
   REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
   /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */
@@ -69,7 +99,10 @@ const EnvSchema = z.object({
   UPLOAD_QUOTA_BYTES: intInRange(100 * 1024 * 1024, 1024, 1024 * 1024 * 1024 * 1024),
   /** Unused uploads (never attached to a message) are removed after this long. */
   UPLOAD_RETENTION: duration('24h', 's'),
-  /** Failed logins allowed per account and per IP within LOGIN_WINDOW before 429. */
+  /** Registrations (accepted or not) allowed per IP within REGISTER_WINDOW before 429. */
+  REGISTER_MAX_PER_IP: intInRange(30, 1, 100_000),
+  REGISTER_WINDOW: duration('1h', 's'),
+  /** Failed logins allowed per account from one IP, and per IP, within LOGIN_WINDOW before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: intInRange(5, 1, 1000),
   LOGIN_MAX_FAILURES_PER_IP: intInRange(20, 1, 100_000),
   LOGIN_WINDOW: duration('15m', 's'),
@@ -95,7 +128,11 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
   presenceTtlMs: number;
-  trustProxy: boolean;
+  /**
+   * Fastify's trustProxy: false, the number of proxy hops in front, or the proxies' addresses. Only these hops'
+   * X-Forwarded-For entries are believed; the client IP is the first address they did not add.
+   */
+  trustProxy: false | number | string[];
   replayLimit: number;
   sseMaxQueueBytes: number;
   maxStreamsPerUser: number;
@@ -109,6 +146,8 @@ export interface Config {
     queue: number;
     quotaBytes: number;
   };
+  register: { maxPerIp: number; windowMs: number };
+  /** maxFailuresPerAccount counts per account and IP: failures from elsewhere never lock the owner out. */
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; windowMs: number };
   /** Per-user limits; max 0 turns one off. */
   rateLimits: { messages: RateLimit; rooms: RateLimit };
@@ -139,6 +178,13 @@ function persistedSecret(dataDir: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+type TrustProxyOption = false | string[] | ((address: string, hop: number) => boolean);
+
+/** Config.trustProxy as Fastify's option: a hop count becomes the function Fastify makes of one (its types lack it). */
+export function trustProxyOption(tp: Config['trustProxy']): TrustProxyOption {
+  return typeof tp === 'number' ? (_address, hop) => hop < tp : tp;
 }
 
 /** Environment -> validated Config. Throws ConfigError naming each bad variable. */
@@ -184,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       queue: e.UPLOAD_QUEUE,
       quotaBytes: e.UPLOAD_QUOTA_BYTES,
     },
+    register: { maxPerIp: e.REGISTER_MAX_PER_IP, windowMs: e.REGISTER_WINDOW },
     login: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

@@ -22,7 +22,8 @@ function cookieValue(headers: Headers, name: string): string {
 t.test('access and refresh tokens: algorithm, issuer, expiry, and neither passes as the other', async (t) => {
   const srv = await startApp({ env: { ACCESS_TOKEN_TTL: '10m', SESSION_TTL: '1h' } });
   t.teardown(() => srv.close());
-  await api(srv.url, 'POST', '/api/auth/register', { body: { username: 'tess', email: 'tess@example.com', password: STRONG } });
+  const body = { username: 'tess', email: 'tess@example.com', password: STRONG };
+  await api(srv.url, 'POST', '/api/auth/register', { body });
   const login = await api(srv.url, 'POST', '/api/auth/login', { body: { login: 'tess', password: STRONG } });
   t.equal(login.status, 200);
   const access = login.body.accessToken as string;
@@ -34,17 +35,20 @@ t.test('access and refresh tokens: algorithm, issuer, expiry, and neither passes
   const claims = claimsOf(access);
   t.equal(claims.iss, 'parley');
   t.equal(claims.sub, login.body.user.id);
-  t.equal((claims.exp as number) * 1000, Math.floor(Date.parse(login.body.expiresAt) / 1000) * 1000, 'exp is the answered expiry');
-  t.ok(Math.abs((claims.exp as number) * 1000 - Date.now() - 10 * 60_000) < 5000, 'ACCESS_TOKEN_TTL sets the lifetime');
+  const expMs = (claims.exp as number) * 1000;
+  t.equal(expMs, Math.floor(Date.parse(login.body.expiresAt) / 1000) * 1000, 'exp is the answered expiry');
+  t.ok(Math.abs(expMs - Date.now() - 10 * 60_000) < 5000, 'ACCESS_TOKEN_TTL sets the lifetime');
   const refreshClaims = claimsOf(refresh);
   t.equal(refreshClaims.sid, claims.sid, 'the refresh token names the same session');
   t.ok(Math.abs((refreshClaims.exp as number) * 1000 - Date.now() - 3_600_000) < 5000, 'and ends with it');
 
-  const origin = { origin: srv.url };
-  const asRefresh = await api(srv.url, 'POST', '/api/auth/refresh', { headers: { cookie: `parley_refresh=${access}`, ...origin } });
+  const refreshWith = (cookie: string) =>
+    api(srv.url, 'POST', '/api/auth/refresh', { headers: { cookie: `parley_refresh=${cookie}`, origin: srv.url } });
+  const asRefresh = await refreshWith(access);
   t.equal(asRefresh.status, 401);
   t.equal(asRefresh.body.error.code, 'INVALID_REFRESH_TOKEN', 'an access token is not a refresh token');
-  t.equal((await api(srv.url, 'GET', '/api/me', { token: refresh })).status, 401, 'a refresh token is not an access token');
+  const meWith = async (token: string) => (await api(srv.url, 'GET', '/api/me', { token })).status;
+  t.equal(await meWith(refresh), 401, 'a refresh token is not an access token');
 
   const secret = srv.config.jwtSecret;
   const forged = [
@@ -54,14 +58,11 @@ t.test('access and refresh tokens: algorithm, issuer, expiry, and neither passes
     `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`,
     hs256(claims, secret, { alg: 'HS512', typ: 'JWT' }),
   ];
-  for (const token of forged) t.equal((await api(srv.url, 'GET', '/api/me', { token })).status, 401, `refused: ${token.slice(0, 40)}`);
-  t.equal((await api(srv.url, 'GET', '/api/me', { token: hs256(claims, secret) })).status, 200, 'positive control: same claims, signed');
+  for (const token of forged) t.equal(await meWith(token), 401, `refused: ${token.slice(0, 40)}`);
+  t.equal(await meWith(hs256(claims, secret)), 200, 'positive control: the same claims, signed');
 
   const forgedRefresh = hs256({ ...refreshClaims, jti: 'guess' }, secret);
-  const r = await api(srv.url, 'POST', '/api/auth/refresh', { headers: { cookie: `parley_refresh=${forgedRefresh}`, ...origin } });
-  t.equal(r.body.error.code, 'INVALID_REFRESH_TOKEN');
-  const good = await api(srv.url, 'POST', '/api/auth/refresh', { headers: { cookie: `parley_refresh=${refresh}`, ...origin } });
-  t.equal(good.status, 200, 'the real refresh cookie still works after the forgeries');
-  const again = await api(srv.url, 'POST', '/api/auth/refresh', { headers: { cookie: `parley_refresh=${refresh}`, ...origin } });
-  t.equal(again.body.error.code, 'REFRESH_TOKEN_REUSED', 'and works once');
+  t.equal((await refreshWith(forgedRefresh)).body.error.code, 'INVALID_REFRESH_TOKEN');
+  t.equal((await refreshWith(refresh)).status, 200, 'the real refresh cookie still works after the forgeries');
+  t.equal((await refreshWith(refresh)).body.error.code, 'REFRESH_TOKEN_REUSED', 'and works once');
 });

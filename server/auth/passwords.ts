@@ -1,25 +1,104 @@
 import bcrypt from 'bcrypt';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
-
-const estimator = new ZxcvbnFactory({
-  dictionary: { ...common.dictionary, ...english.dictionary },
-  graphs: common.adjacencyGraphs,
-  translations: english.translations,
-});
+import { Worker } from 'node:worker_threads';
 
 export const MIN_PASSWORD_LENGTH = 10;
 /** zxcvbn scores 0-4; 3 is "safely unguessable: moderate protection from offline slow-hash scenario". */
 const MIN_SCORE = 3;
+/**
+ * zxcvbn's cost grows with length (crafted 72-character passwords take most of a second), so it scores the first
+ * 40 characters: that many are plenty to tell a strong password, and a weak start stays weak.
+ */
+export const SCORED_CHARS = 40;
+/** Checks waiting for the worker beyond this are refused (StrengthBusy) instead of queueing without bound. */
+const MAX_PENDING = 16;
+/**
+ * A check unanswered this long means the worker is stuck: it is replaced. Generous, because the first check waits
+ * for the worker to load its dictionaries (seconds on a busy machine).
+ */
+const CHECK_TIMEOUT_MS = 60_000;
+
+/** Too many strength checks are already waiting; the caller should try again shortly. */
+export class StrengthBusy extends Error {
+  constructor() {
+    super('too many password checks in progress');
+    this.name = 'StrengthBusy';
+  }
+}
+
+interface Verdict {
+  score: number;
+  warning: string | null;
+  suggestions: string[];
+}
+
+interface Pending {
+  resolve(v: Verdict): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** One worker thread runs zxcvbn, so a slow check never blocks the event loop. */
+class StrengthWorker {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  check(password: string, userInputs: string[]): Promise<Verdict> {
+    if (this.pending.size >= MAX_PENDING) return Promise.reject(new StrengthBusy());
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<Verdict>((resolve, reject) => {
+      const timer = setTimeout(() => void worker.terminate(), CHECK_TIMEOUT_MS).unref();
+      this.pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, password, userInputs });
+    });
+  }
+
+  start(): Worker {
+    if (this.worker) return this.worker;
+    // Plain JavaScript: it needs none of the loaders the main thread runs with (tsx, a test runner's hooks).
+    const worker = new Worker(new URL('./strength-worker.js', import.meta.url), { execArgv: [] });
+    worker.on('message', (m: Verdict & { id: number; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.error) p.reject(new Error(`password strength check failed: ${m.error}`));
+      else p.resolve(m);
+    });
+    const lost = (why: string) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`password strength worker ${why}`));
+      }
+      this.pending.clear();
+    };
+    worker.on('error', (err) => lost(`failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`exited (${code})`));
+    // The worker never keeps the process alive; open requests (which await it) do. After the listeners: adding a
+    // 'message' listener refs the worker's port again.
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const strength = new StrengthWorker();
+
+/** Starts the worker ahead of the first check, so it loads its dictionaries while the server starts. */
+export function startStrengthWorker(): void {
+  strength.start();
+}
 
 /** Why a password is too weak, or null when it is strong enough. `userInputs` (username, email...) count as guessable. */
 export async function passwordWeakness(password: string, userInputs: string[]): Promise<string | null> {
-  if ([...password].length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
-  // zxcvbn's cost grows with length; anything this long is strong by length alone and is capped by the schema anyway.
-  const result = await estimator.check(password.slice(0, 100), userInputs.filter(Boolean));
+  const chars = [...password];
+  if (chars.length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
+  const result = await strength.check(chars.slice(0, SCORED_CHARS).join(''), userInputs.filter(Boolean));
   if (result.score >= MIN_SCORE) return null;
-  const reasons = [result.feedback.warning, ...result.feedback.suggestions].filter((s): s is string => Boolean(s));
+  const reasons = [result.warning, ...result.suggestions].filter((s): s is string => Boolean(s));
   return `is too weak${reasons.length ? ': ' + reasons.join(' ') : ''}`;
 }
 

@@ -6,9 +6,17 @@ import { hashToken, newSecret, nowIso } from '../ids.js';
 import { me } from '../http/current-user.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, assertSameOrigin } from '../plugins/auth.js';
 import { publicUser } from '../users/public-user.js';
-import { Avatar, DisplayName, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
-import { FailureLimiter } from './login-limiter.js';
-import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
+import { Avatar, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
+import { DisplayName } from './display-name.js';
+import { AttemptLimiter, isRefused } from './login-limiter.js';
+import {
+  StrengthBusy,
+  burnPasswordCheck,
+  hashPassword,
+  passwordWeakness,
+  startStrengthWorker,
+  verifyPassword,
+} from './passwords.js';
 import { clearAuthCookies, issueTokens, setAuthCookies } from './sessions.js';
 import { API_TOKEN_PREFIX } from './tokens.js';
 
@@ -24,7 +32,11 @@ const TokenGrant = z.object({
 });
 
 async function requireStrong(password: string, userInputs: string[], field: string): Promise<void> {
-  const weakness = await passwordWeakness(password, userInputs);
+  const weakness = await passwordWeakness(password, userInputs).catch((err: unknown) => {
+    if (!(err instanceof StrengthBusy)) throw err;
+    const message = 'Too many password checks at once; try again shortly';
+    throw fail('TOO_MANY_REQUESTS', { message, headers: { 'retry-after': '2' } });
+  });
   if (weakness) throw fail('WEAK_PASSWORD', { message: `Password ${weakness}`, details: [{ path: field, message: weakness }] });
 }
 
@@ -32,8 +44,16 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, config, accessTokens, refreshTokens, hub } = app;
   const tokens = { access: accessTokens, refresh: refreshTokens };
-  const perAccount = new FailureLimiter(store.failures, 'login-account:', config.login.maxFailuresPerAccount, config.login.windowMs);
-  const perIp = new FailureLimiter(store.failures, 'login-ip:', config.login.maxFailuresPerIp, config.login.windowMs);
+  startStrengthWorker();
+  // Per account *and* IP: failures from one address never lock the owner out elsewhere. Per IP: guesses spread
+  // over many accounts.
+  const { login: limits, register } = config;
+  const { maxFailuresPerAccount, maxFailuresPerIp, windowMs } = limits;
+  const perAccount = new AttemptLimiter(store.failures, 'login-account:', maxFailuresPerAccount, windowMs);
+  const perIp = new AttemptLimiter(store.failures, 'login-ip:', maxFailuresPerIp, windowMs);
+  const registrations = new AttemptLimiter(store.failures, 'register-ip:', register.maxPerIp, register.windowMs);
+  const tooMany = (code: 'TOO_MANY_REQUESTS' | 'TOO_MANY_ATTEMPTS', what: string, wait: number) =>
+    fail(code, { message: `${what}; try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
 
   r.post('/api/auth/register', {
     config: { public: true },
@@ -48,10 +68,15 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
         gender: Gender.optional(),
         avatar: Avatar.nullable().optional(),
       }),
-      response: { 201: z.object({ user: UserSchema }), ...errors(400, 409) },
+      response: { 201: z.object({ user: UserSchema }), ...errors(400, 409, 429) },
     },
   }, async (request, reply) => {
     const body = request.body;
+    // Every attempt counts, refused ones too: each costs a strength check, and accepted ones a bcrypt hash.
+    const slot = await registrations.reserve(request.ip);
+    if (isRefused(slot)) {
+      throw tooMany('TOO_MANY_REQUESTS', 'Too many registrations from this address', slot.retryAfter);
+    }
     await requireStrong(body.password, [body.username, body.email, body.email.split('@')[0]!, body.displayName ?? ''], 'password');
     const user = await store.createUser({
       username: body.username,
@@ -75,18 +100,21 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const { login, password } = request.body;
-    const accountKey = login.toLowerCase();
-    const wait = Math.max(...(await Promise.all([perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey)])));
-    if (wait > 0) {
-      throw fail('TOO_MANY_ATTEMPTS', { message: `Too many failed sign-ins; try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
+    // The attempt is counted before the password is checked, so parallel guesses cannot all slip in under the limit.
+    const ipSlot = await perIp.reserve(request.ip);
+    if (isRefused(ipSlot)) throw tooMany('TOO_MANY_ATTEMPTS', 'Too many failed sign-ins', ipSlot.retryAfter);
+    const found = await store.findUserForLogin(login.toLowerCase());
+    // Keyed by the account (its username and email share one budget) and the address it is tried from.
+    const accountKey = `${found ? found.id : login.toLowerCase()}|${request.ip}`;
+    const accountSlot = await perAccount.reserve(accountKey);
+    if (isRefused(accountSlot)) {
+      await perIp.refund(ipSlot);
+      throw tooMany('TOO_MANY_ATTEMPTS', 'Too many failed sign-ins', accountSlot.retryAfter);
     }
-    const found = await store.findUserForLogin(accountKey);
     const ok = found ? await verifyPassword(password, found.passwordHash) : (await burnPasswordCheck(password, config.bcryptRounds), false);
-    if (!found || !ok) {
-      await Promise.all([perIp.fail(request.ip), perAccount.fail(accountKey)]);
-      throw fail('INVALID_CREDENTIALS');
-    }
-    await perAccount.succeed(accountKey);
+    // A failure keeps both reservations: they are the failure counts.
+    if (!found || !ok) throw fail('INVALID_CREDENTIALS');
+    await Promise.all([perIp.refund(ipSlot), perAccount.clear(accountKey)]);
     const { passwordHash: _hash, ...user } = found;
     const session = await store.createSession({ userId: user.id, expiresAt: new Date(Date.now() + config.sessionTtlMs).toISOString() });
     const issued = await issueTokens(store, tokens, config, session);
@@ -169,7 +197,7 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
           path: ['currentPassword'],
           message: 'is required to change the password',
         }),
-      response: { 200: z.object({ user: UserSchema }), ...errors(400, 401) },
+      response: { 200: z.object({ user: UserSchema }), ...errors(400, 401, 429) },
     },
   }, async (request) => {
     const user = me(request);

@@ -22,7 +22,8 @@ export async function issueTokens(
   const accessExpiresAtMs = Math.min(Date.now() + config.accessTokenTtlMs, sessionExpiresAtMs);
   const refreshToken = tokens.refresh.issue(session.id, sessionExpiresAtMs);
   await store.addRefreshToken({ sessionId: session.id, tokenHash: hashToken(refreshToken), expiresAt: session.expiresAt });
-  return { accessToken: tokens.access.issue(session.userId, session.id, accessExpiresAtMs), accessExpiresAtMs, refreshToken, sessionExpiresAtMs };
+  const accessToken = tokens.access.issue(session.userId, session.id, accessExpiresAtMs);
+  return { accessToken, accessExpiresAtMs, refreshToken, sessionExpiresAtMs };
 }
 
 function cookieBase(request: FastifyRequest) {

@@ -60,7 +60,8 @@ export class AccessTokens {
   check(token: string): AccessClaims | null {
     try {
       const claims = this.jwt.verify<AccessClaims>(token);
-      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.exp !== 'number') return null;
+      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.exp !== 'number')
+        return null;
       return claims;
     } catch {
       return null;

@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import type { Config } from '../config.js';
+import { trustProxyOption, type Config } from '../config.js';
 import { genReqId } from './request-id.js';
 
 /** Request bodies are JSON chat payloads; 64 KiB is far above the largest valid one (4000 characters of text). */
@@ -15,7 +15,7 @@ export function serverOptions(config: Config, logger?: boolean | object): Fastif
     },
     genReqId,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     routerOptions: { maxParamLength: 200 },
     forceCloseConnections: true,
   };

@@ -86,9 +86,10 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   app.decorateRequest('auth', null);
 
   app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
-    if (!request.url.startsWith('/api/') || request.routeOptions.config.public) return;
-    // Unknown /api routes fall through to the 404 handler without asking for credentials.
-    if (!request.routeOptions.url) return;
+    // Decided on the route the router matched, not the raw URL: the router decodes the path, so /%61pi/me reaches
+    // the /api/me handler. Unknown routes fall through to the 404 handler without asking for credentials.
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/api/') || request.routeOptions.config.public) return;
     const result = await authenticate(app, request);
     if (!result) throw fail('UNAUTHENTICATED');
     if (result.auth.via === 'cookie' && !SAFE_METHODS.has(request.method)) assertSameOrigin(request);
