@@ -51,6 +51,9 @@ const EnvSchema = z.object({
   REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
   /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */
   SSE_MAX_QUEUE_BYTES: intInRange(1 << 20, 4096, 1 << 30),
+  /** A request must arrive whole (headers and body) within this long, else 408; the headers within 30 s of it.
+   * Streams are unaffected: their request is complete once its headers are in. */
+  REQUEST_TIMEOUT: duration('60s', 's'),
   /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BCRYPT_ROUNDS: intInRange(12, 4, 15),
@@ -83,6 +86,7 @@ export interface Config {
   trustProxy: boolean;
   replayLimit: number;
   sseMaxQueueBytes: number;
+  requestTimeoutMs: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
   uploads: { maxBytes: number; maxPixels: number; retentionMs: number };
@@ -143,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     replayLimit: e.REPLAY_LIMIT,
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
+    requestTimeoutMs: e.REQUEST_TIMEOUT,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     bcryptRounds: e.BCRYPT_ROUNDS,
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, retentionMs: e.UPLOAD_RETENTION },
