@@ -6,8 +6,10 @@ import tokens from './auth/tokens.js';
 import type { Config } from './config.js';
 import errorHandler from './http/error-handler.js';
 import healthRoutes from './http/health.js';
+import hostHeader from './http/host-header.js';
 import requestId from './http/request-id.js';
 import { serverOptions } from './http/server-options.js';
+import shutdown from './http/shutdown.js';
 import messageRoutes from './messages/routes.js';
 import authPlugin from './plugins/auth.js';
 import configPlugin from './plugins/config.js';
@@ -46,6 +48,8 @@ export async function buildApp({ config, store, closeStore = false, logger }: Bu
   await app.register(imageWork);
 
   await app.register(requestId);
+  await app.register(shutdown);
+  await app.register(hostHeader);
   await app.register(errorHandler);
   await app.register(cookie);
   await app.register(tokens, { secret: config.jwtSecret });

@@ -83,6 +83,9 @@ const EnvSchema = z.object({
   SSE_MAX_QUEUE_BYTES: intInRange(1 << 20, 4096, 1 << 30),
   /** Event streams one user may have open at once on an instance (429 beyond). */
   MAX_STREAMS_PER_USER: intInRange(20, 1, 1_000_000),
+  /** A request must arrive whole (headers and body) within this long, else 408; the headers within 30 s of it.
+   * Streams are unaffected: their request is complete once its headers are in. */
+  REQUEST_TIMEOUT: duration('60s', 's'),
   /** SQLite durability: FULL fsyncs every commit (survives power loss); NORMAL survives process crashes only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BCRYPT_ROUNDS: intInRange(12, 4, 15),
@@ -136,6 +139,7 @@ export interface Config {
   replayLimit: number;
   sseMaxQueueBytes: number;
   maxStreamsPerUser: number;
+  requestTimeoutMs: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   bcryptRounds: number;
   uploads: {
@@ -220,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     replayLimit: e.REPLAY_LIMIT,
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
     maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
+    requestTimeoutMs: e.REQUEST_TIMEOUT,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     bcryptRounds: e.BCRYPT_ROUNDS,
     uploads: {

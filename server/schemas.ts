@@ -1,3 +1,4 @@
+import { ERRORS, type ErrorCode } from './errors/catalogue.js';
 import { MESSAGE_MAX_CHARS } from './limits.js';
 import { z } from 'zod';
 import { ID_PATTERN } from './ids.js';
@@ -131,9 +132,46 @@ export const ErrorSchema = z
   })
   .meta({ id: 'Error' });
 
-/** The error responses a route can give, for its OpenAPI entry. */
+/**
+ * The error responses a route can give, by status, for its OpenAPI entry. The document lists the codes each status
+ * can carry: the ones that follow from the route itself (validation, bodies, authentication), else every code the
+ * catalogue has for that status. Prefer errorResponses(), which names the codes.
+ */
 export function errors(...statuses: number[]): Record<number, typeof ErrorSchema> {
   return Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+}
+
+/** A catalogued code, or a code with the status it answers with where it answers two ways (NOT_A_MEMBER). */
+export type ErrorAnswer = ErrorCode | readonly [ErrorCode, number];
+
+const declaredCodes = new WeakMap<object, ErrorCode[]>();
+
+/**
+ * The error responses of a route, named by their codes: `...errorResponses('ROOM_NOT_FOUND', 'NOT_A_MEMBER')`.
+ * Each code goes under its catalogued status; the OpenAPI document lists them there, with their messages, beside
+ * the codes that follow from the route itself (VALIDATION_FAILED, UNAUTHENTICATED, ...), which need no naming.
+ */
+export function errorResponses(...answers: ErrorAnswer[]): Record<number, typeof ErrorSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const answer of answers) {
+    const [code, status] = typeof answer === 'string' ? [answer, ERRORS[answer].status] : answer;
+    const codes = byStatus.get(status) ?? [];
+    if (!codes.includes(code)) codes.push(code);
+    byStatus.set(status, codes);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => {
+      // Its own instance, the same shape, so the document can tell which codes this route declared for it.
+      const schema = ErrorSchema.clone();
+      declaredCodes.set(schema, codes);
+      return [status, schema];
+    }),
+  );
+}
+
+/** The codes errorResponses() declared for one response schema of a route, if it made that schema. */
+export function codesDeclaredFor(schema: unknown): ErrorCode[] | undefined {
+  return typeof schema === 'object' && schema !== null ? declaredCodes.get(schema) : undefined;
 }
 
 export const RoomParams = z.object({ roomId: Id });

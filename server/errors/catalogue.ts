@@ -55,12 +55,15 @@ export const ERRORS = {
   OWNER_CANNOT_LEAVE: { status: 409, message: 'Transfer ownership (make someone else owner) or delete the room before leaving' },
   DIRECT_ROOM: { status: 409, message: 'A direct conversation cannot be left' },
 
-  // 413, 415, 422: bodies and files
+  // 408, 413, 414, 415, 422, 431: the request itself
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   IMAGE_TOO_LARGE: { status: 413, message: 'The image has too many pixels' },
   UPLOAD_QUOTA_EXCEEDED: { status: 413, message: 'Your unused uploads have reached your quota' },
+  URI_TOO_LONG: { status: 414, message: 'A path segment is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
   INVALID_IMAGE: { status: 422, message: 'The image could not be read' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large' },
 
   // 429: slow down
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests' },

@@ -20,7 +20,9 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
     const known = asHttpError(err, app.store);
     if (known) {
       if (known.headers) reply.headers(known.headers);
-      return reply.code(known.statusCode).send({ error: { code: known.code, message: known.message, details: known.details } });
+      return reply
+        .code(known.statusCode)
+        .send({ error: { code: known.code, message: known.message, details: known.details } });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const where = err.validationContext ?? 'request';
@@ -30,7 +32,11 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
       });
       const first = details[0];
       return reply.code(400).send({
-        error: { code: 'VALIDATION_FAILED', message: first ? `${first.path}: ${first.message}` : 'Invalid request', details },
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: first ? `${first.path}: ${first.message}` : 'Invalid request',
+          details,
+        },
       });
     }
     if (isResponseSerializationError(err)) {
@@ -47,7 +53,9 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
+    return reply
+      .code(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
   });
 }
 

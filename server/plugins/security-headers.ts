@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
-/** The app's own pages load only their own scripts and styles; the API docs page sets its own policy. */
+/** The app's own pages load only their own scripts and styles. */
 const APP_CSP = [
   "default-src 'self'",
   "script-src 'self'",
@@ -14,18 +14,54 @@ const APP_CSP = [
   "form-action 'self'",
 ].join('; ');
 
-async function securityHeaders(app: FastifyInstance): Promise<void> {
+/**
+ * The API docs page (Swagger UI): its scripts are files of its own, but it styles elements inline, draws its icons
+ * from data: URIs and shows image responses through blob: URLs. It fetches only /docs/json and the API itself.
+ */
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+const ALWAYS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/');
+const isApi = (path: string) => path.startsWith('/api/');
+
+/**
+ * The headers every answer carries, for a path (the matched route, else the request's own path). Answers written
+ * without a route (malformed requests) use them too.
+ */
+export function securityHeaders(path: string): Record<string, string> {
+  const headers: Record<string, string> = { ...ALWAYS, 'content-security-policy': isDocs(path) ? DOCS_CSP : APP_CSP };
+  if (isApi(path)) headers['cache-control'] = 'no-store';
+  return headers;
+}
+
+async function securityHeadersPlugin(app: FastifyInstance): Promise<void> {
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    if (!reply.hasHeader('content-security-policy') && !request.url.startsWith('/docs')) {
-      reply.header('content-security-policy', APP_CSP);
+    // The matched route decides, so an encoded path (/%61pi/...) gets the headers of the route it reached.
+    const path = request.routeOptions.url ?? request.url.split('?')[0]!;
+    for (const [name, value] of Object.entries(securityHeaders(path))) {
+      // A route's own policy (an uploaded image's sandbox, a file's cache lifetime) stands.
+      if ((name === 'content-security-policy' || name === 'cache-control') && reply.hasHeader(name)) continue;
+      reply.header(name, value);
     }
-    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
 }
 
-export default fp(securityHeaders, { name: 'parley-security-headers' });
+export default fp(securityHeadersPlugin, { name: 'parley-security-headers' });

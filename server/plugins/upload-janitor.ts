@@ -16,4 +16,7 @@ async function uploadJanitorPlugin(app: FastifyInstance): Promise<void> {
   app.addHook('onClose', async () => janitor.stop());
 }
 
-export default fp(uploadJanitorPlugin, { name: 'parley-upload-janitor', dependencies: ['parley-config', 'parley-store'] });
+export default fp(uploadJanitorPlugin, {
+  name: 'parley-upload-janitor',
+  dependencies: ['parley-config', 'parley-store'],
+});
