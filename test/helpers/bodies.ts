@@ -56,6 +56,7 @@ export interface RoomBody {
 }
 export interface RoomsBody {
   rooms: RoomListEntry[];
+  publicCursor: string | null;
 }
 export interface MembershipBody {
   membership: Membership;
