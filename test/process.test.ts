@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { api, newRoom, newUser, post, stream, tempDir } from './helpers/app.js';
+import type { MessageBody, MessagesBody } from './helpers/bodies.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -77,8 +78,8 @@ t.test('SIGTERM ends streams and exits 0; a restart keeps history and sessions',
   t.equal(me.status, 200, 'the access token from before the restart still works (secret kept in DATA_DIR)');
   const refreshed = await api(second.url, 'POST', '/api/auth/refresh', { headers: { cookie: refresh, origin: second.url } });
   t.equal(refreshed.status, 200, 'and so does the refresh cookie');
-  const history = await api(second.url, 'GET', `/api/rooms/${room.id}/messages`, { token: u.token });
-  t.same(history.body.messages.map((m: { text: string }) => m.text).reverse(), [0, 1, 2, 3, 4].map((i) => `before restart ${i}`));
+  const history = await api<MessagesBody>(second.url, 'GET', `/api/rooms/${room.id}/messages`, { token: u.token });
+  t.same(history.body.messages.map((m) => m.text).reverse(), [0, 1, 2, 3, 4].map((i) => `before restart ${i}`));
   const resumed = await stream(second.url, `/api/rooms/${room.id}/events`, { token: u.token, lastEventId: '1' });
   await resumed.waitFor((ev) => ev.length >= 5);
   resumed.close();
@@ -100,7 +101,7 @@ t.test('kill -9 loses no acknowledged message', async (t) => {
   const posting = (async () => {
     for (let i = 0; i < 2000; i++) {
       try {
-        const res = await api(first.url, 'POST', `/api/rooms/${room.id}/messages`, { token: u.token, body: { text: `m${i}` } });
+        const res = await api<MessageBody>(first.url, 'POST', `/api/rooms/${room.id}/messages`, { token: u.token, body: { text: `m${i}` } });
         if (res.status === 201) acked.push(res.body.message.seq);
       } catch {
         return;
@@ -118,10 +119,10 @@ t.test('kill -9 loses no acknowledged message', async (t) => {
   const stored = new Set<number>();
   let after = 0;
   for (;;) {
-    const page = await api(second.url, 'GET', `/api/rooms/${room.id}/messages?after=${after}&limit=100`, { token: u.token });
+    const page = await api<MessagesBody>(second.url, 'GET', `/api/rooms/${room.id}/messages?after=${after}&limit=100`, { token: u.token });
     if (page.body.messages.length === 0) break;
     for (const m of page.body.messages) stored.add(m.seq);
-    after = page.body.messages.at(-1).seq;
+    after = page.body.messages.at(-1)!.seq;
   }
   t.same(acked.filter((seq) => !stored.has(seq)), [], 'every acknowledged message is there after kill -9');
   second.child.kill('SIGTERM');

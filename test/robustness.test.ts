@@ -1,15 +1,13 @@
 import net from 'node:net';
 import t from 'tap';
-import { api, newRoom, newUser, post, startApp } from './helpers/app.js';
+import { aloneInARoom, api, post, serve } from './helpers/app.js';
+import type { ErrorBody, RoomsBody } from './helpers/bodies.js';
 
 /**
  * Bad input on every route: a clear 4xx in the error shape, never a 5xx, and nothing changes.
  */
 t.test('garbage on every route gets a 4xx with details and changes nothing', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const u = await newUser(srv.url);
-  const room = await newRoom(srv.url, u);
+  const { srv, a: u, room } = await aloneInARoom(t);
   const msg = await post(srv.url, u, room.id, 'keep me');
   const before = JSON.stringify(await srv.store.eventsAfter(room.id, 0, 1000));
 
@@ -31,11 +29,11 @@ t.test('garbage on every route gets a 4xx with details and changes nothing', asy
     for (const body of bodies) {
       // { text: 'ok', extra } is a valid message body (unknown keys are ignored) and { text: 'ok' } a valid edit.
       if (body && typeof body === 'object' && 'extra' in body && url.includes('/messages')) continue;
-      const res = await api(srv.url, method, url, { token: u.token, body });
+      const res = await api<ErrorBody | null>(srv.url, method, url, { token: u.token, body });
       t.ok(res.status >= 400 && res.status < 500, `${method} ${url} ${JSON.stringify(body).slice(0, 40)} -> ${res.status}`);
       t.type(res.body?.error?.code, 'string', 'error shape');
     }
-    const malformed = await api(srv.url, method, url, { token: u.token, rawBody: '{"text": "unterminated' });
+    const malformed = await api<ErrorBody>(srv.url, method, url, { token: u.token, rawBody: '{"text": "unterminated' });
     t.equal(malformed.status, 400, `${method} ${url} malformed JSON`);
     t.equal(malformed.body.error.code, 'INVALID_JSON');
     const huge = await api(srv.url, method, url, { token: u.token, rawBody: JSON.stringify({ text: 'y'.repeat(200_000) }) });
@@ -57,13 +55,12 @@ t.test('garbage on every route gets a 4xx with details and changes nothing', asy
     }
   }
   t.equal(JSON.stringify(await srv.store.eventsAfter(room.id, 0, 1000)), before, 'no event was appended by any bad request');
-  t.equal((await api(srv.url, 'GET', '/api/rooms', { token: u.token })).body.rooms.length, 1, 'no room was created');
+  t.equal((await api<RoomsBody>(srv.url, 'GET', '/api/rooms', { token: u.token })).body.rooms.length, 1, 'no room was created');
   t.equal((await api(srv.url, 'GET', '/api/health')).status, 200, 'still serving');
 });
 
 t.test('malformed HTTP does not crash the server', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
+  const srv = await serve(t);
   const { port } = new URL(srv.url);
   const raw = async (data: string) =>
     new Promise<string>((resolve) => {

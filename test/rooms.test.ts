@@ -1,5 +1,6 @@
 import t from 'tap';
-import { api, join, newRoom, newUser, post, startApp, stream, type TestUser } from './helpers/app.js';
+import { aloneInARoom, api, join, newRoom, newUser, post, serve, stream, twoInARoom, type TestUser } from './helpers/app.js';
+import type { MembersBody, Message, MessageBody, MessagesBody, Room, RoomBody, RoomsBody } from './helpers/bodies.js';
 
 type Who = 'stranger' | 'member' | 'admin' | 'owner';
 const WHO: Who[] = ['stranger', 'member', 'admin', 'owner'];
@@ -9,8 +10,7 @@ const WHO: Who[] = ['stranger', 'member', 'admin', 'owner'];
  * on a fresh room so that writes in one case do not change the next.
  */
 t.test('room and message permission matrix', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
+  const srv = await serve(t);
   const users = {} as Record<Who | 'target' | 'other', TestUser>;
   for (const w of [...WHO, 'target', 'other'] as const) users[w] = await newUser(srv.url, `${w}${Date.now() % 100000}`);
 
@@ -27,7 +27,7 @@ t.test('room and message permission matrix', async (t) => {
 
   interface Case {
     name: string;
-    call: (ctx: { room: any; ownMsg: any }, who: TestUser) => Promise<{ status: number }>;
+    call: (ctx: { room: Room; ownMsg: Message }, who: TestUser) => Promise<{ status: number }>;
     expect: Record<'public' | 'private', Record<Who, number>>;
   }
   const both = (m: Record<Who, number>) => ({ public: m, private: { ...m, stranger: 404 } });
@@ -62,17 +62,14 @@ t.test('room and message permission matrix', async (t) => {
 });
 
 t.test('authors edit and delete their own messages; events record it', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const a = await newUser(srv.url);
-  const room = await newRoom(srv.url, a);
+  const { srv, a, room } = await aloneInARoom(t);
   const m = await post(srv.url, a, room.id, 'first');
-  const edited = await api(srv.url, 'PATCH', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token, body: { text: 'first (fixed)' } });
+  const edited = await api<MessageBody>(srv.url, 'PATCH', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token, body: { text: 'first (fixed)' } });
   t.equal(edited.status, 200);
   t.equal(edited.body.message.text, 'first (fixed)');
   t.ok(edited.body.message.editedAt);
   t.equal((await api(srv.url, 'DELETE', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token })).status, 204);
-  const got = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token });
+  const got = await api<MessageBody>(srv.url, 'GET', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token });
   t.equal(got.body.message.text, null);
   t.ok(got.body.message.deletedAt);
   t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/messages/${m.seq}`, { token: a.token, body: { text: 'again' } })).status, 404, 'a deleted message cannot be edited');
@@ -82,26 +79,23 @@ t.test('authors edit and delete their own messages; events record it', async (t)
 });
 
 t.test('history pages: newest first with before, ascending with after, limits', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const a = await newUser(srv.url);
-  const room = await newRoom(srv.url, a);
-  const posted = [];
+  const { srv, a, room } = await aloneInARoom(t);
+  const posted: Message[] = [];
   for (let i = 0; i < 120; i++) posted.push(await post(srv.url, a, room.id, `m${i}`));
-  const first = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: a.token });
+  const first = await api<MessagesBody>(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: a.token });
   t.equal(first.body.messages.length, 50, 'default page of 50');
-  t.equal(first.body.messages[0].text, 'm119');
-  const all: string[] = [];
+  t.equal(first.body.messages[0]!.text, 'm119');
+  const all: (string | null)[] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?limit=100${before ? `&before=${before}` : ''}`, { token: a.token });
+    const page = await api<MessagesBody>(srv.url, 'GET', `/api/rooms/${room.id}/messages?limit=100${before ? `&before=${before}` : ''}`, { token: a.token });
     if (page.body.messages.length === 0) break;
-    all.push(...page.body.messages.map((m: { text: string }) => m.text));
-    before = page.body.messages.at(-1).seq;
+    all.push(...page.body.messages.map((m) => m.text));
+    before = page.body.messages.at(-1)!.seq;
   }
   t.same(all, posted.map((m) => m.text).reverse(), 'paging back through all history, no gap, no repeat');
-  const after = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?after=${posted[9].seq}&limit=3`, { token: a.token });
-  t.same(after.body.messages.map((m: { text: string }) => m.text), ['m10', 'm11', 'm12']);
+  const after = await api<MessagesBody>(srv.url, 'GET', `/api/rooms/${room.id}/messages?after=${posted[9]!.seq}&limit=3`, { token: a.token });
+  t.same(after.body.messages.map((m) => m.text), ['m10', 'm11', 'm12']);
   for (const q of ['limit=0', 'limit=101', 'limit=x', 'before=0', 'before=-3', 'after=1&before=5', 'after=abc']) {
     const res = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages?${q}`, { token: a.token });
     t.equal(res.status, 400, `?${q} -> 400`);
@@ -109,14 +103,10 @@ t.test('history pages: newest first with before, ascending with after, limits', 
 });
 
 t.test('a post retried with its clientId is stored once: 201, then 200 with the same message', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const [alice, bob] = [await newUser(srv.url), await newUser(srv.url)];
-  const room = await newRoom(srv.url, alice);
-  await join(srv.url, bob, room.id);
+  const { srv, a: alice, b: bob, room } = await twoInARoom(t);
   const watcher = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: bob.token });
   t.teardown(() => watcher.close());
-  const send = (user: TestUser, body: Record<string, unknown>) => api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: user.token, body });
+  const send = (user: TestUser, body: Record<string, unknown>) => api<MessageBody>(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: user.token, body });
 
   const first = await send(alice, { text: 'hello once', clientId: 'c0ffee-1' });
   t.equal(first.status, 201, 'stored');
@@ -132,8 +122,8 @@ t.test('a post retried with its clientId is stored once: 201, then 200 with the 
   await watcher.waitFor(() => watcher.stored().some((e) => e.json.payload.message?.text === 'no key'));
   const created = watcher.stored().filter((e) => e.event === 'message.created').map((e) => e.json.payload.message.text);
   t.same(created, ['hello once', 'mine', 'no key'], 'the stream saw each message once');
-  const history = await api(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.token });
-  t.same(history.body.messages.map((m: { text: string }) => m.text), ['no key', 'mine', 'hello once'], 'history holds each once');
+  const history = await api<MessagesBody>(srv.url, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.token });
+  t.same(history.body.messages.map((m) => m.text), ['no key', 'mine', 'hello once'], 'history holds each once');
 
   for (const clientId of ['', 'has space', 'x'.repeat(65), 'slash/no', 42]) {
     const res = await send(alice, { text: 'bad key', clientId });
@@ -142,20 +132,19 @@ t.test('a post retried with its clientId is stored once: 201, then 200 with the 
 });
 
 t.test('room list marks mine and joinable public rooms; private rooms stay hidden', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
+  const srv = await serve(t);
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const pub = await newRoom(srv.url, a, { name: 'lobby', topic: 'say hi' });
   const priv = await newRoom(srv.url, a, { name: 'secret', kind: 'private' });
-  const list = (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
-  t.same(list.map((r: any) => [r.id, r.joined]), [[pub.id, false]]);
+  const list = (await api<RoomsBody>(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
+  t.same(list.map((r) => [r.id, r.joined]), [[pub.id, false]]);
   t.equal((await api(srv.url, 'GET', `/api/rooms/${priv.id}`, { token: b.token })).status, 404, 'no hint a private room exists');
   await join(srv.url, b, pub.id);
-  const after = (await api(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
-  t.equal(after[0].joined, true);
-  t.equal(after[0].membership.role, 'member');
-  const renamed = await api(srv.url, 'PATCH', `/api/rooms/${pub.id}`, { token: a.token, body: { name: '  Lobby 2 ' } });
+  const after = (await api<RoomsBody>(srv.url, 'GET', '/api/rooms', { token: b.token })).body.rooms;
+  t.equal(after[0]!.joined, true);
+  t.equal(after[0]!.membership!.role, 'member');
+  const renamed = await api<RoomBody>(srv.url, 'PATCH', `/api/rooms/${pub.id}`, { token: a.token, body: { name: '  Lobby 2 ' } });
   t.equal(renamed.body.room.name, 'Lobby 2');
   t.equal(renamed.body.room.topic, 'say hi');
   const types = (await srv.store.eventsAfter(pub.id, 0, 10)).map((e) => e.type);
@@ -163,17 +152,13 @@ t.test('room list marks mine and joinable public rooms; private rooms stay hidde
 });
 
 t.test('ownership transfer: the new owner owns, the old one becomes admin and may leave', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const a = await newUser(srv.url);
-  const b = await newUser(srv.url);
-  const room = await newRoom(srv.url, a);
-  await join(srv.url, b, room.id);
+  const { srv, a, b, room } = await twoInARoom(t);
   t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${a.id}`, { token: a.token, body: { role: 'member' } })).status, 400, 'no demoting yourself');
   t.equal((await api(srv.url, 'PATCH', `/api/rooms/${room.id}/members/${b.id}`, { token: a.token, body: { role: 'owner' } })).status, 200);
-  const members = (await api(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token: a.token })).body.members;
-  t.same(members.map((m: any) => [m.user.username, m.role]), [[b.username, 'owner'], [a.username, 'admin']]);
-  t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}`, { token: a.token })).body.room.ownerId, b.id);
+  const members = (await api<MembersBody>(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token: a.token })).body.members;
+  t.same(members.map((m) => [m.user.username, m.role]), [[b.username, 'owner'], [a.username, 'admin']]);
+  const roomBody = (await api<RoomBody>(srv.url, 'GET', `/api/rooms/${room.id}`, { token: a.token })).body;
+  t.equal(roomBody.room.ownerId, b.id);
   t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/leave`, { token: a.token })).status, 204);
   t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/leave`, { token: b.token })).status, 409, 'the owner cannot just leave');
 });

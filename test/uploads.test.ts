@@ -2,13 +2,21 @@ import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
-import { api, newRoom, newUser, startApp, type TestUser } from './helpers/app.js';
+import { aloneInARoom, api, newRoom, newUser, serve, type TestUser } from './helpers/app.js';
+import type { ErrorBody, MessageBody, RoomBody, UploadBody } from './helpers/bodies.js';
 
-async function upload(base: string, user: TestUser, roomId: string, data: Buffer, filename: string, type = 'application/octet-stream') {
+async function upload<T = UploadBody>(
+  base: string,
+  user: TestUser,
+  roomId: string,
+  data: Buffer,
+  filename: string,
+  type = 'application/octet-stream',
+): Promise<{ status: number; body: T }> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)], { type }), filename);
   const res = await fetch(`${base}/api/rooms/${roomId}/uploads`, { method: 'POST', body: form, headers: { authorization: `Bearer ${user.token}` } });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 const solid = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: '#48a' } });
@@ -21,10 +29,7 @@ function blobFiles(dataDir: string): string[] {
 }
 
 t.test('accepted types are judged by their bytes; metadata is stripped; thumbnails made', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const u = await newUser(srv.url);
-  const room = await newRoom(srv.url, u);
+  const { srv, a: u, room } = await aloneInARoom(t);
   const images: Array<[string, Buffer, string]> = [
     ['image/png', await solid(40, 30).png().toBuffer(), 'a.png'],
     ['image/jpeg', await solid(40, 30).jpeg().toBuffer(), 'a.jpg'],
@@ -60,10 +65,7 @@ t.test('accepted types are judged by their bytes; metadata is stripped; thumbnai
 });
 
 t.test('refused: other types, disguised files, oversize, truncated, decompression bombs; nothing partial remains', async (t) => {
-  const srv = await startApp({ env: { UPLOAD_MAX_BYTES: '200000', UPLOAD_MAX_PIXELS: '4000000' } });
-  t.teardown(() => srv.close());
-  const u = await newUser(srv.url);
-  const room = await newRoom(srv.url, u);
+  const { srv, a: u, room } = await aloneInARoom(t, { env: { UPLOAD_MAX_BYTES: '200000', UPLOAD_MAX_PIXELS: '4000000' } });
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="10" height="10"/></svg>');
   const cases: Array<[string, Buffer, string, number]> = [
     ['svg', svg, 'a.svg', 415],
@@ -77,11 +79,11 @@ t.test('refused: other types, disguised files, oversize, truncated, decompressio
     ['empty', Buffer.alloc(0), 'empty.png', 400],
   ];
   for (const [name, data, filename, status] of cases) {
-    const res = await upload(srv.url, u, room.id, data, filename, 'image/png');
+    const res = await upload<ErrorBody>(srv.url, u, room.id, data, filename, 'image/png');
     t.equal(res.status, status, `${name} -> ${status}`);
     t.type(res.body.error?.code, 'string');
   }
-  const oversize = await upload(srv.url, u, room.id, cases.find((c) => c[0] === 'oversize')![1], 'big.png');
+  const oversize = await upload<ErrorBody>(srv.url, u, room.id, cases.find((c) => c[0] === 'oversize')![1], 'big.png');
   t.same(oversize.body.error.details, { maxBytes: 200000 }, 'the limit is given as a number');
   const bomb = cases.find((c) => c[0] === 'bomb')![1];
   t.ok(bomb.length < 200_000, `the bomb is small on the wire (${bomb.length} bytes) and large in pixels`);
@@ -91,8 +93,7 @@ t.test('refused: other types, disguised files, oversize, truncated, decompressio
 });
 
 t.test('who sees what: members only; unused uploads are their uploader\'s; attachments are checked', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
+  const srv = await serve(t);
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const outsider = await newUser(srv.url);
@@ -105,13 +106,13 @@ t.test('who sees what: members only; unused uploads are their uploader\'s; attac
   t.equal(await get(b), 404, 'not yet shared: only the uploader sees it');
   t.equal((await upload(srv.url, outsider, room.id, png, 'p.png')).status, 404, 'a non-member cannot upload to a private room');
 
-  const stolen = await api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: b.token, body: { text: 'mine now', attachments: [up.id] } });
+  const stolen = await api<ErrorBody>(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: b.token, body: { text: 'mine now', attachments: [up.id] } });
   t.equal(stolen.status, 400, 'someone else\'s upload cannot be attached');
   t.equal(stolen.body.error.code, 'INVALID_ATTACHMENT');
-  const before = (await api(srv.url, 'GET', `/api/rooms/${room.id}`, { token: a.token })).body.room.lastSeq;
+  const before = (await api<RoomBody>(srv.url, 'GET', `/api/rooms/${room.id}`, { token: a.token })).body.room.lastSeq;
   t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: a.token, body: {} })).status, 400, 'text or attachment needed');
 
-  const sent = await api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: a.token, body: { attachments: [up.id] } });
+  const sent = await api<MessageBody>(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: a.token, body: { attachments: [up.id] } });
   t.equal(sent.status, 201);
   t.same(sent.body.message.attachments, [up]);
   t.equal(sent.body.message.seq, before + 1, 'the refused posts wrote nothing');
@@ -125,10 +126,7 @@ t.test('who sees what: members only; unused uploads are their uploader\'s; attac
 });
 
 t.test('retention: unused uploads are removed after UPLOAD_RETENTION; used ones stay', async (t) => {
-  const srv = await startApp({ env: { UPLOAD_RETENTION: '1s' } });
-  t.teardown(() => srv.close());
-  const u = await newUser(srv.url);
-  const room = await newRoom(srv.url, u);
+  const { srv, a: u, room } = await aloneInARoom(t, { env: { UPLOAD_RETENTION: '1s' } });
   const png = await solid(20, 20).png().toBuffer();
   const unused = (await upload(srv.url, u, room.id, png, 'a.png')).body.upload;
   const used = (await upload(srv.url, u, room.id, png, 'b.png')).body.upload;

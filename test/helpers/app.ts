@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
 import { buildApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { Store } from '../../server/store/store.js';
+import type { LoginBody, Membership, MembershipBody, Message, MessageBody, Room, RoomBody, UserBody } from './bodies.js';
 import { SseStream, type SseStreamOptions } from './sse.js';
 
 export interface TestApp {
@@ -25,11 +27,18 @@ export function tempDir(prefix = 'parley-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+export interface StartOptions {
+  env?: Record<string, string>;
+  store?: Store;
+  dataDir?: string;
+  keepData?: boolean;
+}
+
 /**
  * Starts a real server on 127.0.0.1 with an ephemeral port. By default on a fresh SQLite store in a temp DATA_DIR;
  * pass `store` to share one (several instances on one MongoDB), `dataDir` to reopen an existing one (restart).
  */
-export async function startApp(opts: { env?: Record<string, string>; store?: Store; dataDir?: string; keepData?: boolean } = {}): Promise<TestApp> {
+export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, PORT: '0', ...opts.env });
   const store = opts.store ?? new SqliteStore({ file: path.join(dataDir, 'parley.db'), synchronous: config.sqliteSynchronous });
@@ -55,6 +64,11 @@ export async function startApp(opts: { env?: Record<string, string>; store?: Sto
   };
 }
 
+/**
+ * `T` is what the test expects the body to be: a type from ./bodies.js (`api<RoomBody>(...)`, `api<ErrorBody>(...)`).
+ * Without one the body is `any`, so that tests written before the body types still compile.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the default for untyped callers, see above
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
@@ -62,6 +76,7 @@ export interface ApiResponse<T = any> {
 }
 
 /** JSON over real HTTP. `token` becomes a Bearer header. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the default for untyped callers, see ApiResponse
 export async function api<T = any>(
   base: string,
   method: string,
@@ -76,7 +91,7 @@ export async function api<T = any>(
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   const res = await fetch(base + url, { method, headers, body });
   const text = await res.text();
-  let parsed: any = text;
+  let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
@@ -97,28 +112,29 @@ let counter = 0;
 export async function newUser(base: string, name?: string): Promise<TestUser> {
   const username = name ?? `user${process.pid}x${++counter}`;
   const password = `a long passphrase for ${username} ${counter}`;
-  const reg = await api(base, 'POST', '/api/auth/register', { body: { username, email: `${username}@example.com`, password } });
+  const email = `${username}@example.com`;
+  const reg = await api<UserBody>(base, 'POST', '/api/auth/register', { body: { username, email, password } });
   if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
-  const login = await api(base, 'POST', '/api/auth/login', { body: { login: username, password } });
+  const login = await api<LoginBody>(base, 'POST', '/api/auth/login', { body: { login: username, password } });
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
   return { id: reg.body.user.id, username, password, token: login.body.accessToken };
 }
 
-export async function newRoom(base: string, owner: TestUser, body: Record<string, unknown> = {}): Promise<any> {
-  const res = await api(base, 'POST', '/api/rooms', { token: owner.token, body: { name: 'room', ...body } });
+export async function newRoom(base: string, owner: TestUser, body: Record<string, unknown> = {}): Promise<Room> {
+  const res = await api<RoomBody>(base, 'POST', '/api/rooms', { token: owner.token, body: { name: 'room', ...body } });
   if (res.status !== 201) throw new Error(`create room: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.room;
 }
 
 /** Joins a public room; fails loudly, so a set-up step cannot fail unnoticed. */
-export async function join(base: string, user: TestUser, roomId: string): Promise<any> {
-  const res = await api(base, 'POST', `/api/rooms/${roomId}/join`, { token: user.token });
+export async function join(base: string, user: TestUser, roomId: string): Promise<Membership> {
+  const res = await api<MembershipBody>(base, 'POST', `/api/rooms/${roomId}/join`, { token: user.token });
   if (res.status !== 201) throw new Error(`join: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.membership;
 }
 
-export async function post(base: string, user: TestUser, roomId: string, text: string): Promise<any> {
-  const res = await api(base, 'POST', `/api/rooms/${roomId}/messages`, { token: user.token, body: { text } });
+export async function post(base: string, user: TestUser, roomId: string, text: string): Promise<Message> {
+  const res = await api<MessageBody>(base, 'POST', `/api/rooms/${roomId}/messages`, { token: user.token, body: { text } });
   if (res.status !== 201) throw new Error(`post: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.message;
 }
@@ -128,4 +144,33 @@ export async function stream(base: string, path: string, opts: SseStreamOptions 
   const s = new SseStream(base + path, opts);
   await s.opened;
   return s;
+}
+
+/** A started server that closes when the test ends. */
+export async function serve(t: Test, opts: StartOptions = {}): Promise<TestApp> {
+  const srv = await startApp(opts);
+  t.teardown(() => srv.close());
+  return srv;
+}
+
+/** A started server and one user, `a`, who owns a public room. `room` is the body of the room to create. */
+export async function aloneInARoom(
+  t: Test,
+  opts: StartOptions & { room?: Record<string, unknown> } = {},
+): Promise<{ srv: TestApp; a: TestUser; room: Room }> {
+  const srv = await serve(t, opts);
+  const a = await newUser(srv.url);
+  const room = await newRoom(srv.url, a, opts.room);
+  return { srv, a, room };
+}
+
+/** A started server and two users in one public room: `a` created it (its owner), `b` joined it. */
+export async function twoInARoom(
+  t: Test,
+  opts: StartOptions & { room?: Record<string, unknown> } = {},
+): Promise<{ srv: TestApp; a: TestUser; b: TestUser; room: Room }> {
+  const { srv, a, room } = await aloneInARoom(t, opts);
+  const b = await newUser(srv.url);
+  await join(srv.url, b, room.id);
+  return { srv, a, b, room };
 }

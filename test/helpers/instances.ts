@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import { api, post, stream, type TestApp, type TestUser } from './app.js';
+import type { ErrorBody, MembersBody } from './bodies.js';
 import type { SseStream } from './sse.js';
 
 /**
@@ -13,7 +14,12 @@ export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, 
   const about = (type: string, userId: string) => onA.ephemeral.filter((e) => e.event === type && e.json.user?.id === userId);
   const bobOnline = () => about('presence', bob.id).map((e) => e.json.online as boolean);
   const members = async (base: string) =>
-    new Map<string, boolean>((await api(base, 'GET', `/api/rooms/${roomId}/members`, { token: alice.token })).body.members.map((m: any) => [m.userId, m.online]));
+    new Map<string, boolean>(
+      (await api<MembersBody>(base, 'GET', `/api/rooms/${roomId}/members`, { token: alice.token })).body.members.map((m) => [
+        m.userId,
+        m.online,
+      ]),
+    );
 
   const onB = await stream(b.url, `/api/rooms/${roomId}/events`, { token: bob.token });
   await onA.waitForEphemeral(() => bobOnline().at(-1) === true, 10_000, 'bob online on A');
@@ -48,7 +54,7 @@ export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, 
  * the window ends.
  */
 export async function loginLimitCrossInstances(t: Test, a: TestApp, b: TestApp, user: TestUser): Promise<void> {
-  const attempt = (app: TestApp, password: string) => api(app.url, 'POST', '/api/auth/login', { body: { login: user.username, password } });
+  const attempt = (app: TestApp, password: string) => api<ErrorBody>(app.url, 'POST', '/api/auth/login', { body: { login: user.username, password } });
   t.same([(await attempt(a, 'wrong 1')).status, (await attempt(a, 'wrong 2')).status, (await attempt(b, 'wrong 3')).status], [401, 401, 401]);
   const locked = await attempt(a, user.password);
   t.equal(locked.status, 429, 'the third failure, made on B, counts on A');

@@ -1,13 +1,11 @@
 import t from 'tap';
 import { Subscriber } from '../../server/realtime/subscriber.js';
-import { api, join, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+import { aloneInARoom, api, join, newRoom, newUser, post, serve, stream, twoInARoom } from '../helpers/app.js';
+import type { LoginBody, NewApiTokenBody, RoomBody } from '../helpers/bodies.js';
 
 t.test('SSE stream basics: headers, retry first, ids are seqs, heartbeat, membership', async (t) => {
-  const srv = await startApp({ env: { HEARTBEAT_MS: '200' } });
-  t.teardown(() => srv.close());
-  const alice = await newUser(srv.url);
+  const { srv, a: alice, room } = await aloneInARoom(t, { env: { HEARTBEAT_MS: '200' } });
   const bob = await newUser(srv.url);
-  const room = await newRoom(srv.url, alice);
 
   const refused = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: bob.token });
   t.equal(refused.status, 403, 'a non-member of a public room may not stream it');
@@ -34,10 +32,7 @@ t.test('SSE stream basics: headers, retry first, ids are seqs, heartbeat, member
 });
 
 t.test('resume: Last-Event-ID and ?lastEventId= replay exactly what was missed; header wins', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const alice = await newUser(srv.url);
-  const room = await newRoom(srv.url, alice);
+  const { srv, a: alice, room } = await aloneInARoom(t);
   for (let i = 0; i < 10; i++) await post(srv.url, alice, room.id, `m${i}`);
   // seq 1 is the owner's join; 2..11 the messages.
   const byHeader = await stream(srv.url, `/api/rooms/${room.id}/events?lastEventId=1`, { token: alice.token, lastEventId: '6' });
@@ -65,10 +60,7 @@ t.test('resume: Last-Event-ID and ?lastEventId= replay exactly what was missed; 
 });
 
 t.test('reset: a position older than the replay limit, or in the future, gets reset, never a silent gap', async (t) => {
-  const srv = await startApp({ env: { REPLAY_LIMIT: '5' } });
-  t.teardown(() => srv.close());
-  const alice = await newUser(srv.url);
-  const room = await newRoom(srv.url, alice);
+  const { srv, a: alice, room } = await aloneInARoom(t, { env: { REPLAY_LIMIT: '5' } });
   for (let i = 0; i < 10; i++) await post(srv.url, alice, room.id, `m${i}`);
   const old = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: '2' });
   t.teardown(() => old.close());
@@ -93,13 +85,10 @@ t.test('reset: a position older than the replay limit, or in the future, gets re
 });
 
 t.test('exactly once: 20 concurrent posters while 3 subscribers drop and resume at random points', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const owner = await newUser(srv.url);
-  const room = await newRoom(srv.url, owner);
+  const { srv, a: owner, room } = await aloneInARoom(t);
   const posters = await Promise.all(Array.from({ length: 20 }, () => newUser(srv.url)));
   for (const p of posters) t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: p.token })).status, 201);
-  const startSeq = (await api(srv.url, 'GET', `/api/rooms/${room.id}`, { token: owner.token })).body.room.lastSeq as number;
+  const startSeq = (await api<RoomBody>(srv.url, 'GET', `/api/rooms/${room.id}`, { token: owner.token })).body.room.lastSeq;
   const PER_POSTER = 15;
   const total = posters.length * PER_POSTER;
 
@@ -135,10 +124,7 @@ t.test('exactly once: 20 concurrent posters while 3 subscribers drop and resume 
 });
 
 t.test('the frame of an event is encoded once and the same bytes go to every subscriber', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const alice = await newUser(srv.url);
-  const room = await newRoom(srv.url, alice);
+  const { srv, a: alice, room } = await aloneInARoom(t);
   const streams = await Promise.all(Array.from({ length: 5 }, () => stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token })));
   t.teardown(() => streams.forEach((s) => s.close()));
   const written: Buffer[] = [];
@@ -155,13 +141,9 @@ t.test('the frame of an event is encoded once and the same bytes go to every sub
 });
 
 t.test('streams end on leave, on removal and after room.deleted', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const owner = await newUser(srv.url);
-  const carol = await newUser(srv.url);
+  const { srv, a: owner, b: carol, room } = await twoInARoom(t);
   const dave = await newUser(srv.url);
-  const room = await newRoom(srv.url, owner);
-  for (const u of [carol, dave]) await join(srv.url, u, room.id);
+  await join(srv.url, dave, room.id);
 
   const ownerStream = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: owner.token });
   const carolStream = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: carol.token });
@@ -182,14 +164,13 @@ t.test('streams end on leave, on removal and after room.deleted', async (t) => {
 });
 
 t.test('a stream opened with an access token ends when the token expires; an API-token stream does not', async (t) => {
-  const srv = await startApp({ env: { ACCESS_TOKEN_TTL: '2s' } });
-  t.teardown(() => srv.close());
+  const srv = await serve(t, { env: { ACCESS_TOKEN_TTL: '2s' } });
   const u = await newUser(srv.url);
   // API tokens do not expire: use one for the setup, so a slow machine cannot make the setup itself time out.
   let apiToken = '';
   for (let attempt = 0; attempt < 5 && !apiToken; attempt++) {
-    const login = await api(srv.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
-    const created = await api(srv.url, 'POST', '/api/tokens', { token: login.body.accessToken, body: { name: 'setup' } });
+    const login = await api<LoginBody>(srv.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
+    const created = await api<NewApiTokenBody>(srv.url, 'POST', '/api/tokens', { token: login.body.accessToken, body: { name: 'setup' } });
     if (created.status === 201) apiToken = created.body.token;
   }
   const room = await newRoom(srv.url, { ...u, token: apiToken });
@@ -197,7 +178,7 @@ t.test('a stream opened with an access token ends when the token expires; an API
   t.teardown(() => lasting.close());
   let expiring = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: 'none' });
   for (let attempt = 0; attempt < 5 && expiring.status !== 200; attempt++) {
-    const login = await api(srv.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
+    const login = await api<LoginBody>(srv.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
     expiring = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: login.body.accessToken });
   }
   t.equal(expiring.status, 200);
@@ -210,10 +191,7 @@ t.test('a stream opened with an access token ends when the token expires; an API
 });
 
 t.test('bounded memory: a subscriber that does not read is disconnected', async (t) => {
-  const srv = await startApp({ env: { SSE_MAX_QUEUE_BYTES: '65536' } });
-  t.teardown(() => srv.close());
-  const alice = await newUser(srv.url);
-  const room = await newRoom(srv.url, alice);
+  const { srv, a: alice, room } = await aloneInARoom(t, { env: { SSE_MAX_QUEUE_BYTES: '65536' } });
   const net = await import('node:net');
   const { port } = new URL(srv.url);
   // A raw client that sends the request and then never reads: its socket receive buffer fills, then the server's.

@@ -1,9 +1,15 @@
 import t from 'tap';
-import { api, join, newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+import { api, join, newRoom, newUser, post, serve, stream, twoInARoom } from '../helpers/app.js';
+import type { HealthBody, LogBody } from '../helpers/bodies.js';
+
+/** The parts of the OpenAPI document these tests read. */
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, { requestBody?: unknown }>>;
+}
 
 t.test('GET /api/events: one stream for all my rooms, a cursor id that resumes every room', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
+  const srv = await serve(t);
   const a = await newUser(srv.url);
   const b = await newUser(srv.url);
   const r1 = await newRoom(srv.url, a, { name: 'one' });
@@ -49,41 +55,35 @@ t.test('GET /api/events: one stream for all my rooms, a cursor id that resumes e
 });
 
 t.test('health and API documentation', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const health = await api(srv.url, 'GET', '/api/health');
+  const srv = await serve(t);
+  const health = await api<HealthBody>(srv.url, 'GET', '/api/health');
   t.equal(health.body.status, 'ok');
   t.equal(health.body.store, 'sqlite');
-  const doc = await api(srv.url, 'GET', '/docs/json');
+  const doc = await api<OpenApiDoc>(srv.url, 'GET', '/docs/json');
   t.equal(doc.status, 200);
   t.equal(doc.body.openapi.slice(0, 2), '3.');
   for (const p of ['/api/auth/register', '/api/auth/login', '/api/rooms/{roomId}/messages', '/api/rooms/{roomId}/events', '/api/events', '/api/tokens']) {
     t.ok(doc.body.paths[p], `documents ${p}`);
   }
-  t.ok(doc.body.paths['/api/rooms/{roomId}/messages'].post.requestBody, 'request bodies come from the route schemas');
+  t.ok(doc.body.paths['/api/rooms/{roomId}/messages']!.post!.requestBody, 'request bodies come from the route schemas');
   t.equal((await fetch(`${srv.url}/docs`)).status, 200, 'a browsable page at /docs');
 });
 
 t.test('the room log as JSON: pages newest first, same events as the stream', async (t) => {
-  const srv = await startApp();
-  t.teardown(() => srv.close());
-  const a = await newUser(srv.url);
-  const b = await newUser(srv.url);
-  const room = await newRoom(srv.url, a);
-  await join(srv.url, b, room.id);
+  const { srv, a, b, room } = await twoInARoom(t);
   for (let i = 0; i < 7; i++) await post(srv.url, a, room.id, `m${i}`);
   await api(srv.url, 'PATCH', `/api/rooms/${room.id}`, { token: a.token, body: { topic: 'news' } });
-  const first = await api(srv.url, 'GET', `/api/rooms/${room.id}/log?limit=4`, { token: b.token });
-  t.same(first.body.events.map((e: any) => e.seq), [10, 9, 8, 7]);
-  t.equal(first.body.events[0].type, 'room.updated');
-  const rest = await api(srv.url, 'GET', `/api/rooms/${room.id}/log?before=7&limit=100`, { token: b.token });
-  t.same(rest.body.events.map((e: any) => e.seq), [6, 5, 4, 3, 2, 1]);
-  t.same(rest.body.events.slice(-2).map((e: any) => e.type), ['member.joined', 'member.joined']);
+  const first = await api<LogBody>(srv.url, 'GET', `/api/rooms/${room.id}/log?limit=4`, { token: b.token });
+  t.same(first.body.events.map((e) => e.seq), [10, 9, 8, 7]);
+  t.equal(first.body.events[0]!.type, 'room.updated');
+  const rest = await api<LogBody>(srv.url, 'GET', `/api/rooms/${room.id}/log?before=7&limit=100`, { token: b.token });
+  t.same(rest.body.events.map((e) => e.seq), [6, 5, 4, 3, 2, 1]);
+  t.same(rest.body.events.slice(-2).map((e) => e.type), ['member.joined', 'member.joined']);
   const s = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: b.token, lastEventId: '0' });
   await s.waitFor((ev) => ev.length >= 10);
   s.close();
   t.same(s.events.map((e) => e.json).reverse(), [...first.body.events, ...rest.body.events], 'identical to what the stream carries');
-  t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}/log?before=1`, { token: b.token })).body.events.length, 0);
+  t.equal((await api<LogBody>(srv.url, 'GET', `/api/rooms/${room.id}/log?before=1`, { token: b.token })).body.events.length, 0);
   t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}/log?limit=0`, { token: b.token })).status, 400);
   const outsider = await newUser(srv.url);
   t.equal((await api(srv.url, 'GET', `/api/rooms/${room.id}/log`, { token: outsider.token })).status, 403);
