@@ -34,7 +34,7 @@ const inputsList = path.join(distDir, 'build-inputs.json');
 /** Inputs whose change requires a rebuild: every file the last build bundled, the sources (a new file), the page
  * template, this script and the installed packages. */
 function inputsMtime(): number {
-  let bundled: string[] = [];
+  let bundled: string[];
   try {
     bundled = (JSON.parse(readFileSync(inputsList, 'utf8')) as string[]).map((p) => path.join(root, p));
   } catch {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { openFixture } from './elements.js';
+import { openFixture, type ApiHandler, type ApiRequest } from './elements.js';
 import { newPage, waitFor, withBrowser } from './harness.js';
 
 /**
@@ -38,10 +38,26 @@ const SEED = `(() => {
   c.timelines.of('r1').set({ ...T.putMessages(T.emptyTimeline(), [msg(1, bob, 'hello from the copy'), msg(2, me, 'hi'), msg(3, carl, 'hey all')]), loaded: true, hasMore: false });
 })()`;
 
-async function fixturePage(api?: Parameters<typeof openFixture>[1]): Promise<{ page: Page; problems: string[]; requests: Awaited<ReturnType<typeof openFixture>>['requests'] }> {
-  const { page, context, problems } = await newPage(suite.browser, { width: 1280, height: 720 });
-  t.teardown(() => context.close());
-  const { requests } = await openFixture(page, api);
+// One page for the file (the bundle loads once); each test starts from a new client with the same fake state.
+let page: Page;
+let problems: string[];
+let requests: ApiRequest[];
+let handler: ApiHandler | undefined;
+
+t.before(async () => {
+  const opened = await newPage(suite.browser, { width: 1280, height: 720 });
+  ({ page, problems } = opened);
+  t.teardown(() => opened.context.close());
+  ({ requests } = await openFixture(page, (route, ...rest) =>
+    handler ? handler(route, ...rest) : route.fulfill({ status: 503, contentType: 'application/json', body: '{}' }),
+  ));
+});
+
+/** A new client with the fake state; API requests go to `api` (by default: 503, as if the server were down). */
+async function fixturePage(api?: ApiHandler): Promise<{ page: Page; problems: string[]; requests: ApiRequest[] }> {
+  handler = api;
+  requests.length = 0;
+  await page.evaluate(`window.fixture.client = new window.fixture.ChatClient(); document.body.replaceChildren()`);
   await page.evaluate(SEED);
   return { page, problems, requests };
 }
@@ -50,13 +66,18 @@ const renders = (page: Page) => page.evaluate('({ ...window.fixture.renders })')
 
 t.test('every element mounts with a fake state', async (t) => {
   const { page, problems } = await fixturePage();
-  const tags = (await page.evaluate('window.fixture.TAGS')) as string[];
-  for (const tag of tags) {
-    const props = tag === 'parley-chat' || tag === 'parley-room-view' || tag === 'parley-timeline' || tag === 'parley-members' || tag === 'parley-composer' ? { roomId: 'r1' } : {};
-    await page.evaluate(`window.fixture.mount(${JSON.stringify(tag)}, ${JSON.stringify(props)}).updateComplete`);
-    const rendered = await page.evaluate(`!!document.querySelector(${JSON.stringify(tag)}).shadowRoot`);
-    t.ok(rendered, `${tag} renders`);
-  }
+  const rendered = (await page.evaluate(`(async () => {
+    const shown = [];
+    for (const tag of window.fixture.TAGS) {
+      const room = ['parley-chat', 'parley-room-view', 'parley-timeline', 'parley-members', 'parley-composer'].includes(tag);
+      const el = window.fixture.mount(tag, room ? { roomId: 'r1' } : {});
+      await el.updateComplete;
+      if (el.shadowRoot && el.shadowRoot.childNodes.length) shown.push(tag);
+    }
+    return [window.fixture.TAGS, shown];
+  })()`)) as [string[], string[]];
+  t.equal(rendered[0].length, 17, 'every element of the client');
+  t.same(rendered[1], rendered[0], 'each renders');
   t.same(problems, [], 'no page errors');
 });
 
@@ -151,7 +172,8 @@ t.test('the composer posts with a client key and empties; the timeline shows the
       await held;
       const b = body as { text: string; clientId: string };
       const message = { roomId: 'r1', seq: 4, author: { id: 'u1', username: 'alice', displayName: 'Alice', gender: 'female', avatar: 'fox' },
-        text: b.text, attachments: [], createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, clientId: b.clientId };
+        text: b.text, attachments: [], createdAt: new Date().toISOString(), editedAt: null, deletedAt: null,
+        clientId: b.clientId };
       return route.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify({ message }) });
     }
     return route.fulfill({ status: 204 });

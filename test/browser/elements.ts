@@ -35,8 +35,14 @@ export type ApiHandler = (route: Route, method: string, pathname: string, body: 
  * Opens the fixture page. API requests go to `api` (by default: 503, as if the server were down), and each is
  * recorded in `requests`.
  */
-export async function openFixture(page: Page, api?: ApiHandler): Promise<{ requests: Array<{ method: string; path: string; body: unknown }> }> {
-  const requests: Array<{ method: string; path: string; body: unknown }> = [];
+export interface ApiRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+export async function openFixture(page: Page, api?: ApiHandler): Promise<{ requests: ApiRequest[] }> {
+  const requests: ApiRequest[] = [];
   const js = await build();
   const css = readFileSync(path.join(ROOT, 'web/src/global.css'), 'utf8');
   await page.route(`${ORIGIN}/**`, async (route) => {
@@ -50,7 +56,7 @@ export async function openFixture(page: Page, api?: ApiHandler): Promise<{ reque
     }
     if (url.pathname === '/fixture.js') return route.fulfill({ contentType: 'text/javascript', body: js });
     const method = route.request().method();
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = route.request().postDataJSON();
     } catch {

@@ -49,7 +49,9 @@ export class ParleyChat extends LitElement {
     loaded: s.loaded,
     unread: totalUnread(s),
   }));
-  private readonly memberCount = new Watch(this, () => this.client?.members.store, (s) => (this.roomId ? s.byRoom.get(this.roomId)?.length : undefined));
+  private readonly memberCount = new Watch(this, () => this.client?.members.store, (s) =>
+    this.roomId ? s.byRoom.get(this.roomId)?.length : undefined,
+  );
   private readonly myName = new Watch(this, () => this.client?.session.store, (s) => s.me?.displayName);
 
   private get narrow(): boolean {

@@ -32,12 +32,17 @@ export class ParleyTimeline extends LitElement {
   @internal() private editing: number | null = null;
   @query('.scroller') private scroller!: HTMLElement | null;
   private readonly anchor = new ScrollAnchor(this, () => this.scroller);
-  private readonly timeline = new Watch(this, () => (this.roomId ? this.client?.timelines.of(this.roomId) : null), (tl) => tl);
+  private readonly timeline = new Watch(this, () => (this.roomId ? this.client?.timelines.of(this.roomId) : null), (t) =>
+    t,
+  );
   private readonly receipts = new Watch(this, () => this.client?.receipts.store, (s) => s.get(this.roomId));
   private readonly me = new Watch(this, () => this.client?.session.store, (s) => s.me?.id ?? null);
   private readonly room = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId));
   // Activity lines name people as they are called now.
-  private readonly people = new Watch(this, () => this.client?.members.store, (s) => [s.byRoom.get(this.roomId)?.map((m) => m.user), s.profiles]);
+  private readonly people = new Watch(this, () => this.client?.members.store, (s) => [
+    s.byRoom.get(this.roomId)?.map((m) => m.user),
+    s.profiles,
+  ]);
 
   static override styles = [
     base,

@@ -4,8 +4,11 @@ function who(user: PublicUser | null | undefined): string {
   return user ? user.displayName || user.username : 'Someone';
 }
 
-/** The activity line a stored event shows in the timeline, or null for events that show none (messages, profiles). */
-export function activityText(e: RoomEvent, current: (user: PublicUser | null | undefined) => PublicUser | null | undefined = (u) => u): string | null {
+type Person = PublicUser | null | undefined;
+
+/** The activity line a stored event shows in the timeline, or null for events that show none (messages, profiles).
+ * `current` names a person as they are called now. */
+export function activityText(e: RoomEvent, current: (user: Person) => Person = (u) => u): string | null {
   const payloadUser = current(e.payload.user as PublicUser | undefined);
   const actor = current(e.actor);
   switch (e.type) {

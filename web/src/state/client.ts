@@ -50,7 +50,8 @@ export class ChatClient extends EventTarget {
     this.outbox = new Outbox(this.timelines);
     // The open room moved on (or finished loading): tell the server it has been seen.
     this.timelines.onChange((roomId, tl) => {
-      if (roomId === this.rooms.value.openRoomId && tl.loaded && this.receipts.behind(roomId, tl.headSeq)) this.markReadSoon();
+      const open = roomId === this.rooms.value.openRoomId;
+      if (open && tl.loaded && this.receipts.behind(roomId, tl.headSeq)) this.markReadSoon();
     });
   }
 
@@ -149,7 +150,9 @@ export class ChatClient extends EventTarget {
     if (!this.rooms.get(room.id)?.joined) {
       await this.loadRooms();
       // Until the list has it (it should by now): a minimal entry so the room opens at once.
-      if (!this.rooms.get(room.id)) this.rooms.put({ ...room, name: peer.displayName, peer, joined: true, membership: null, unread: 0 });
+      if (!this.rooms.get(room.id)) {
+        this.rooms.put({ ...room, name: peer.displayName, peer, joined: true, membership: null, unread: 0 });
+      }
     }
     return room.id;
   }
@@ -219,7 +222,8 @@ export class ChatClient extends EventTarget {
 
   /** Someone's new public profile (member.updated, or my own PATCH): members, authors and direct room names. */
   private applyProfile(user: PublicUser): void {
-    const pub: PublicUser = { id: user.id, username: user.username, displayName: user.displayName, gender: user.gender, avatar: user.avatar };
+    const { id, username, displayName, gender, avatar } = user;
+    const pub: PublicUser = { id, username, displayName, gender, avatar };
     const me = this.session.me;
     if (me?.id === pub.id) this.session.setMe({ ...me, ...pub } as User);
     this.members.applyProfile(pub);

@@ -10,7 +10,11 @@ export interface MembersState {
 }
 
 /** How a person is called now: their newest profile seen on this page, else as `user` says. */
-export function currentProfile(s: MembersState, roomId: string, user: PublicUser | null | undefined): PublicUser | null | undefined {
+export function currentProfile<U extends PublicUser | null | undefined>(
+  s: MembersState,
+  roomId: string,
+  user: U,
+): U | PublicUser {
   if (!user) return user;
   return s.profiles.get(user.id) ?? s.byRoom.get(roomId)?.find((m) => m.userId === user.id)?.user ?? user;
 }
@@ -62,7 +66,8 @@ export class Members {
     const s = this.store.value;
     const byRoom = new Map(s.byRoom);
     for (const [roomId, members] of s.byRoom) {
-      if (members.some((m) => m.userId === user.id)) byRoom.set(roomId, members.map((m) => (m.userId === user.id ? { ...m, user } : m)));
+      if (!members.some((m) => m.userId === user.id)) continue;
+      byRoom.set(roomId, members.map((m) => (m.userId === user.id ? { ...m, user } : m)));
     }
     this.store.set({ byRoom, profiles: new Map(s.profiles).set(user.id, user) });
   }

@@ -21,7 +21,7 @@ export class Session {
 
   /** Asks the server who the cookies belong to. */
   async check(): Promise<User | null> {
-    let me: User | null = null;
+    let me: User | null;
     try {
       me = (await api.get<{ user: User }>('/api/me')).user;
     } catch {

@@ -39,9 +39,11 @@ export function sameSelection(a: unknown, b: unknown, depth = 2): boolean {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     return a.every((x, i) => sameSelection(x, b[i], depth - 1));
   }
-  if (Array.isArray(b) || Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => sameSelection((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], depth - 1));
+  const plain = (x: object) => Object.getPrototypeOf(x) === Object.prototype;
+  if (Array.isArray(b) || !plain(a) || !plain(b)) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = Object.keys(ra);
+  if (keys.length !== Object.keys(rb).length) return false;
+  return keys.every((k) => sameSelection(ra[k], rb[k], depth - 1));
 }

@@ -48,7 +48,17 @@ export interface Timeline {
 }
 
 export function emptyTimeline(): Timeline {
-  return { items: new Map(), pending: [], confirmed: new Set(), headSeq: 0, loaded: false, loading: false, loadingOlder: false, hasMore: true, error: null };
+  return {
+    items: new Map(),
+    pending: [],
+    confirmed: new Set(),
+    headSeq: 0,
+    loaded: false,
+    loading: false,
+    loadingOlder: false,
+    hasMore: true,
+    error: null,
+  };
 }
 
 const sorted = new WeakMap<ReadonlyMap<number, TimelineItem>, TimelineItem[]>();
@@ -118,7 +128,10 @@ export function applyEvent(tl: Timeline, e: RoomEvent, me: string | null): Timel
       // Our own message may arrive before the POST answers: it replaces its pending copy.
       if (message.author.id === me && !next.confirmed.has(message.seq)) {
         const copy = next.pending.find((p) => samePost(p, message));
-        if (copy) next = { ...next, pending: next.pending.filter((p) => p !== copy), confirmed: new Set(next.confirmed).add(message.seq) };
+        if (copy) {
+          const pending = next.pending.filter((p) => p !== copy);
+          next = { ...next, pending, confirmed: new Set(next.confirmed).add(message.seq) };
+        }
       }
       return next;
     }

@@ -23,7 +23,8 @@ export class Typing {
 
   apply(n: TypingNotice): void {
     const ms = Math.min(Math.max(n.expiresInMs || 5000, 1000), 15_000);
-    this.put(n.roomId, (list) => [...list.filter((t) => t.user.id !== n.user.id), { user: n.user, until: Date.now() + ms }]);
+    const until = Date.now() + ms;
+    this.put(n.roomId, (list) => [...list.filter((t) => t.user.id !== n.user.id), { user: n.user, until }]);
     setTimeout(() => this.put(n.roomId, (list) => list.filter((t) => t.until > Date.now())), ms + 50);
   }
 
