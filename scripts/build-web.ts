@@ -27,18 +27,22 @@ function newestMtime(entry: string): number {
   return newest;
 }
 
-/** Inputs whose change requires a rebuild: the sources, the domain types shared with the server, the page template,
- * this script and the installed lit. */
+/** The files the last build read (esbuild's metafile), kept beside the output: the client imports browser-safe
+ * server modules too, and a change to any of them must rebuild. */
+const inputsList = path.join(distDir, 'build-inputs.json');
+
+/** Inputs whose change requires a rebuild: every file the last build bundled, the sources (a new file), the page
+ * template, this script and the installed packages. */
 function inputsMtime(): number {
-  const inputs = [
-    srcDir,
-    path.join(root, 'server/store/store.ts'),
-    template,
-    fileURLToPath(import.meta.url),
-    path.join(root, 'package-lock.json'),
-    path.join(root, 'node_modules/lit/package.json'),
-  ];
-  return Math.max(...inputs.filter((p) => existsSync(p)).map(newestMtime));
+  let bundled: string[];
+  try {
+    bundled = (JSON.parse(readFileSync(inputsList, 'utf8')) as string[]).map((p) => path.join(root, p));
+  } catch {
+    return Infinity;
+  }
+  const inputs = [...bundled, srcDir, template, fileURLToPath(import.meta.url), path.join(root, 'package-lock.json')];
+  // A missing input (renamed or deleted) means the bundle is stale.
+  return Math.max(...inputs.map((p) => (existsSync(p) ? newestMtime(p) : Infinity)));
 }
 
 export function isUpToDate(): boolean {
@@ -67,6 +71,7 @@ export async function buildWeb(opts: { force?: boolean; dev?: boolean } = {}): P
     outdir: assetsDir,
     write: false,
     metafile: true,
+    absWorkingDir: root,
     tsconfigRaw: {
       compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false, target: 'ES2022' },
     },
@@ -100,6 +105,9 @@ export async function buildWeb(opts: { force?: boolean; dev?: boolean } = {}): P
 
   // Old hashed files are removed only after the new ones are in place.
   for (const name of readdirSync(assetsDir)) if (!written.has(name) && !name.endsWith('.tmp')) rmSync(path.join(assetsDir, name), { force: true });
+
+  const bundled = Object.keys(result.metafile.inputs).map((p) => path.relative(root, path.resolve(root, p)));
+  writeFileSync(inputsList, JSON.stringify(bundled.sort(), null, 1));
 
   const page = readFileSync(template, 'utf8').replace('%JS%', js).replace('%CSS%', css).replace('%FAVICON%', `/assets/${faviconName}`);
   // index.html last, atomically: it is also the up-to-date stamp, and a server may read it at any moment.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { apiCall, focusedLabel, loginUi, newPage, screenshot, shownMessages, shownTexts, waitFor, withBrowser } from './harness.js';
+import { apiCall, focusedLabel, newPage, screenshot, shownMessages, shownTexts, waitFor, withBrowser } from './harness.js';
 
 /**
  * Two people in two browser contexts: register (with the API's inline validation), create and join a room, chat

@@ -64,7 +64,8 @@ export async function startServer(opts: { env?: Record<string, string> } = {}): 
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const deadline = Date.now() + 30_000;
+    // Generous: starting means compiling the server with tsx, slow on a loaded machine.
+    const deadline = Date.now() + 90_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
       try {

@@ -39,7 +39,10 @@ t.test('an image goes from one member to the other, and failures keep the text',
 
   const a = await newPage(suite.browser);
   const b = await newPage(suite.browser, { width: 390, height: 844 });
-  await Promise.all([loginUi(a.page, suite.server.url, ann.username, ann.password), loginUi(b.page, suite.server.url, ben.username, ben.password)]);
+  await Promise.all([
+    loginUi(a.page, suite.server.url, ann.username, ann.password),
+    loginUi(b.page, suite.server.url, ben.username, ben.password),
+  ]);
   await Promise.all([a.page.goto(`${suite.server.url}/rooms/${room.id}`), b.page.goto(`${suite.server.url}/rooms/${room.id}`)]);
   for (const p of [a.page, b.page]) await p.locator('[data-status="live"]').waitFor();
   const small = await png(64, 48, '#33aa77');

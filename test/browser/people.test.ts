@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { apiCall, apiUser, loginUi, newPage, screenshot, waitFor, withBrowser } from './harness.js';
+import { apiCall, apiUser, loginUi, newPage, screenshot, withBrowser } from './harness.js';
 
 /**
  * People: online dots going on and off, ✓ / ✓✓ / blue ✓✓, a direct conversation opened from the members

@@ -57,3 +57,10 @@ export function linkify(text: string): Array<string | TemplateResult> {
   if (last < text.length) parts.push(text.slice(last));
   return parts;
 }
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  const mb = n / (1024 * 1024);
+  return `${mb < 10 ? mb.toFixed(1).replace(/\.0$/, '') : Math.round(mb)} MB`;
+}

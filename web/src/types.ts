@@ -8,6 +8,7 @@ export type {
   Avatar,
   Gender,
   Membership,
+  Message,
   PublicUser,
   Role,
   Room,
@@ -16,15 +17,16 @@ export type {
   RoomKind,
   User,
 } from '../../server/store/store.js';
-import type { Attachment, Membership, PublicUser, Room } from '../../server/store/store.js';
+import type { Member as StoredMember, Membership, PublicUser, Room } from '../../server/store/store.js';
 
+/** A room as GET /api/rooms lists it: with my membership, my unread count and (direct rooms) the other person. */
 export interface RoomEntry extends Room {
   membership: Membership | null;
   joined: boolean;
-  /** Unread messages as the server counts them (newer servers); the client counts live arrivals on top. */
-  unread?: number;
-  /** Direct rooms (newer servers): the other person. */
-  peer?: PublicUser | null;
+  /** Unread messages as the server counts them; the client counts live arrivals on top. */
+  unread: number;
+  /** Direct rooms: the other person. */
+  peer: PublicUser | null;
 }
 
 /** An ephemeral `presence` event (no id, not stored). */
@@ -34,22 +36,8 @@ export interface PresenceChange {
   online: boolean;
 }
 
-export interface Member extends Membership {
-  user: PublicUser;
+export interface Member extends StoredMember {
   online: boolean;
-}
-
-export interface Message {
-  roomId: string;
-  seq: number;
-  author: PublicUser;
-  text: string | null;
-  attachments: Array<Attachment | string>;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-  /** The author's key for the post (absent from servers and stored events older than client keys). */
-  clientId?: string | null;
 }
 
 export interface FieldError {

@@ -1,21 +1,30 @@
+import { provide } from '@lit/context';
 import { LitElement, css, html } from 'lit';
-import { customElement } from 'lit/decorators.js';
+import { customElement, property } from 'lit/decorators.js';
 import { onSessionLost } from '../api.js';
-import { StateController } from '../controller.js';
+import { DocumentTitle } from '../controllers/document-title.js';
 import { currentPath, navigate, onRoute, roomIdFromPath } from '../router.js';
-import { state } from '../state.js';
+import { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { storage } from '../state/storage.js';
+import { Watch } from '../state/watch.js';
 import { base } from '../styles.js';
 import './parley-auth.js';
 import './parley-chat.js';
 
 const AUTH_PAGES = new Set(['/login', '/register']);
 
-/** The app: decides between the sign-in pages and the chat from the session and the address. */
+/** The app: provides the client to every element, and decides between the sign-in pages and the chat. */
 @customElement('parley-app')
 export class ParleyApp extends LitElement {
-  private readonly stateCtl = new StateController(this);
-  private offRoute?: () => void;
-  private offSession?: () => void;
+  @provide({ context: clientContext })
+  @property({ attribute: false })
+  client = new ChatClient();
+
+  private readonly session = new Watch(this, () => this.client.session.store, (s) => [s.me, s.authChecked] as const);
+  private readonly rooms = new Watch(this, () => this.client.rooms.store, (s) => s.loaded);
+  private readonly documentTitle = new DocumentTitle(this, () => this.client);
+  private offs: Array<() => void> = [];
   private readonly onSignedOut = () => navigate('/login', { replace: true });
   private readonly onRoomGone = (e: Event) => {
     if (roomIdFromPath() === (e as CustomEvent<string>).detail) navigate('/', { replace: true });
@@ -31,35 +40,38 @@ export class ParleyApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.offRoute = onRoute(() => this.requestUpdate());
-    this.offSession = onSessionLost(() => {
-      if (state.me) state.signedOut();
-    });
-    state.addEventListener('signedout', this.onSignedOut);
-    state.addEventListener('roomgone', this.onRoomGone);
-    // Another tab signed out: this one follows.
-    window.addEventListener('storage', (e) => {
-      if (e.key === 'parley.signedOut' && state.me) state.signedOut();
-    });
-    void state.checkSession();
+    const client = this.client;
+    const signOutHere = () => {
+      if (client.session.me) client.signedOut();
+    };
+    client.addEventListener('signedout', this.onSignedOut);
+    client.addEventListener('roomgone', this.onRoomGone);
+    this.offs = [
+      onRoute(() => this.requestUpdate()),
+      onSessionLost(signOutHere),
+      // Another tab signed out: this one follows.
+      storage.onSignOutElsewhere(signOutHere),
+      () => client.removeEventListener('signedout', this.onSignedOut),
+      () => client.removeEventListener('roomgone', this.onRoomGone),
+    ];
+    void client.checkSession();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.offRoute?.();
-    this.offSession?.();
-    state.removeEventListener('signedout', this.onSignedOut);
-    state.removeEventListener('roomgone', this.onRoomGone);
+    for (const off of this.offs) off();
+    this.offs = [];
   }
 
   /** Where the current address should lead, given the session; null when it is fine as it is. */
   private redirect(): string | null {
     const path = currentPath();
-    if (!state.authChecked) return null;
-    if (!state.me) return AUTH_PAGES.has(path) ? null : '/login';
+    const [me, authChecked] = this.session.value;
+    if (!authChecked) return null;
+    if (!me) return AUTH_PAGES.has(path) ? null : '/login';
     if (AUTH_PAGES.has(path)) return '/';
-    if (path === '/' && state.roomsLoaded) {
-      const id = state.defaultRoomId();
+    if (path === '/' && this.rooms.value) {
+      const id = this.client.rooms.defaultRoomId();
       return id ? `/rooms/${id}` : null;
     }
     if (path !== '/' && !roomIdFromPath(path)) return '/';
@@ -69,18 +81,14 @@ export class ParleyApp extends LitElement {
   override updated(): void {
     const to = this.redirect();
     if (to) navigate(to, { replace: true });
-    const unread = state.totalUnread;
-    const room = state.openRoomId ? state.rooms.get(state.openRoomId) : undefined;
-    document.title = `${unread ? `(${unread}) ` : ''}${room ? `${room.name} · ` : ''}Parley`;
   }
 
   override render() {
-    void this.stateCtl;
-    if (!state.authChecked) return html`<div class="splash" role="status">Loading Parley…</div>`;
+    void this.documentTitle;
+    const [me, authChecked] = this.session.value;
+    if (!authChecked) return html`<div class="splash" role="status">Loading Parley…</div>`;
     const path = currentPath();
-    if (!state.me) {
-      return html`<parley-auth .mode=${path === '/register' ? 'register' : 'login'}></parley-auth>`;
-    }
+    if (!me) return html`<parley-auth .mode=${path === '/register' ? 'register' : 'login'}></parley-auth>`;
     return html`<parley-chat .roomId=${roomIdFromPath(path)}></parley-chat>`;
   }
 }

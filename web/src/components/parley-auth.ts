@@ -1,15 +1,18 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state as internal } from 'lit/decorators.js';
 import { api, ApiError, errorText } from '../api.js';
 import { AVATAR_LABELS, avatarSvg } from '../avatars.js';
 import { linkClick, navigate } from '../router.js';
-import { state } from '../state.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
 import { base } from '../styles.js';
 import { AVATARS, type Avatar, type Gender } from '../types.js';
 
 /** The sign-in and registration pages. Field errors come from the API and show next to their fields. */
 @customElement('parley-auth')
 export class ParleyAuth extends LitElement {
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @property() mode: 'login' | 'register' = 'login';
   @internal() private errors: Record<string, string> = {};
   @internal() private formError = '';
@@ -140,7 +143,7 @@ export class ParleyAuth extends LitElement {
       if (Object.keys(errors).length) return this.focusFirstError();
       this.busy = true;
       try {
-        await state.login(login, password);
+        await this.client.login(login, password);
         navigate('/', { replace: true });
       } catch (err) {
         this.formError = err instanceof ApiError && err.status === 401 ? 'Wrong username/email or password.' : errorText(err);
@@ -165,7 +168,7 @@ export class ParleyAuth extends LitElement {
     this.busy = true;
     try {
       await api.post('/api/auth/register', body);
-      await state.login(body.username, password);
+      await this.client.login(body.username, password);
       navigate('/', { replace: true });
     } catch (err) {
       if (err instanceof ApiError && err.details.length) {

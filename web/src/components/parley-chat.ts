@@ -1,10 +1,15 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
 import { customElement, property, query, state as internal } from 'lit/decorators.js';
+import { allows, mayLeave } from '../../../server/rooms/policy.js';
 import { errorText } from '../api.js';
 import { avatarSvg } from '../avatars.js';
-import { StateController } from '../controller.js';
+import { MediaQuery } from '../controllers/media-query.js';
 import { navigate } from '../router.js';
-import { state } from '../state.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { totalUnread } from '../state/rooms.js';
+import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 import './parley-connection.js';
 import './parley-members.js';
@@ -25,8 +30,7 @@ const MEDIUM = '(max-width: 1099px)';
 @customElement('parley-chat')
 export class ParleyChat extends LitElement {
   @property() roomId: string | null = null;
-  @internal() private narrow = matchMedia(NARROW).matches;
-  @internal() private medium = matchMedia(MEDIUM).matches;
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @internal() private roomsOpen = false;
   @internal() private membersOpen = !matchMedia(MEDIUM).matches;
   @query('parley-create-room') private createDialog!: HTMLElementTagNameMap['parley-create-room'];
@@ -34,16 +38,29 @@ export class ParleyChat extends LitElement {
   @query('parley-profile') private profileDialog!: HTMLElementTagNameMap['parley-profile'];
   @query('parley-confirm') private confirmDialog!: HTMLElementTagNameMap['parley-confirm'];
   @query('parley-lightbox') private lightbox!: HTMLElementTagNameMap['parley-lightbox'];
-  private readonly stateCtl = new StateController(this);
-  private readonly mqNarrow = matchMedia(NARROW);
-  private readonly mqMedium = matchMedia(MEDIUM);
-  private readonly onMedia = () => {
-    this.narrow = this.mqNarrow.matches;
-    const wasMedium = this.medium;
-    this.medium = this.mqMedium.matches;
-    if (!this.narrow) this.roomsOpen = false;
-    if (wasMedium !== this.medium) this.membersOpen = !this.medium;
-  };
+  private readonly narrowQuery = new MediaQuery(this, NARROW, (narrow) => {
+    if (!narrow) this.roomsOpen = false;
+  });
+  private readonly mediumQuery = new MediaQuery(this, MEDIUM, (medium) => {
+    this.membersOpen = !medium;
+  });
+  private readonly rooms = new Watch(this, () => this.client?.rooms.store, (s) => ({
+    room: this.roomId ? s.rooms.get(this.roomId) : undefined,
+    loaded: s.loaded,
+    unread: totalUnread(s),
+  }));
+  private readonly memberCount = new Watch(this, () => this.client?.members.store, (s) =>
+    this.roomId ? s.byRoom.get(this.roomId)?.length : undefined,
+  );
+  private readonly myName = new Watch(this, () => this.client?.session.store, (s) => s.me?.displayName);
+
+  private get narrow(): boolean {
+    return this.narrowQuery.matches;
+  }
+
+  private get medium(): boolean {
+    return this.mediumQuery.matches;
+  }
   private readonly onKey = (e: KeyboardEvent) => {
     if (e.key !== 'Escape') return;
     if (this.narrow && this.roomsOpen) this.closeRooms();
@@ -115,21 +132,17 @@ export class ParleyChat extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.mqNarrow.addEventListener('change', this.onMedia);
-    this.mqMedium.addEventListener('change', this.onMedia);
     window.addEventListener('keydown', this.onKey);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.mqNarrow.removeEventListener('change', this.onMedia);
-    this.mqMedium.removeEventListener('change', this.onMedia);
     window.removeEventListener('keydown', this.onKey);
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('roomId')) {
-      state.openRoom(this.roomId);
+      this.client.openRoom(this.roomId);
       if (this.narrow) this.roomsOpen = false;
     }
   }
@@ -155,36 +168,33 @@ export class ParleyChat extends LitElement {
   }
 
   private async leave(): Promise<void> {
-    const room = this.roomId ? state.rooms.get(this.roomId) : undefined;
+    const room = this.rooms.value.room;
     if (!room) return;
     const ok = await requestConfirm(this, { title: `Leave ${room.name}?`, body: room.kind === 'private' ? 'You will need an invitation to come back.' : 'You can join again at any time.', confirm: 'Leave room' });
     if (!ok) return;
     try {
-      await state.leaveRoom(room.id);
+      await this.client.leaveRoom(room.id);
       navigate('/', { replace: true });
     } catch (err) {
-      state.toast(errorText(err), 'error');
+      this.client.notices.toast(errorText(err), 'error');
     }
   }
 
   private async join(): Promise<void> {
     if (!this.roomId) return;
     try {
-      await state.joinRoom(this.roomId);
+      await this.client.joinRoom(this.roomId);
     } catch (err) {
-      state.toast(errorText(err), 'error');
+      this.client.notices.toast(errorText(err), 'error');
     }
   }
 
   override render() {
-    void this.stateCtl;
-    const room = this.roomId ? state.rooms.get(this.roomId) : undefined;
-    const role = room?.membership?.role ?? null;
-    const members = room ? state.members.get(room.id) : undefined;
+    const { room, loaded, unread } = this.rooms.value;
+    const members = room ? this.memberCount.value : undefined;
     const roomsHidden = this.narrow && !this.roomsOpen;
     const membersHidden = !room?.joined || !this.membersOpen;
     const membersDrawer = this.medium;
-    const unread = state.totalUnread;
     return html`
       <aside class="rooms" id="rooms-drawer" aria-label="Rooms" ?data-closed=${roomsHidden} ?inert=${roomsHidden}>
         <parley-rooms .activeId=${this.roomId}
@@ -211,15 +221,15 @@ export class ParleyChat extends LitElement {
           <parley-connection></parley-connection>
           ${room?.joined
             ? html`
-                ${(role === 'owner' || role === 'admin') && room.kind !== 'direct'
+                ${allows(room, room.membership, 'update')
                   ? html`<button class="icon-btn" aria-label="Room settings" title="Room settings" @click=${() => this.settingsDialog.open(room.id)}>${icon('settings')}</button>`
                   : nothing}
-                ${role !== 'owner' && room.kind !== 'direct'
+                ${mayLeave(room, room.membership)
                   ? html`<button class="icon-btn" aria-label="Leave room" title="Leave room" @click=${() => this.leave()}>${icon('exit')}</button>`
                   : nothing}
-                <button class="icon-btn members-btn" aria-label=${`Members${members ? ` (${members.length})` : ''}`} title="Members"
+                <button class="icon-btn members-btn" aria-label=${`Members${members !== undefined ? ` (${members})` : ''}`} title="Members"
                   aria-controls="members-drawer" aria-expanded=${this.membersOpen ? 'true' : 'false'} @click=${() => this.toggleMembers()}>
-                  ${icon('users')}${members ? html`<span class="badge count" aria-hidden="true">${members.length}</span>` : nothing}
+                  ${icon('users')}${members !== undefined ? html`<span class="badge count" aria-hidden="true">${members}</span>` : nothing}
                 </button>
               `
             : nothing}
@@ -229,10 +239,10 @@ export class ParleyChat extends LitElement {
           : room
             ? html`<div class="empty"><div><h2>${room.name}</h2><p>${room.topic || 'A public room.'}</p>
                 <button class="btn primary" @click=${() => this.join()}>Join ${room.name}</button></div></div>`
-            : this.roomId && state.roomsLoaded
+            : this.roomId && loaded
               ? html`<div class="empty"><div><h2>Room not found</h2><p>It may have been deleted, or you are not a member.</p></div></div>`
-              : state.roomsLoaded
-                ? html`<div class="empty"><div><h2>Welcome, ${state.me?.displayName}</h2>
+              : loaded
+                ? html`<div class="empty"><div><h2>Welcome, ${this.myName.value}</h2>
                     <p>Create a room or join a public one to start talking.</p>
                     <button class="btn primary" @click=${() => this.createDialog.open()}>${icon('plus')} Create a room</button></div></div>`
                 : html`<div class="empty" role="status">Loading rooms…</div>`}

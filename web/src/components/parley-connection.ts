@@ -1,7 +1,9 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html } from 'lit';
-import { customElement } from 'lit/decorators.js';
-import { StateController } from '../controller.js';
-import { state } from '../state.js';
+import { customElement, property } from 'lit/decorators.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { Watch } from '../state/watch.js';
 import { base } from '../styles.js';
 
 const LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' } as const;
@@ -9,7 +11,8 @@ const LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Recon
 /** The stream's state, always visible: live / reconnecting / offline. */
 @customElement('parley-connection')
 export class ParleyConnection extends LitElement {
-  private readonly stateCtl = new StateController(this);
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
+  private readonly status = new Watch(this, () => this.client?.connection, (s) => s);
 
   static override styles = [
     base,
@@ -31,10 +34,15 @@ export class ParleyConnection extends LitElement {
   ];
 
   override render() {
-    void this.stateCtl;
-    const s = state.connection;
+    const s = this.status.value ?? 'connecting';
     return html`<span class="pill ${s}" role="status" aria-live="polite" data-status=${s} title=${`Connection: ${LABELS[s]}`}>
       <span class="dot" aria-hidden="true"></span><span class="text">${LABELS[s]}</span>
     </span>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-connection': ParleyConnection;
   }
 }

@@ -1,13 +1,16 @@
+import { consume } from '@lit/context';
 import { LitElement, html, nothing } from 'lit';
-import { customElement, query, state as internal } from 'lit/decorators.js';
+import { customElement, property, query, state as internal } from 'lit/decorators.js';
 import { errorText, fieldErrors } from '../api.js';
-import { state } from '../state.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
 import { base, icon } from '../styles.js';
 import { dialogStyles } from './dialog-styles.js';
 
 /** Creates a room (public or private); fires `created` with its id. */
 @customElement('parley-create-room')
 export class ParleyCreateRoom extends LitElement {
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @internal() private errors: Record<string, string> = {};
   @internal() private busy = false;
   @query('dialog') private dialog!: HTMLDialogElement;
@@ -33,7 +36,7 @@ export class ParleyCreateRoom extends LitElement {
     }
     this.busy = true;
     try {
-      const room = await state.createRoom({ name, topic, kind });
+      const room = await this.client.createRoom({ name, topic, kind });
       this.dialog.close();
       this.dispatchEvent(new CustomEvent('created', { detail: room.id }));
     } catch (err) {

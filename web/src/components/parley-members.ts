@@ -1,10 +1,12 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state as internal } from 'lit/decorators.js';
 import { errorText } from '../api.js';
-import { navigate } from '../router.js';
 import { avatarSvg } from '../avatars.js';
-import { StateController } from '../controller.js';
-import { state } from '../state.js';
+import { navigate } from '../router.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 
 /** The open room's members: avatar, name, role and an online dot; a name opens the direct conversation. */
@@ -13,17 +15,20 @@ export class ParleyMembers extends LitElement {
   @property() roomId = '';
   @property({ type: Boolean }) showClose = false;
   @internal() private opening: string | null = null;
-  private readonly stateCtl = new StateController(this);
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
+  private readonly me = new Watch(this, () => this.client?.session.store, (s) => s.me?.id ?? null);
+  private readonly members = new Watch(this, () => this.client?.members.store, (s) => s.byRoom.get(this.roomId));
+  private readonly direct = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId)?.kind === 'direct');
 
   /** Opens the direct conversation with a member (created the first time). */
   private async message(username: string): Promise<void> {
     this.opening = username;
     try {
-      const roomId = await state.openDirect(username);
+      const roomId = await this.client.openDirect(username);
       navigate(`/rooms/${roomId}`);
       if (this.showClose) this.dispatchEvent(new CustomEvent('close-drawer', { bubbles: true, composed: true }));
     } catch (err) {
-      state.toast(`Could not open the conversation: ${errorText(err)}`, 'error');
+      this.client.notices.toast(`Could not open the conversation: ${errorText(err)}`, 'error');
     } finally {
       this.opening = null;
     }
@@ -60,10 +65,9 @@ export class ParleyMembers extends LitElement {
   }
 
   override render() {
-    void this.stateCtl;
-    const members = state.members.get(this.roomId);
+    const members = this.members.value;
     const online = members?.filter((m) => m.online).length ?? 0;
-    const direct = state.rooms.get(this.roomId)?.kind === 'direct';
+    const direct = this.direct.value;
     return html`
       <div class="head">
         <h2 id="members-title">Members ${members ? html`<span class="sr-only">, ${online} online</span>` : nothing}</h2>
@@ -74,7 +78,7 @@ export class ParleyMembers extends LitElement {
         : html`<ul aria-labelledby="members-title" data-testid="members">
             ${members.map(
               (m) => {
-                const self = m.userId === state.me?.id;
+                const self = m.userId === this.me.value;
                 const body = html`<span class="pic">${avatarSvg(m.user, 34)}<span class="dot ${m.online ? 'online' : ''}" data-online=${m.online ? 'true' : 'false'}
                     title=${m.online ? 'Online' : 'Offline'}></span></span>
                   <span class="who"><strong>${m.user.displayName}${self ? ' (you)' : ''}</strong>

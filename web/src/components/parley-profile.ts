@@ -1,8 +1,11 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, query, state as internal } from 'lit/decorators.js';
+import { customElement, property, query, state as internal } from 'lit/decorators.js';
 import { ApiError, errorText, fieldErrors } from '../api.js';
 import { AVATAR_LABELS, avatarSvg } from '../avatars.js';
-import { state } from '../state.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import type { ProfilePatch } from '../state/session.js';
 import { base, icon } from '../styles.js';
 import { AVATARS, type Avatar, type Gender } from '../types.js';
 import { dialogStyles } from './dialog-styles.js';
@@ -10,6 +13,7 @@ import { dialogStyles } from './dialog-styles.js';
 /** The signed-in user's profile: display name, gender, avatar and password. */
 @customElement('parley-profile')
 export class ParleyProfile extends LitElement {
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @internal() private avatar: Avatar | null = null;
   @internal() private gender: Gender = 'unspecified';
   @internal() private errors: Record<string, string> = {};
@@ -28,7 +32,7 @@ export class ParleyProfile extends LitElement {
   ];
 
   async open(): Promise<void> {
-    const me = state.me;
+    const me = this.client.session.me;
     if (!me) return;
     this.username = me.username;
     this.avatar = me.avatar;
@@ -45,13 +49,13 @@ export class ParleyProfile extends LitElement {
 
   private async save(e: SubmitEvent): Promise<void> {
     e.preventDefault();
-    const me = state.me;
+    const me = this.client.session.me;
     if (!me || this.busy) return;
     const data = new FormData(this.form);
     const displayName = String(data.get('displayName') ?? '').trim();
     const currentPassword = String(data.get('currentPassword') ?? '');
     const newPassword = String(data.get('newPassword') ?? '');
-    const patch: Parameters<typeof state.updateProfile>[0] = {};
+    const patch: ProfilePatch = {};
     if (displayName !== me.displayName) patch.displayName = displayName;
     if (this.gender !== me.gender) patch.gender = this.gender;
     if (this.avatar !== me.avatar) patch.avatar = this.avatar;
@@ -71,9 +75,9 @@ export class ParleyProfile extends LitElement {
     }
     this.busy = true;
     try {
-      await state.updateProfile(patch);
+      await this.client.updateProfile(patch);
       this.dialog.close();
-      state.toast(patch.newPassword ? 'Password changed. Your other sessions were signed out.' : 'Profile saved');
+      this.client.notices.toast(patch.newPassword ? 'Password changed. Your other sessions were signed out.' : 'Profile saved');
     } catch (err) {
       // Field errors next to their fields, in words: "Password is too weak: …", "The new password must be …".
       const f = fieldErrors(err);

@@ -1,13 +1,21 @@
+import { consume } from '@lit/context';
 import { LitElement, html, nothing } from 'lit';
-import { customElement, query, state as internal } from 'lit/decorators.js';
+import { customElement, property, query, state as internal } from 'lit/decorators.js';
+import { allows, mayChangeRoleOf, mayRemove, ROLE_RANK } from '../../../server/rooms/policy.js';
+import { ROLES } from '../../../server/store/store.js';
 import { errorText, fieldErrors } from '../api.js';
 import { avatarSvg } from '../avatars.js';
-import { StateController } from '../controller.js';
 import { requestConfirm } from '../overlays.js';
-import { state } from '../state.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 import type { Member, Role } from '../types.js';
 import { dialogStyles } from './dialog-styles.js';
+
+/** Roles from the lowest up, as the role menu lists them. */
+const ROLES_UP = [...ROLES].sort((a, b) => ROLE_RANK[a] - ROLE_RANK[b]);
+const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', admin: 'Admin', member: 'Member' };
 
 /** A room's settings for its owner and admins: name, topic, members and roles, deleting the room. */
 @customElement('parley-room-settings')
@@ -16,15 +24,17 @@ export class ParleyRoomSettings extends LitElement {
   @internal() private errors: Record<string, string> = {};
   @internal() private busy = false;
   @query('dialog') private dialog!: HTMLDialogElement;
-  private readonly stateCtl = new StateController(this);
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
+  private readonly room = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId));
+  private readonly members = new Watch(this, () => this.client?.members.store, (s) => s.byRoom.get(this.roomId));
   static override styles = [base, dialogStyles];
 
   async open(roomId: string): Promise<void> {
     this.roomId = roomId;
     this.errors = {};
-    void state.loadMembers(roomId);
+    void this.client.members.load(roomId);
     await this.updateComplete;
-    const room = state.rooms.get(roomId);
+    const room = this.client.rooms.get(roomId);
     const name = this.renderRoot.querySelector<HTMLInputElement>('#settings-name');
     const topic = this.renderRoot.querySelector<HTMLInputElement>('#settings-topic');
     if (name) name.value = room?.name ?? '';
@@ -36,7 +46,7 @@ export class ParleyRoomSettings extends LitElement {
   private async save(e: SubmitEvent): Promise<void> {
     e.preventDefault();
     const data = new FormData(e.target as HTMLFormElement);
-    const room = state.rooms.get(this.roomId);
+    const room = this.client.rooms.get(this.roomId);
     const name = String(data.get('name') ?? '').trim();
     const topic = String(data.get('topic') ?? '').trim();
     const patch: { name?: string; topic?: string } = {};
@@ -45,9 +55,9 @@ export class ParleyRoomSettings extends LitElement {
     if (!Object.keys(patch).length) return;
     this.busy = true;
     try {
-      await state.updateRoom(this.roomId, patch);
+      await this.client.updateRoom(this.roomId, patch);
       this.errors = {};
-      state.toast('Room updated');
+      this.client.notices.toast('Room updated');
     } catch (err) {
       const f = fieldErrors(err);
       this.errors = Object.keys(f).length ? f : { form: errorText(err) };
@@ -62,10 +72,10 @@ export class ParleyRoomSettings extends LitElement {
     const username = String(new FormData(form).get('username') ?? '').trim();
     if (!username) return;
     try {
-      await state.addMember(this.roomId, username);
+      await this.client.members.add(this.roomId, username);
       form.reset();
       this.errors = {};
-      state.toast(`Added ${username}`);
+      this.client.notices.toast(`Added ${username}`);
     } catch (err) {
       this.errors = { username: fieldErrors(err).username ? `Username ${fieldErrors(err).username}` : errorText(err) };
     }
@@ -74,9 +84,9 @@ export class ParleyRoomSettings extends LitElement {
   private async removeMember(m: Member): Promise<void> {
     if (!(await requestConfirm(this, { title: `Remove ${m.user.displayName}?`, body: 'They will lose access to this room.', confirm: 'Remove' }))) return;
     try {
-      await state.removeMember(this.roomId, m.userId);
+      await this.client.members.remove(this.roomId, m.userId);
     } catch (err) {
-      state.toast(errorText(err), 'error');
+      this.client.notices.toast(errorText(err), 'error');
     }
   }
 
@@ -86,30 +96,28 @@ export class ParleyRoomSettings extends LitElement {
       return;
     }
     try {
-      await state.setRole(this.roomId, m.userId, role);
+      await this.client.setRole(this.roomId, m.userId, role);
     } catch (err) {
-      state.toast(errorText(err), 'error');
+      this.client.notices.toast(errorText(err), 'error');
     }
   }
 
   private async deleteRoom(): Promise<void> {
-    const room = state.rooms.get(this.roomId);
+    const room = this.client.rooms.get(this.roomId);
     if (!room) return;
     if (!(await requestConfirm(this, { title: `Delete ${room.name}?`, body: 'The room and all of its messages are deleted for everyone. This cannot be undone.', confirm: 'Delete room' }))) return;
     try {
-      await state.deleteRoom(room.id);
+      await this.client.deleteRoom(room.id);
       this.dialog.close();
     } catch (err) {
-      state.toast(errorText(err), 'error');
+      this.client.notices.toast(errorText(err), 'error');
     }
   }
 
   override render() {
-    void this.stateCtl;
-    const room = state.rooms.get(this.roomId);
-    const myRole = state.roleIn(this.roomId);
-    const members = state.members.get(this.roomId) ?? [];
-    const rank = { owner: 3, admin: 2, member: 1 } as const;
+    const room = this.room.value;
+    const members = this.members.value ?? [];
+    const me = room?.membership ?? null;
     return html`<dialog aria-labelledby="settings-title">
       <div class="dialog-body">
         <div class="head"><h2 id="settings-title">Room settings</h2>
@@ -132,17 +140,14 @@ export class ParleyRoomSettings extends LitElement {
           <h3 id="settings-members">Members (${members.length})</h3>
           <ul>
             ${members.map((m) => {
-              const self = m.userId === state.me?.id;
-              const canRemove = !self && myRole !== null && rank[myRole] > rank[m.role] && rank[myRole] >= 2;
+              const canRemove = !!room && mayRemove(room, me, m);
               return html`<li>
                 ${avatarSvg(m.user, 28)}
                 <span class="who">${m.user.displayName} <small>@${m.user.username}</small></span>
-                ${myRole === 'owner' && !self
+                ${room && mayChangeRoleOf(room, me, m)
                   ? html`<label class="sr-only" for=${`role-${m.userId}`}>Role of ${m.user.displayName}</label>
                       <select id=${`role-${m.userId}`} .value=${m.role} @change=${(e: Event) => this.setRole(m, (e.target as HTMLSelectElement).value as Role)}>
-                        <option value="member" ?selected=${m.role === 'member'}>Member</option>
-                        <option value="admin" ?selected=${m.role === 'admin'}>Admin</option>
-                        <option value="owner" ?selected=${m.role === 'owner'}>Owner</option>
+                        ${ROLES_UP.map((r) => html`<option value=${r} ?selected=${m.role === r}>${ROLE_LABELS[r]}</option>`)}
                       </select>`
                   : html`<small>${m.role}</small>`}
                 ${canRemove
@@ -159,7 +164,7 @@ export class ParleyRoomSettings extends LitElement {
           </form>
           <div id="add-username-msg" class="error-text">${this.errors.username ?? ''}</div>
         </section>
-        ${myRole === 'owner' && room
+        ${room && allows(room, me, 'delete')
           ? html`<section class="danger-zone" aria-label="Danger zone">
               <span>Delete this room and all of its messages.</span>
               <button class="btn danger" @click=${() => this.deleteRoom()}>Delete room</button>

@@ -1,10 +1,13 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { errorText } from '../api.js';
 import { avatarSvg } from '../avatars.js';
-import { StateController } from '../controller.js';
 import { linkClick, navigate } from '../router.js';
-import { state } from '../state.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { directRooms, groupRooms, publicRooms } from '../state/rooms.js';
+import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 import type { RoomEntry } from '../types.js';
 
@@ -13,7 +16,15 @@ import type { RoomEntry } from '../types.js';
 export class ParleyRooms extends LitElement {
   @property() activeId: string | null = null;
   @property({ type: Boolean }) showClose = false;
-  private readonly stateCtl = new StateController(this);
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
+  private readonly me = new Watch(this, () => this.client?.session.store, (s) => s.me);
+  private readonly rooms = new Watch(this, () => this.client?.rooms.store, (s) => ({
+    groups: groupRooms(s.rooms),
+    direct: directRooms(s.rooms),
+    discover: publicRooms(s.rooms),
+    unread: s.unread,
+    loaded: s.loaded,
+  }));
 
   static override styles = [
     base,
@@ -59,10 +70,10 @@ export class ParleyRooms extends LitElement {
 
   private async join(id: string): Promise<void> {
     try {
-      await state.joinRoom(id);
+      await this.client.joinRoom(id);
       navigate(`/rooms/${id}`);
     } catch (err) {
-      state.toast(errorText(err), 'error');
+      this.client.notices.toast(errorText(err), 'error');
     }
   }
 
@@ -77,7 +88,7 @@ export class ParleyRooms extends LitElement {
   }
 
   private renderRoom(room: RoomEntry) {
-    const unread = room.id === this.activeId ? 0 : state.unread.get(room.id) ?? 0;
+    const unread = room.id === this.activeId ? 0 : (this.rooms.value.unread.get(room.id) ?? 0);
     const kind = room.kind === 'private' ? ', private' : room.kind === 'direct' ? ', direct message' : '';
     // A display name can copy someone else's: the username tells them apart.
     const handle = room.kind === 'direct' && room.peer ? `@${room.peer.username}` : '';
@@ -92,11 +103,8 @@ export class ParleyRooms extends LitElement {
   }
 
   override render() {
-    void this.stateCtl;
-    const me = state.me;
-    const groups = state.groupRooms;
-    const direct = state.directRooms;
-    const discover = state.publicRooms;
+    const me = this.me.value;
+    const { groups, direct, discover, loaded } = this.rooms.value;
     return html`
       <div class="top">
         <div class="logo" aria-hidden="true">P</div>
@@ -106,7 +114,7 @@ export class ParleyRooms extends LitElement {
       <button class="btn create" @click=${() => this.emit('create-room')}>${icon('plus')} New room</button>
       <nav aria-label="Rooms">
         <h2 id="my-rooms">My rooms</h2>
-        ${groups.length === 0 && state.roomsLoaded ? html`<p class="muted">No rooms yet.</p>` : nothing}
+        ${groups.length === 0 && loaded ? html`<p class="muted">No rooms yet.</p>` : nothing}
         <ul aria-labelledby="my-rooms" data-testid="my-rooms">
           ${groups.map((room) => this.renderRoom(room))}
         </ul>
@@ -132,7 +140,7 @@ export class ParleyRooms extends LitElement {
         ? html`<div class="me">
             <button class="profile" aria-label="Edit profile" title="Edit profile" @click=${() => this.emit('edit-profile')}>${avatarSvg(me, 36)}</button>
             <div class="who"><strong>${me.displayName}</strong><span>@${me.username}</span></div>
-            <button class="icon-btn" aria-label="Sign out" title="Sign out" data-testid="logout" @click=${() => void state.logout()}>${icon('logout')}</button>
+            <button class="icon-btn" aria-label="Sign out" title="Sign out" data-testid="logout" @click=${() => void this.client.logout()}>${icon('logout')}</button>
           </div>`
         : nothing}
     `;

@@ -1,13 +1,16 @@
+import { consume } from '@lit/context';
 import { LitElement, css, html } from 'lit';
-import { customElement } from 'lit/decorators.js';
-import { StateController } from '../controller.js';
-import { state } from '../state.js';
+import { customElement, property } from 'lit/decorators.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 
 /** Short notices at the bottom of the page (errors stay longer). */
 @customElement('parley-toasts')
 export class ParleyToasts extends LitElement {
-  private readonly stateCtl = new StateController(this);
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
+  private readonly toasts = new Watch(this, () => this.client?.notices.store, (s) => s);
   static override styles = [
     base,
     css`
@@ -21,11 +24,10 @@ export class ParleyToasts extends LitElement {
   ];
 
   override render() {
-    void this.stateCtl;
     return html`<div role="status" aria-live="polite" style="display:contents">
-      ${state.toasts.map(
+      ${(this.toasts.value ?? []).map(
         (t) => html`<div class="toast ${t.kind}"><span>${t.text}</span>
-          <button class="icon-btn" aria-label="Dismiss" @click=${() => state.dismissToast(t.id)}>${icon('close')}</button></div>`,
+          <button class="icon-btn" aria-label="Dismiss" @click=${() => this.client.notices.dismiss(t.id)}>${icon('close')}</button></div>`,
       )}
     </div>`;
   }

@@ -1,0 +1,207 @@
+import { consume } from '@lit/context';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query, state as internal } from 'lit/decorators.js';
+import { MAX_ATTACHMENTS, MESSAGE_MAX_CHARS } from '../../../server/limits.js';
+import { IMAGE_TYPES } from '../../../server/store/store.js';
+import { Uploads, type DraftImage } from '../controllers/uploads.js';
+import type { ChatClient } from '../state/client.js';
+import { clientContext } from '../state/context.js';
+import { base, icon } from '../styles.js';
+import './parley-attachment-tray.js';
+
+/**
+ * Writing the next message of a room: the text box (Enter sends, Shift+Enter a new line, Up in an empty box edits
+ * my last message: it fires `edit-last`), images to attach (picked, pasted or handed over with `addFiles`) in a tray
+ * while they upload, and the draft of each room kept while another room is open.
+ */
+@customElement('parley-composer')
+export class ParleyComposer extends LitElement {
+  @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
+  @property() roomId = '';
+  @property() roomName = 'this room';
+  @internal() private note = '';
+  @query('textarea.compose') private box!: HTMLTextAreaElement;
+  @query('input.file') private fileInput!: HTMLInputElement;
+  private readonly drafts = new Map<string, string>();
+  private readonly uploads = new Uploads(this, (roomId) => this.uploadsEnded(roomId));
+
+  static override styles = [
+    base,
+    css`
+      :host { display: block; }
+      .compose-note { padding: 0.35rem 0.75rem 0; font-size: 0.82rem; color: var(--muted); background: var(--surface); }
+      .compose-note.error { color: var(--danger); font-weight: 600; }
+      .attach { width: 44px; height: 44px; flex: none; color: var(--muted); }
+      form.composer { display: flex; gap: 0.5rem; align-items: flex-end; padding: 0.6rem 0.75rem calc(0.6rem + env(safe-area-inset-bottom)); border-top: 1px solid var(--border); background: var(--surface); }
+      .compose-wrap { flex: 1; min-width: 0; }
+      textarea.compose { resize: none; max-height: 40vh; min-height: 44px; line-height: 1.4; border-radius: 14px; display: block; }
+      .counter { font-size: 0.75rem; color: var(--muted); text-align: right; }
+      .counter.over { color: var(--danger); }
+      .send { width: 44px; height: 44px; border-radius: 12px; background: var(--accent); color: #fff; border: none; display: grid; place-items: center; flex: none; }
+      .send:hover:not(:disabled) { background: var(--accent-strong); }
+      .send svg { width: 20px; height: 20px; }
+    `,
+  ];
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('roomId')) {
+      const old = changed.get('roomId') as string | undefined;
+      if (old && this.box) this.drafts.set(old, this.box.value);
+      this.note = '';
+    }
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    if (changed.has('roomId') && this.box) {
+      this.box.value = this.drafts.get(this.roomId) ?? '';
+      this.autosize();
+    }
+  }
+
+  override focus(): void {
+    this.box?.focus();
+  }
+
+  /** Adds chosen, pasted or dropped files to the next message and starts uploading them at once. */
+  addFiles(files: File[]): void {
+    if (!this.roomId || !files.length) return;
+    this.note = '';
+    const skipped = this.uploads.add(this.roomId, files);
+    if (skipped) this.note = `A message can carry at most ${MAX_ATTACHMENTS} images; ${skipped === 1 ? 'one was' : `${skipped} were`} left out.`;
+  }
+
+  private autosize(): void {
+    const t = this.box;
+    if (!t) return;
+    t.style.height = 'auto';
+    t.style.height = `${Math.min(t.scrollHeight + 2, window.innerHeight * 0.4)}px`;
+    this.requestUpdate();
+  }
+
+  private onInput(): void {
+    this.autosize();
+    if (this.box.value.trim()) this.client.typing.notify(this.roomId);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      this.send();
+    } else if (e.key === 'ArrowUp' && !this.box.value) {
+      const event = new CustomEvent('edit-last', { bubbles: true, composed: true, cancelable: true });
+      this.dispatchEvent(event);
+      if (event.defaultPrevented) e.preventDefault();
+    }
+  }
+
+  private submit(e: Event): void {
+    e.preventDefault();
+    this.send();
+  }
+
+  private send(): void {
+    const roomId = this.roomId;
+    const text = this.box.value;
+    const images = this.uploads.of(roomId);
+    if (!text.trim() && !images.length) return;
+    if (text.length > MESSAGE_MAX_CHARS) {
+      this.client.notices.toast(`Messages can be at most ${MESSAGE_MAX_CHARS} characters.`, 'error');
+      return;
+    }
+    if (this.uploads.failed(roomId)) {
+      this.note = 'An image could not be uploaded: remove it (or retry) before sending. Your text is kept.';
+      return;
+    }
+    if (this.uploads.uploading(roomId)) {
+      // Sent as soon as the uploads finish; the text stays in the box until then.
+      this.uploads.waitThenSend(roomId);
+      this.note = 'Sending when the upload finishes…';
+      return;
+    }
+    this.sendNow(roomId);
+    this.box.focus();
+  }
+
+  /** Posts the room's draft: its text (from the box, or the saved draft when another room is open) and its uploads. */
+  private sendNow(roomId: string): void {
+    const current = roomId === this.roomId;
+    const text = current ? this.box.value : (this.drafts.get(roomId) ?? '');
+    const attachments = this.uploads.take(roomId);
+    this.drafts.delete(roomId);
+    if (current) {
+      this.box.value = '';
+      this.note = '';
+      this.autosize();
+    }
+    void this.client.outbox.send(roomId, text, attachments);
+  }
+
+  /** The uploads of a message that waited for them ended: it goes, or stays with its text when one failed. */
+  private uploadsEnded(roomId: string): void {
+    if (!this.uploads.failed(roomId)) this.sendNow(roomId);
+    else if (roomId === this.roomId) this.note = 'Not sent: an image could not be uploaded. Remove it (or retry), then send again. Your text is kept.';
+  }
+
+  private retryImage(item: DraftImage): void {
+    if (this.note && !this.uploads.isWaiting(this.roomId)) this.note = '';
+    this.uploads.start(this.roomId, item);
+  }
+
+  private removeImage(item: DraftImage): void {
+    this.uploads.remove(this.roomId, item);
+    if (!this.uploads.failed(this.roomId) && !this.uploads.isWaiting(this.roomId)) this.note = '';
+    this.box?.focus();
+  }
+
+  private onFilesChosen(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    this.addFiles([...(input.files ?? [])]);
+    input.value = '';
+    this.box?.focus();
+  }
+
+  private onPaste(e: ClipboardEvent): void {
+    const files = [...(e.clipboardData?.files ?? [])];
+    if (!files.length) return;
+    e.preventDefault();
+    this.addFiles(files);
+  }
+
+  override render() {
+    const name = this.roomName;
+    const waiting = this.uploads.isWaiting(this.roomId);
+    const length = this.box?.value.length ?? 0;
+    return html`
+      <parley-attachment-tray .images=${[...this.uploads.of(this.roomId)]} @retry-image=${(e: CustomEvent<DraftImage>) => this.retryImage(e.detail)}
+        @remove-image=${(e: CustomEvent<DraftImage>) => this.removeImage(e.detail)}></parley-attachment-tray>
+      ${this.note
+        ? html`<div class="compose-note ${waiting ? '' : 'error'}" role=${waiting ? 'status' : 'alert'} data-testid="compose-note">${this.note}</div>`
+        : nothing}
+      <form class="composer" @submit=${this.submit}>
+        <input class="file" type="file" accept=${IMAGE_TYPES.join(',')} multiple hidden aria-label="Attach images" data-testid="file-input"
+          @change=${this.onFilesChosen} />
+        <button class="icon-btn attach" type="button" aria-label="Attach images" title="Attach images (or paste, or drop them here)"
+          @click=${() => this.fileInput.click()}>${icon('attach')}</button>
+        <div class="compose-wrap">
+          <label class="sr-only" for="compose">Message ${name}</label>
+          <textarea id="compose" class="compose" rows="1" placeholder=${`Message ${name}`} maxlength=${MESSAGE_MAX_CHARS + 1000}
+            enterkeyhint="send" @keydown=${this.onKey} @input=${this.onInput} @paste=${this.onPaste} aria-describedby="compose-hint"></textarea>
+          <span id="compose-hint" class="sr-only">Enter sends; Shift+Enter starts a new line.</span>
+          ${length > MESSAGE_MAX_CHARS - 500
+            ? html`<div class="counter ${length > MESSAGE_MAX_CHARS ? 'over' : ''}">${length} / ${MESSAGE_MAX_CHARS}</div>`
+            : nothing}
+        </div>
+        <button class="send" type="submit" aria-label="Send message" title="Send (Enter)">${icon('send')}</button>
+      </form>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-composer': ParleyComposer;
+  }
+  interface HTMLElementEventMap {
+    'edit-last': CustomEvent<void>;
+  }
+}

@@ -1,0 +1,32 @@
+import type { PublicUser, RoomEvent } from '../types.js';
+
+function who(user: PublicUser | null | undefined): string {
+  return user ? user.displayName || user.username : 'Someone';
+}
+
+type Person = PublicUser | null | undefined;
+
+/** The activity line a stored event shows in the timeline, or null for events that show none (messages, profiles).
+ * `current` names a person as they are called now. */
+export function activityText(e: RoomEvent, current: (user: Person) => Person = (u) => u): string | null {
+  const payloadUser = current(e.payload.user as PublicUser | undefined);
+  const actor = current(e.actor);
+  switch (e.type) {
+    case 'member.joined':
+      return actor && payloadUser && actor.id !== payloadUser.id ? `${who(actor)} added ${who(payloadUser)}` : `${who(payloadUser)} joined`;
+    case 'member.left':
+      return e.payload.reason === 'removed' ? `${who(actor)} removed ${who(payloadUser)}` : `${who(payloadUser)} left`;
+    case 'member.role':
+      return `${who(payloadUser)} is now ${String(e.payload.role)}`;
+    case 'room.updated': {
+      const { name, topic } = e.payload as { name?: string; topic?: string };
+      const changed = (e.payload.changed as string[] | undefined) ?? [];
+      const parts: string[] = [];
+      if (changed.includes('name')) parts.push(`renamed the room to “${name ?? ''}”`);
+      if (changed.includes('topic')) parts.push(topic ? `set the topic to “${topic}”` : 'cleared the topic');
+      return `${who(actor)} ${parts.join(' and ') || 'updated the room'}`;
+    }
+    default:
+      return null;
+  }
+}
