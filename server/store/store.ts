@@ -378,6 +378,6 @@ export interface Store {
   removeUnusedUploads(before: string): Promise<Upload[]>;
 
   // The log.
-  /** Events with seq > afterSeq, ascending, at most `limit`. */
+  /** Events with seq > afterSeq, ascending, at most `limit` (none when limit <= 0). */
   eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]>;
 }

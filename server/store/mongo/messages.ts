@@ -184,6 +184,8 @@ export class MongoMessages implements Pick<Store, LogMethods> {
   }
 
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
+    // MongoDB reads limit(0) as no limit at all: "at most 0" must not become the whole log.
+    if (limit <= 0) return [];
     const docs = await this.m.events
       .find({ roomId, seq: { $gt: afterSeq } })
       .sort({ seq: 1 })

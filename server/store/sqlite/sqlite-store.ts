@@ -288,6 +288,7 @@ export class SqliteStore implements Store {
   }
 
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
+    if (limit <= 0) return []; // SQLite reads a negative LIMIT as no limit
     return this.log.after(roomId, afterSeq, limit);
   }
 
