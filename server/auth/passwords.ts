@@ -9,8 +9,12 @@ const MIN_SCORE = 3;
  * 40 characters: that many are plenty to tell a strong password, and a weak start stays weak.
  */
 export const SCORED_CHARS = 40;
-/** Checks waiting for the worker beyond this are refused (StrengthBusy) instead of queueing without bound. */
-const MAX_PENDING = 16;
+/**
+ * Checks waiting for the worker beyond this are refused (StrengthBusy) instead of queueing without bound. A check
+ * of 40 characters takes milliseconds, so a few hundred waiting is well under a second; 16 refused an ordinary
+ * burst of twenty sign-ups arriving together.
+ */
+const MAX_PENDING = 256;
 /**
  * A check unanswered this long means the worker is stuck: it is replaced. Generous, because the first check waits
  * for the worker to load its dictionaries (seconds on a busy machine).
