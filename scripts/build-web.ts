@@ -104,12 +104,16 @@ export async function buildWeb(opts: { force?: boolean; dev?: boolean } = {}): P
   if (!js || !css) throw new Error('build-web: esbuild produced no app bundle');
 
   // Old hashed files are removed only after the new ones are in place.
-  for (const name of readdirSync(assetsDir)) if (!written.has(name) && !name.endsWith('.tmp')) rmSync(path.join(assetsDir, name), { force: true });
+  for (const name of readdirSync(assetsDir))
+    if (!written.has(name) && !name.endsWith('.tmp')) rmSync(path.join(assetsDir, name), { force: true });
 
   const bundled = Object.keys(result.metafile.inputs).map((p) => path.relative(root, path.resolve(root, p)));
   writeFileSync(inputsList, JSON.stringify(bundled.sort(), null, 1));
 
-  const page = readFileSync(template, 'utf8').replace('%JS%', js).replace('%CSS%', css).replace('%FAVICON%', `/assets/${faviconName}`);
+  const page = readFileSync(template, 'utf8')
+    .replace('%JS%', js)
+    .replace('%CSS%', css)
+    .replace('%FAVICON%', `/assets/${faviconName}`);
   // index.html last, atomically: it is also the up-to-date stamp, and a server may read it at any moment.
   const tmp = `${stamp}.${process.pid}.tmp`;
   writeFileSync(tmp, page);

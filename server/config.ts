@@ -4,7 +4,10 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
-/** Durations are given as `900`, `900s`, `15m`, `24h` or `2d`; a bare number is milliseconds for *_MS knobs and seconds otherwise. */
+/**
+ * Durations are given as `900`, `900s`, `15m`, `24h` or `2d`; a bare number is milliseconds for *_MS knobs and
+ * seconds otherwise.
+ */
 function duration(defaultValue: string, unitWhenBare: 'ms' | 's') {
   return z
     .string()
@@ -51,32 +54,39 @@ const EnvSchema = z.object({
   /** A user whose last stream closed stays online this long, so a reconnect blip does not flap presence. */
   PRESENCE_GRACE_MS: duration('5000', 'ms'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// or mongodb+srv:// connection string').optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// or mongodb+srv:// connection string')
+    .optional(),
   /** Mongo mode: how long an instance's presence outlives its last heartbeat (a crashed instance's users go offline
    * within about 4/3 of it). */
   PRESENCE_TTL_MS: intInRange(30_000, 3000, 300_000),
   /** Reverse proxies whose X-Forwarded-* to believe: `false`, a hop count, or their addresses (see trustProxy). */
-  TRUST_PROXY: z.string().default('false').transform((raw, ctx) => {
-    const v = raw.trim();
-    if (v === 'false' || v === '0') return false;
-    if (/^\d+$/.test(v)) return Number(v);
-    if (v === 'true') {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'true would believe any X-Forwarded-For a client sends; give the number of proxies in front ' +
-          '(1 for one nginx) or their addresses',
-      });
-      return z.NEVER;
-    }
-    const entries = v.split(',').map((s) => s.trim());
-    const bad = entries.filter((s) => !isProxyAddress(s));
-    if (bad.length) {
-      const message = `expected false, a hop count or IP addresses/CIDRs (got "${bad.join('", "')}")`;
-      ctx.addIssue({ code: 'custom', message });
-      return z.NEVER;
-    }
-    return entries;
-  }),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((raw, ctx) => {
+      const v = raw.trim();
+      if (v === 'false' || v === '0') return false;
+      if (/^\d+$/.test(v)) return Number(v);
+      if (v === 'true') {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'true would believe any X-Forwarded-For a client sends; give the number of proxies in front ' +
+            '(1 for one nginx) or their addresses',
+        });
+        return z.NEVER;
+      }
+      const entries = v.split(',').map((s) => s.trim());
+      const bad = entries.filter((s) => !isProxyAddress(s));
+      if (bad.length) {
+        const message = `expected false, a hop count or IP addresses/CIDRs (got "${bad.join('", "')}")`;
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return entries;
+    }),
   /** Oldest resume position (in events behind the room head) a stream will replay; older gets `reset`. */
   REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
   /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */

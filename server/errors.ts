@@ -28,7 +28,13 @@ export interface FailOptions {
 /** The HTTP error for a catalogued code: `throw fail('ROOM_NOT_FOUND')`. */
 export function fail(code: ErrorCode, options: FailOptions = {}): AppError {
   const entry = ERRORS[code];
-  return new AppError(options.status ?? entry.status, code, options.message ?? entry.message, options.details, options.headers);
+  return new AppError(
+    options.status ?? entry.status,
+    code,
+    options.message ?? entry.message,
+    options.details,
+    options.headers,
+  );
 }
 
 export interface FieldProblem {

@@ -5,16 +5,32 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 /** Store problems outside any request (the change stream) go to the same JSON log as everything else. */
-const storeLog = (level: 'warn' | 'error') => (err: unknown, what = 'store feed error') =>
-  process.stderr.write(JSON.stringify({ level, time: Date.now(), msg: what, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }) + '\n');
+const storeLog =
+  (level: 'warn' | 'error') =>
+  (err: unknown, what = 'store feed error') =>
+    process.stderr.write(
+      JSON.stringify({
+        level,
+        time: Date.now(),
+        msg: what,
+        err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),
+      }) + '\n',
+    );
 
 async function openStore(config: Config): Promise<Store> {
   if (config.mongodbUri) {
     // Loaded only in mongo mode, so the embedded default never pays for the driver.
     const { MongoStore } = await import('./store/mongo/mongo-store.js');
-    return MongoStore.connect(config.mongodbUri, { onFeedError: storeLog('warn'), presenceTtlMs: config.presenceTtlMs });
+    return MongoStore.connect(config.mongodbUri, {
+      onFeedError: storeLog('warn'),
+      presenceTtlMs: config.presenceTtlMs,
+    });
   }
-  return new SqliteStore({ file: path.join(config.dataDir, 'parley.db'), synchronous: config.sqliteSynchronous, onFeedError: storeLog('error') });
+  return new SqliteStore({
+    file: path.join(config.dataDir, 'parley.db'),
+    synchronous: config.sqliteSynchronous,
+    onFeedError: storeLog('error'),
+  });
 }
 
 async function main(): Promise<void> {
@@ -57,6 +73,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`parley: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`parley: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -17,7 +17,10 @@ export const Username = z
   .regex(/^[a-zA-Z0-9_.-]+$/, 'may contain only letters a-z, digits, "_", "." and "-"')
   .transform((s) => s.toLowerCase());
 
+// Control characters are exactly what these patterns exist to refuse.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// eslint-disable-next-line no-control-regex
 const CONTROL_OR_NEWLINE = /[\u0000-\u001F\u007F]/;
 
 /** Printable text: no control characters; multi-line text may hold tabs, CR and LF. */
@@ -25,15 +28,25 @@ function printable(min: number, max: number, what: string, multiline = false) {
   const forbidden = multiline ? CONTROL : CONTROL_OR_NEWLINE;
   return z
     .string()
-    .refine((s) => !forbidden.test(s), `${what} may not contain control characters${multiline ? '' : ' or line breaks'}`)
+    .refine(
+      (s) => !forbidden.test(s),
+      `${what} may not contain control characters${multiline ? '' : ' or line breaks'}`,
+    )
     .refine((s) => [...s].length >= min, `${what} must be at least ${min} character${min === 1 ? '' : 's'}`)
     .refine((s) => [...s].length <= max, `${what} must be at most ${max} characters`);
 }
 
-export const DisplayName = printable(1, 64, 'display name').transform((s) => s.trim()).pipe(z.string().min(1, 'display name may not be blank'));
-export const RoomName = printable(1, 80, 'name').transform((s) => s.trim()).pipe(z.string().min(1, 'name may not be blank'));
+export const DisplayName = printable(1, 64, 'display name')
+  .transform((s) => s.trim())
+  .pipe(z.string().min(1, 'display name may not be blank'));
+export const RoomName = printable(1, 80, 'name')
+  .transform((s) => s.trim())
+  .pipe(z.string().min(1, 'name may not be blank'));
 export const Topic = printable(0, 300, 'topic', true).transform((s) => s.trim());
-export const MessageText = printable(1, MESSAGE_MAX_CHARS, 'text', true).refine((s) => s.trim().length > 0, 'text may not be blank');
+export const MessageText = printable(1, MESSAGE_MAX_CHARS, 'text', true).refine(
+  (s) => s.trim().length > 0,
+  'text may not be blank',
+);
 
 export const Gender = z.enum(GENDERS);
 export const Avatar = z.enum(AVATARS);

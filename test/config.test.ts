@@ -12,7 +12,11 @@ t.test('defaults, durations and validation', async (t) => {
   t.equal(c.accessTokenTtlMs, 15 * 60_000);
   t.equal(c.sessionTtlMs, 24 * 3_600_000);
   t.equal(c.heartbeatMs, 15_000);
-  t.equal(loadConfig({ DATA_DIR: dir, ACCESS_TOKEN_TTL: '90' }).accessTokenTtlMs, 90_000, 'bare numbers are seconds for TTLs');
+  t.equal(
+    loadConfig({ DATA_DIR: dir, ACCESS_TOKEN_TTL: '90' }).accessTokenTtlMs,
+    90_000,
+    'bare numbers are seconds for TTLs',
+  );
   t.equal(loadConfig({ DATA_DIR: dir, HEARTBEAT_MS: '250' }).heartbeatMs, 250, 'and milliseconds for *_MS');
   const bad = (env: Record<string, string>) => {
     try {
@@ -26,7 +30,11 @@ t.test('defaults, durations and validation', async (t) => {
   t.match(bad({ SESSION_TTL: 'forever' }), /SESSION_TTL/);
   t.match(bad({ ACCESS_TOKEN_TTL: '0' }), /ACCESS_TOKEN_TTL/);
   t.match(bad({ MONGODB_URI: 'http://x' }), /MONGODB_URI/);
-  t.match(bad({ MONGODB_URI: 'mongodb://localhost/parley' }), /JWT_SECRET: required/, 'mongo mode needs a shared secret');
+  t.match(
+    bad({ MONGODB_URI: 'mongodb://localhost/parley' }),
+    /JWT_SECRET: required/,
+    'mongo mode needs a shared secret',
+  );
   t.equal(bad({ MONGODB_URI: 'mongodb://a:1,b:2/parley?replicaSet=rs0', JWT_SECRET: 'x'.repeat(40) }), null);
 });
 
@@ -38,7 +46,11 @@ t.test('the generated JWT secret is kept in DATA_DIR and reused', async (t) => {
   t.equal(a.jwtSecret, b.jwtSecret);
   t.ok(a.jwtSecret.length >= 32);
   t.equal(readFileSync(path.join(dir, 'jwt-secret'), 'utf8').trim(), a.jwtSecret);
-  t.equal(loadConfig({ DATA_DIR: dir, JWT_SECRET: 'y'.repeat(32) }).jwtSecret, 'y'.repeat(32), 'an explicit secret wins');
+  t.equal(
+    loadConfig({ DATA_DIR: dir, JWT_SECRET: 'y'.repeat(32) }).jwtSecret,
+    'y'.repeat(32),
+    'an explicit secret wins',
+  );
 });
 
 t.test('.env.example lists every variable config.ts reads', async (t) => {

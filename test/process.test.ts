@@ -34,7 +34,9 @@ async function startProcess(env: Record<string, string>): Promise<Proc> {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${env.PORT}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -58,7 +60,10 @@ t.test('SIGTERM ends streams and exits 0; a restart keeps history and sessions',
   t.teardown(() => first.child.kill('SIGKILL'));
   const u = await newUser(first.url);
   const login = await api(first.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
-  const refresh = login.headers.getSetCookie().find((c) => c.startsWith('parley_refresh='))!.split(';')[0]!;
+  const refresh = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('parley_refresh='))!
+    .split(';')[0]!;
   const room = await newRoom(first.url, u);
   for (let i = 0; i < 5; i++) await post(first.url, u, room.id, `before restart ${i}`);
   const s = await stream(first.url, `/api/rooms/${room.id}/events`, { token: u.token });
@@ -76,14 +81,23 @@ t.test('SIGTERM ends streams and exits 0; a restart keeps history and sessions',
   t.teardown(() => second.child.kill('SIGKILL'));
   const me = await api(second.url, 'GET', '/api/me', { token: u.token });
   t.equal(me.status, 200, 'the access token from before the restart still works (secret kept in DATA_DIR)');
-  const refreshed = await api(second.url, 'POST', '/api/auth/refresh', { headers: { cookie: refresh, origin: second.url } });
+  const refreshed = await api(second.url, 'POST', '/api/auth/refresh', {
+    headers: { cookie: refresh, origin: second.url },
+  });
   t.equal(refreshed.status, 200, 'and so does the refresh cookie');
   const history = await api<MessagesBody>(second.url, 'GET', `/api/rooms/${room.id}/messages`, { token: u.token });
-  t.same(history.body.messages.map((m) => m.text).reverse(), [0, 1, 2, 3, 4].map((i) => `before restart ${i}`));
+  t.same(
+    history.body.messages.map((m) => m.text).reverse(),
+    [0, 1, 2, 3, 4].map((i) => `before restart ${i}`),
+  );
   const resumed = await stream(second.url, `/api/rooms/${room.id}/events`, { token: u.token, lastEventId: '1' });
   await resumed.waitFor((ev) => ev.length >= 5);
   resumed.close();
-  t.same(resumed.events.map((e) => e.id), ['2', '3', '4', '5', '6'], 'streams resume across the restart');
+  t.same(
+    resumed.events.map((e) => e.id),
+    ['2', '3', '4', '5', '6'],
+    'streams resume across the restart',
+  );
   second.child.kill('SIGTERM');
   t.equal((await second.exited).code, 0);
 });
@@ -101,7 +115,10 @@ t.test('kill -9 loses no acknowledged message', async (t) => {
   const posting = (async () => {
     for (let i = 0; i < 2000; i++) {
       try {
-        const res = await api<MessageBody>(first.url, 'POST', `/api/rooms/${room.id}/messages`, { token: u.token, body: { text: `m${i}` } });
+        const res = await api<MessageBody>(first.url, 'POST', `/api/rooms/${room.id}/messages`, {
+          token: u.token,
+          body: { text: `m${i}` },
+        });
         if (res.status === 201) acked.push(res.body.message.seq);
       } catch {
         return;
@@ -119,18 +136,29 @@ t.test('kill -9 loses no acknowledged message', async (t) => {
   const stored = new Set<number>();
   let after = 0;
   for (;;) {
-    const page = await api<MessagesBody>(second.url, 'GET', `/api/rooms/${room.id}/messages?after=${after}&limit=100`, { token: u.token });
+    const page = await api<MessagesBody>(second.url, 'GET', `/api/rooms/${room.id}/messages?after=${after}&limit=100`, {
+      token: u.token,
+    });
     if (page.body.messages.length === 0) break;
     for (const m of page.body.messages) stored.add(m.seq);
     after = page.body.messages.at(-1)!.seq;
   }
-  t.same(acked.filter((seq) => !stored.has(seq)), [], 'every acknowledged message is there after kill -9');
+  t.same(
+    acked.filter((seq) => !stored.has(seq)),
+    [],
+    'every acknowledged message is there after kill -9',
+  );
   second.child.kill('SIGTERM');
   await second.exited;
 });
 
 t.test('a bad configuration stops the process with a message naming the variable', async (t) => {
-  for (const [name, value] of [['PORT', 'eighty'], ['HEARTBEAT_MS', 'often'], ['LOG_LEVEL', 'loud'], ['JWT_SECRET', 'short']]) {
+  for (const [name, value] of [
+    ['PORT', 'eighty'],
+    ['HEARTBEAT_MS', 'often'],
+    ['LOG_LEVEL', 'loud'],
+    ['JWT_SECRET', 'short'],
+  ]) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       cwd: root,
       env: { ...process.env, DATA_DIR: tempDir(), [name!]: value! },

@@ -26,7 +26,10 @@ t.test('deleted and edited text is served by neither the log nor a replay', asyn
   t.notMatch(body, /hunter2/, 'the log has no deleted text');
   t.notMatch(body, /first draft/, 'the log has no previous text of an edit');
   t.match(body, /the thought, finished/, 'the current text is there');
-  t.ok(log.body.events.some((e: { type: string }) => e.type === 'message.deleted'), 'the delete is still an event');
+  t.ok(
+    log.body.events.some((e: { type: string }) => e.type === 'message.deleted'),
+    'the delete is still an event',
+  );
 
   const replay = await stream(app.url, `/api/rooms/${room.id}/events?lastEventId=0`, { token: carol.token });
   t.teardown(() => replay.close());

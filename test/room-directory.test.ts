@@ -22,8 +22,16 @@ t.test('GET /api/rooms pages the public rooms; /api/rooms/directory continues', 
   const first = await api(app.url, 'GET', '/api/rooms?publicLimit=2', { token: visitor.token });
   t.equal(first.status, 200);
   const firstRooms = first.body.rooms as Entry[];
-  t.same(firstRooms.filter((r) => r.joined).map((r) => r.id), [mine.id], 'all of your rooms');
-  t.same(firstRooms.filter((r) => !r.joined).map((r) => r.name), ['dir-e', 'dir-d'], 'then the newest public rooms');
+  t.same(
+    firstRooms.filter((r) => r.joined).map((r) => r.id),
+    [mine.id],
+    'all of your rooms',
+  );
+  t.same(
+    firstRooms.filter((r) => !r.joined).map((r) => r.name),
+    ['dir-e', 'dir-d'],
+    'then the newest public rooms',
+  );
   t.type(first.body.publicCursor, 'string', 'with a cursor for more');
 
   const seen = firstRooms.filter((r) => !r.joined).map((r) => r.name);

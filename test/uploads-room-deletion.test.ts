@@ -43,8 +43,14 @@ t.test('deleting a room deletes its images, shared and unused alike', async (t) 
   await upload(room.id); // uploaded, never attached
   const kept = await upload(other.id);
   const before = blobFiles(app.dataDir);
-  t.ok(before.some((f) => f.startsWith(kept)), 'the other room has its image');
-  t.ok(before.some((f) => f.startsWith(shared)), 'the room has its images on disk');
+  t.ok(
+    before.some((f) => f.startsWith(kept)),
+    'the other room has its image',
+  );
+  t.ok(
+    before.some((f) => f.startsWith(shared)),
+    'the room has its images on disk',
+  );
 
   const del = await api(app.url, 'DELETE', `/api/rooms/${room.id}`, { token: owner.token });
   t.equal(del.status, 204);
@@ -54,7 +60,10 @@ t.test('deleting a room deletes its images, shared and unused alike', async (t) 
     [],
     'no file of the deleted room is left (images and thumbnails)',
   );
-  t.ok(after.some((f) => f.startsWith(kept)), "another room's image stays");
+  t.ok(
+    after.some((f) => f.startsWith(kept)),
+    "another room's image stays",
+  );
   const gone = await fetch(`${app.url}/api/uploads/${shared}`, { headers: { authorization: `Bearer ${owner.token}` } });
   t.equal(gone.status, 404);
 });

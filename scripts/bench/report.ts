@@ -29,14 +29,34 @@ const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/
 const fx = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
-const NAMES: Record<string, string> = { parley: 'Parley (SSE)', 'socket.io': 'Socket.IO peer', raw: 'raw-socket ceiling' };
+const NAMES: Record<string, string> = {
+  parley: 'Parley (SSE)',
+  'socket.io': 'Socket.IO peer',
+  raw: 'raw-socket ceiling',
+};
 
 function stepCells(s: Step | null, why: string): string[] {
   if (!s) return [`none (${why})`, '', '', '', '', '', '', '', '', '', ''];
-  return [String(s.rate), int(s.deliveriesPerSec), ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max), pct(s.serverCpu), fx(s.serverUsPerDelivery, 1), pct(s.loadCpu), pct(s.otherCpu), fx(s.peakRssMiB, 0), int(s.bytesPerDelivery)];
+  return [
+    String(s.rate),
+    int(s.deliveriesPerSec),
+    ms(s.latency.p50),
+    ms(s.latency.p99),
+    ms(s.latency.max),
+    pct(s.serverCpu),
+    fx(s.serverUsPerDelivery, 1),
+    pct(s.loadCpu),
+    pct(s.otherCpu),
+    fx(s.peakRssMiB, 0),
+    int(s.bytesPerDelivery),
+  ];
 }
 
 function lowestStep(r: SizeResult): Step | undefined {
@@ -46,7 +66,11 @@ function lowestStep(r: SizeResult): Step | undefined {
 function fanoutRow(r: SizeResult, which: 'best' | 'capacity'): string[] {
   const low = lowestStep(r);
   const why = low ? `p99 ${ms(low.latency.p99)} ms even at ${low.rate} msg/s` : 'no steps';
-  return [NAMES[r.system]!, int(r.subscribers), ...stepCells(which === 'best' ? r.best : r.capacity, which === 'best' ? why : low?.why ?? '')];
+  return [
+    NAMES[r.system]!,
+    int(r.subscribers),
+    ...stepCells(which === 'best' ? r.best : r.capacity, which === 'best' ? why : (low?.why ?? '')),
+  ];
 }
 
 export interface Ratio {
@@ -79,7 +103,8 @@ export function ratios(fan: SizeResult[]): Ratio[] {
     const kept = (r?: SizeResult) => new Set((r?.steps ?? []).filter((s) => s.keptUp).map((s) => s.rate));
     const pr = kept(p);
     const common = [...kept(q)].filter((x) => pr.has(x)).sort((a, b) => b - a)[0] ?? null;
-    const at = (r: SizeResult | undefined) => (common === null ? undefined : r?.steps.find((s) => s.keptUp && s.rate === common));
+    const at = (r: SizeResult | undefined) =>
+      common === null ? undefined : r?.steps.find((s) => s.keptUp && s.rate === common);
     return {
       subscribers: S,
       parleyFast: p?.best?.deliveriesPerSec ?? NaN,
@@ -98,18 +123,43 @@ export function ratios(fan: SizeResult[]): Ratio[] {
   });
 }
 
-const FANOUT_HEAD = ['system', 'subscribers', 'msg/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'server µs/delivery', 'load CPU', 'other CPU', 'server peak RSS MiB', 'bytes/delivery'];
+const FANOUT_HEAD = [
+  'system',
+  'subscribers',
+  'msg/s',
+  'deliveries/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'server CPU',
+  'server µs/delivery',
+  'load CPU',
+  'other CPU',
+  'server peak RSS MiB',
+  'bytes/delivery',
+];
 
-const ratioCell = (a: number, b: number, d = 2) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `**${fx(a / b, d)}**${' '}(${int(a)} / ${int(b)})` : 'n/a');
+const ratioCell = (a: number, b: number, d = 2) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `**${fx(a / b, d)}**${' '}(${int(a)} / ${int(b)})` : 'n/a';
 
 function ratioTable(rs: Ratio[]): string {
   return table(
-    ['subscribers', 'Parley / Socket.IO deliveries/s, p99 < 100 ms', 'Parley / Socket.IO deliveries/s, capacity', 'p99 Parley / Socket.IO at the same rate', 'Parley / raw ceiling, p99 < 100 ms', 'Parley / raw ceiling, capacity', 'server CPU µs per delivery at capacity: Parley, Socket.IO, raw'],
+    [
+      'subscribers',
+      'Parley / Socket.IO deliveries/s, p99 < 100 ms',
+      'Parley / Socket.IO deliveries/s, capacity',
+      'p99 Parley / Socket.IO at the same rate',
+      'Parley / raw ceiling, p99 < 100 ms',
+      'Parley / raw ceiling, capacity',
+      'server CPU µs per delivery at capacity: Parley, Socket.IO, raw',
+    ],
     rs.map((r) => [
       int(r.subscribers),
       ratioCell(r.parleyFast, r.peerFast),
       ratioCell(r.parleyCap, r.peerCap),
-      r.commonRate === null ? 'n/a (no rate both kept up with)' : `**${fx(r.parleyP99 / r.peerP99)}** (${ms(r.parleyP99)} / ${ms(r.peerP99)} ms at ${r.commonRate} msg/s)`,
+      r.commonRate === null
+        ? 'n/a (no rate both kept up with)'
+        : `**${fx(r.parleyP99 / r.peerP99)}** (${ms(r.parleyP99)} / ${ms(r.peerP99)} ms at ${r.commonRate} msg/s)`,
       ratioCell(r.parleyFast, r.rawFast),
       ratioCell(r.parleyCap, r.rawCap),
       `${fx(r.parleyUs, 1)}, ${fx(r.peerUs, 1)}, ${fx(r.rawUs, 1)}`,
@@ -120,21 +170,45 @@ function ratioTable(rs: Ratio[]): string {
 function connectionsTable(c: ConnectionsResult): string {
   return table(
     ['idle SSE streams', 'server RSS MiB', 'opened per second'],
-    [['0 (baseline)', fx(c.baselineRssMiB, 1), ''], ...c.points.map((p) => [int(p.streams), fx(p.rssMiB, 1), int(p.openPerSec)])],
+    [
+      ['0 (baseline)', fx(c.baselineRssMiB, 1), ''],
+      ...c.points.map((p) => [int(p.streams), fx(p.rssMiB, 1), int(p.openPerSec)]),
+    ],
   );
 }
 
 function postingTable(p: PostingResult): string {
-  const row = (r: PostingResult['health'], ratio: string) => [r.name, int(r.rps), String(r.latencyP50), String(r.latencyP99), String(r.non2xx + r.errors + r.timeouts), pct(r.serverCpu), ratio];
-  const rows = [row(p.health, '1'), row(p.postAccessToken, `**${fx(p.ratioAccessToken, 3)}**`), row(p.postApiToken, `**${fx(p.ratioApiToken, 3)}**`)];
+  const row = (r: PostingResult['health'], ratio: string) => [
+    r.name,
+    int(r.rps),
+    String(r.latencyP50),
+    String(r.latencyP99),
+    String(r.non2xx + r.errors + r.timeouts),
+    pct(r.serverCpu),
+    ratio,
+  ];
+  const rows = [
+    row(p.health, '1'),
+    row(p.postAccessToken, `**${fx(p.ratioAccessToken, 3)}**`),
+    row(p.postApiToken, `**${fx(p.ratioApiToken, 3)}**`),
+  ];
   if (p.normal) rows.push(row(p.normal.health, '1'), row(p.normal.postAccessToken, `**${fx(p.normal.ratio, 3)}**`));
-  return table(['request', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'server CPU', 'ratio to health (same server)'], rows);
+  return table(
+    ['request', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'server CPU', 'ratio to health (same server)'],
+    rows,
+  );
 }
 
 function resumeTable(rs: ResumeResult[]): string {
   return table(
     ['missed events', 'time to receive all (median)', 'each repetition ms', 'events/s', 'bytes/event'],
-    rs.map((r) => [int(r.missed), `${ms(r.medianMs)} ms`, r.ms.map((x) => ms(x)).join(', '), int(r.eventsPerSec), int(r.bytesPerEvent)]),
+    rs.map((r) => [
+      int(r.missed),
+      `${ms(r.medianMs)} ms`,
+      r.ms.map((x) => ms(x)).join(', '),
+      int(r.eventsPerSec),
+      int(r.bytesPerEvent),
+    ]),
   );
 }
 
@@ -154,7 +228,10 @@ function profileTables(p: ProfileResult): string {
     '',
     'Self time by area:',
     '',
-    table(['area', 'self %'], p.byArea.slice(0, 12).map((a) => [a.area, fx(a.selfPct, 1)])),
+    table(
+      ['area', 'self %'],
+      p.byArea.slice(0, 12).map((a) => [a.area, fx(a.selfPct, 1)]),
+    ),
   ].join('\n');
 }
 
@@ -164,9 +241,14 @@ export function renderSummary(r: BenchResults): string {
   if (r.fanout.length) {
     lines.push('fan-out (highest rate with p99 < 100 ms):');
     for (const f of r.fanout) {
-      const one = (s: Step | null) => (s ? `${String(s.rate).padStart(5)} msg/s ${int(s.deliveriesPerSec).padStart(8)} deliveries/s p50 ${ms(s.latency.p50)} p99 ${ms(s.latency.p99)} ms cpu ${pct(s.serverCpu)}` : '   none');
+      const one = (s: Step | null) =>
+        s
+          ? `${String(s.rate).padStart(5)} msg/s ${int(s.deliveriesPerSec).padStart(8)} deliveries/s p50 ${ms(s.latency.p50)} p99 ${ms(s.latency.p99)} ms cpu ${pct(s.serverCpu)}`
+          : '   none';
       lines.push(`  ${NAMES[f.system]!.padEnd(19)} S=${String(f.subscribers).padStart(6)}  p99<100ms: ${one(f.best)}`);
-      lines.push(`  ${''.padEnd(19)} ${''.padStart(8)}  capacity:  ${one(f.capacity)}  rss ${fx(f.capacity?.peakRssMiB ?? NaN, 0)} MiB`);
+      lines.push(
+        `  ${''.padEnd(19)} ${''.padStart(8)}  capacity:  ${one(f.capacity)}  rss ${fx(f.capacity?.peakRssMiB ?? NaN, 0)} MiB`,
+      );
     }
     const rt = (a: number, b: number) => (Number.isFinite(a / b) ? fx(a / b) : 'n/a');
     for (const q of ratios(r.fanout)) {
@@ -178,14 +260,24 @@ export function renderSummary(r: BenchResults): string {
   }
   if (r.connections) {
     const c = r.connections;
-    lines.push(`connections: ${int(c.maxStreams)} idle streams, ${fx(c.points[c.points.length - 1]!.rssMiB, 0)} MiB RSS, ${fx(c.bytesPerStream / 1024, 1)} KiB/stream (marginal ${fx(c.marginalBytesPerStream / 1024, 1)} KiB), all live: ${c.allLive}`);
+    lines.push(
+      `connections: ${int(c.maxStreams)} idle streams, ${fx(c.points[c.points.length - 1]!.rssMiB, 0)} MiB RSS, ${fx(c.bytesPerStream / 1024, 1)} KiB/stream (marginal ${fx(c.marginalBytesPerStream / 1024, 1)} KiB), all live: ${c.allLive}`,
+    );
   }
   if (r.posting) {
     const p = r.posting;
-    lines.push(`posting: health ${int(p.health.rps)}/s; POST (access token) ${int(p.postAccessToken.rps)}/s = ${fx(p.ratioAccessToken, 3)} of health; POST (API token) ${int(p.postApiToken.rps)}/s = ${fx(p.ratioApiToken, 3)}`);
-    if (p.normal) lines.push(`posting, SQLITE_SYNCHRONOUS=NORMAL: health ${int(p.normal.health.rps)}/s; POST (access token) ${int(p.normal.postAccessToken.rps)}/s = ${fx(p.normal.ratio, 3)} of health`);
+    lines.push(
+      `posting: health ${int(p.health.rps)}/s; POST (access token) ${int(p.postAccessToken.rps)}/s = ${fx(p.ratioAccessToken, 3)} of health; POST (API token) ${int(p.postApiToken.rps)}/s = ${fx(p.ratioApiToken, 3)}`,
+    );
+    if (p.normal)
+      lines.push(
+        `posting, SQLITE_SYNCHRONOUS=NORMAL: health ${int(p.normal.health.rps)}/s; POST (access token) ${int(p.normal.postAccessToken.rps)}/s = ${fx(p.normal.ratio, 3)} of health`,
+      );
   }
-  for (const x of r.resume) lines.push(`resume: ${int(x.missed)} missed events in ${ms(x.medianMs)} ms (median of ${x.reps}), ${int(x.eventsPerSec)} events/s`);
+  for (const x of r.resume)
+    lines.push(
+      `resume: ${int(x.missed)} missed events in ${ms(x.medianMs)} ms (median of ${x.reps}), ${int(x.eventsPerSec)} events/s`,
+    );
   if (r.profile) {
     const p = r.profile;
     lines.push(`profile (S=${p.subscribers}, ${p.rate} msg/s, idle ${fx(p.idlePct, 0)}%), top self time:`);
@@ -260,22 +352,34 @@ export function renderMarkdown(r: BenchResults): string {
       '- **Parley**: `GET /api/rooms/:id/events` streams (SSE over HTTP/1.1, frames written straight to the socket), access-token auth, default configuration ' +
         '(SQLite, synchronous=FULL), one Node process.',
       '- **Socket.IO peer** (`scripts/bench/servers/socketio-peer.ts`): the minimal Socket.IO 4 server one would write instead: ' +
-        'websocket transport, every client joins one room, `io.to(room).emit()` of an event shaped like Parley\'s RoomEvent. ' +
+        "websocket transport, every client joins one room, `io.to(room).emit()` of an event shaped like Parley's RoomEvent. " +
         'No auth, no storage. Its clients speak the engine.io/websocket protocol at the wire level (as cheap as the SSE clients).',
       '- **raw-socket ceiling** (`scripts/bench/servers/raw-limit.ts`): a bare `for (const s of sockets) s.write(frame)` over ' +
         'plain TCP sockets, writing the same SSE frame bytes; no HTTP, no auth, no storage.',
       '',
     );
     out.push('### Highest rate with p99 under 100 ms', '');
-    out.push(table(FANOUT_HEAD, r.fanout.map((f) => fanoutRow(f, 'best'))), '');
+    out.push(
+      table(
+        FANOUT_HEAD,
+        r.fanout.map((f) => fanoutRow(f, 'best')),
+      ),
+      '',
+    );
     out.push('### Capacity: highest rate kept up with (everything delivered, p99 under 1 s)', '');
-    out.push(table(FANOUT_HEAD, r.fanout.map((f) => fanoutRow(f, 'capacity'))), '');
+    out.push(
+      table(
+        FANOUT_HEAD,
+        r.fanout.map((f) => fanoutRow(f, 'capacity')),
+      ),
+      '',
+    );
     out.push('### Ratios', '');
     out.push(ratioTable(ratios(r.fanout)), '');
     out.push(
       'Deliveries/s ratios compare each system at its own highest passing rate (above 1: Parley delivers more). The p99 ratio ' +
-        'compares both at the highest rate both kept up with (below 1: Parley\'s p99 is lower). The raw ceiling writes the same ' +
-        'bytes per delivery with nothing else to do, so the Parley / raw columns are the share of the machine\'s fan-out capacity ' +
+        "compares both at the highest rate both kept up with (below 1: Parley's p99 is lower). The raw ceiling writes the same " +
+        "bytes per delivery with nothing else to do, so the Parley / raw columns are the share of the machine's fan-out capacity " +
         'Parley achieves. Server CPU per delivery is the least noisy figure on a shared machine: it does not depend on ' +
         'scheduling delays, only on the work each system does per frame.',
       '',
@@ -283,9 +387,38 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('<details><summary>Every step</summary>', '');
     out.push(
       table(
-        ['system', 'S', 'msg/s', 'result', 'deliveries/s', 'p50', 'p99', 'max', 'POST p50 ms', 'server CPU', 'µs/delivery', 'load CPU', 'other CPU'],
+        [
+          'system',
+          'S',
+          'msg/s',
+          'result',
+          'deliveries/s',
+          'p50',
+          'p99',
+          'max',
+          'POST p50 ms',
+          'server CPU',
+          'µs/delivery',
+          'load CPU',
+          'other CPU',
+        ],
         r.fanout.flatMap((f) =>
-          f.steps.map((s) => [NAMES[f.system]!, int(f.subscribers), String(s.rate), (s.pass ? 'pass' : s.keptUp ? `kept up; ${s.why}` : `FAIL: ${s.why}`) + (s.retries ? ` (retried ${s.retries}x: noise)` : ''), int(s.deliveriesPerSec), ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max), ms(s.post.response.p50), pct(s.serverCpu), fx(s.serverUsPerDelivery, 1), pct(s.loadCpu), pct(s.otherCpu)]),
+          f.steps.map((s) => [
+            NAMES[f.system]!,
+            int(f.subscribers),
+            String(s.rate),
+            (s.pass ? 'pass' : s.keptUp ? `kept up; ${s.why}` : `FAIL: ${s.why}`) +
+              (s.retries ? ` (retried ${s.retries}x: noise)` : ''),
+            int(s.deliveriesPerSec),
+            ms(s.latency.p50),
+            ms(s.latency.p99),
+            ms(s.latency.max),
+            ms(s.post.response.p50),
+            pct(s.serverCpu),
+            fx(s.serverUsPerDelivery, 1),
+            pct(s.loadCpu),
+            pct(s.otherCpu),
+          ]),
         ),
       ),
       '',
@@ -316,15 +449,18 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('## 3. Posting', '');
     out.push(
       `autocannon, ${p.connections} connections for ${p.durationS} s each, against one Parley process with the embedded store ` +
-        '(SQLite, WAL, synchronous=FULL: every POST is a committed, fsynced transaction before its 201). The same server\'s ' +
+        "(SQLite, WAL, synchronous=FULL: every POST is a committed, fsynced transaction before its 201). The same server's " +
         '`GET /api/health` rate, measured in the same run, is the yardstick; the ratio is the figure. No subscribers are connected.',
       '',
     );
     out.push(postingTable(p), '');
     out.push(
-      'A personal API token costs more than an access token per request: the server records the token\'s last use with an ' +
+      "A personal API token costs more than an access token per request: the server records the token's last use with an " +
         'UPDATE (a write transaction of its own, so a second fsync) on every authenticated request.' +
-        (p.normal ? ' The last two rows are a second server with `SQLITE_SYNCHRONOUS=NORMAL` (WAL without an fsync per commit: ' + 'survives a process crash, not a power cut), to show what the fsync costs.' : ''),
+        (p.normal
+          ? ' The last two rows are a second server with `SQLITE_SYNCHRONOUS=NORMAL` (WAL without an fsync per commit: ' +
+            'survives a process crash, not a power cut), to show what the fsync costs.'
+          : ''),
       '',
     );
   }

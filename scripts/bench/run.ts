@@ -24,20 +24,51 @@ const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
 const want = (s: string) => !only || only.has(s);
-const listArg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+const listArg = (name: string) =>
+  argv
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(',');
 const systems = (listArg('systems') ?? ['parley', 'socket.io', 'raw']) as System[];
 const sizesArg = listArg('sizes')?.map(Number);
-const writeMd = argv.includes('--md') || (!quick && !argv.includes('--no-md') && !only && !sizesArg && systems.length === 3);
+const writeMd =
+  argv.includes('--md') || (!quick && !argv.includes('--no-md') && !only && !sizesArg && systems.length === 3);
 
 const config = quick
   ? {
-      fanout: { sizes: [200], workers: 2, users: 4, stepMs: 600, startDeliveries: 2000, maxClimb: 2, refine: 0, p99LimitMs: 100, keepUpP99Ms: 1000, noisyOtherCpu: 0.25, noiseRetries: 0, retryBudget: { left: 0 } },
+      fanout: {
+        sizes: [200],
+        workers: 2,
+        users: 4,
+        stepMs: 600,
+        startDeliveries: 2000,
+        maxClimb: 2,
+        refine: 0,
+        p99LimitMs: 100,
+        keepUpP99Ms: 1000,
+        noisyOtherCpu: 0.25,
+        noiseRetries: 0,
+        retryBudget: { left: 0 },
+      },
       connections: { steps: [500] as Array<number | 'max'>, perWorker: 5000, users: 4 },
       posting: { connections: 20, durationS: 1, resumeMissed: [200], resumeReps: 2, withNormal: false },
       profile: { subscribers: 200, rate: 20, windowMs: 1200, workers: 1, users: 4 },
     }
   : {
-      fanout: { sizes: [1000, 5000, 10000], workers: 4, users: 20, stepMs: 5000, startDeliveries: 10_000, maxClimb: 7, refine: 1, p99LimitMs: 100, keepUpP99Ms: 1000, noisyOtherCpu: 0.25, noiseRetries: 1, retryBudget: { left: 12 } },
+      fanout: {
+        sizes: [1000, 5000, 10000],
+        workers: 4,
+        users: 20,
+        stepMs: 5000,
+        startDeliveries: 10_000,
+        maxClimb: 7,
+        refine: 1,
+        p99LimitMs: 100,
+        keepUpP99Ms: 1000,
+        noisyOtherCpu: 0.25,
+        noiseRetries: 1,
+        retryBudget: { left: 12 },
+      },
       connections: { steps: [1000, 5000, 10_000, 'max'] as Array<number | 'max'>, perWorker: 5000, users: 20 },
       posting: { connections: 50, durationS: 10, resumeMissed: [1000, 10_000], resumeReps: 3, withNormal: true },
       profile: { subscribers: 5000, rate: 0, windowMs: 10_000, workers: 4, users: 20 },
@@ -55,7 +86,7 @@ function commit(): string {
   }
 }
 
-/** --render=<bench-results dir>: rebuild the report (and BENCHMARKS.md with --md) from a finished run's results.json. */
+/** --render=<bench-results dir>: rebuild the report (BENCHMARKS.md with --md) from a finished run's results.json. */
 function render(dir: string): void {
   const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as BenchResults;
   log(renderSummary(results));
@@ -72,11 +103,14 @@ async function main(): Promise<void> {
   if (renderArg) return render(path.resolve(renderArg.slice('--render='.length)));
   installCleanup();
   // Every step is bounded on its own; this is the last resort, so that no run can hang CI or leave processes behind.
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`bench: gave up after ${quick ? 5 : 40} minutes\n`);
-    killAllChildren();
-    process.exit(1);
-  }, (quick ? 5 : 40) * 60_000);
+  const watchdog = setTimeout(
+    () => {
+      process.stderr.write(`bench: gave up after ${quick ? 5 : 40} minutes\n`);
+      killAllChildren();
+      process.exit(1);
+    },
+    (quick ? 5 : 40) * 60_000,
+  );
   watchdog.unref();
   pinSelfToLoadCore();
   const started = new Date();
@@ -84,7 +118,8 @@ async function main(): Promise<void> {
   const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const outDir = path.join(ROOT, 'bench-results', `${stamp}-${quick ? 'quick' : 'full'}`);
   mkdirSync(outDir, { recursive: true });
-  const save = (name: string, data: unknown) => writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(data, null, 2) + '\n');
+  const save = (name: string, data: unknown) =>
+    writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(data, null, 2) + '\n');
 
   const results: BenchResults = {
     mode: quick ? 'quick' : 'full',
@@ -177,7 +212,7 @@ main().then(
     process.exit(0);
   },
   (err) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     killAllChildren();
     process.exit(1);
   },

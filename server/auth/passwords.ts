@@ -96,7 +96,7 @@ export function startStrengthWorker(): void {
   strength.start();
 }
 
-/** Why a password is too weak, or null when it is strong enough. `userInputs` (username, email...) count as guessable. */
+/** Why a password is too weak, or null when strong enough. `userInputs` (username, email...) count as guessable. */
 export async function passwordWeakness(password: string, userInputs: string[]): Promise<string | null> {
   const chars = [...password];
   if (chars.length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;

@@ -21,7 +21,11 @@ export async function issueTokens(
   const sessionExpiresAtMs = Date.parse(session.expiresAt);
   const accessExpiresAtMs = Math.min(Date.now() + config.accessTokenTtlMs, sessionExpiresAtMs);
   const refreshToken = tokens.refresh.issue(session.id, sessionExpiresAtMs);
-  await store.addRefreshToken({ sessionId: session.id, tokenHash: hashToken(refreshToken), expiresAt: session.expiresAt });
+  await store.addRefreshToken({
+    sessionId: session.id,
+    tokenHash: hashToken(refreshToken),
+    expiresAt: session.expiresAt,
+  });
   const accessToken = tokens.access.issue(session.userId, session.id, accessExpiresAtMs);
   return { accessToken, accessExpiresAtMs, refreshToken, sessionExpiresAtMs };
 }

@@ -52,7 +52,10 @@ export const ERRORS = {
   USERNAME_TAKEN: { status: 409, message: 'That username is taken' },
   EMAIL_TAKEN: { status: 409, message: 'That email is already registered' },
   ALREADY_MEMBER: { status: 409, message: 'Already a member of this room' },
-  OWNER_CANNOT_LEAVE: { status: 409, message: 'Transfer ownership (make someone else owner) or delete the room before leaving' },
+  OWNER_CANNOT_LEAVE: {
+    status: 409,
+    message: 'Transfer ownership (make someone else owner) or delete the room before leaving',
+  },
   DIRECT_ROOM: { status: 409, message: 'A direct conversation cannot be left' },
 
   // 408, 413, 414, 415, 422, 431: the request itself

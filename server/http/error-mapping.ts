@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 
 const STATUS_OF_KIND: Record<StoreErrorKind, number> = { 'not-found': 404, conflict: 409, invalid: 400 };
 
-/** The one place a store's domain error becomes HTTP: the kind decides the status, the code and message pass through. */
+/** The one place a store's domain error becomes HTTP: the kind decides the status; code and message pass through. */
 export function httpErrorOf(err: StoreError): AppError {
   return fail(err.code, { status: STATUS_OF_KIND[err.kind], message: err.message, details: err.details });
 }
@@ -19,6 +19,7 @@ const RETRY_AFTER_S = 5;
 export function asHttpError(err: unknown, store?: Pick<Store, 'isUnavailable'>): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof StoreError) return httpErrorOf(err);
-  if (store?.isUnavailable(err)) return fail('STORAGE_UNAVAILABLE', { headers: { 'retry-after': String(RETRY_AFTER_S) } });
+  if (store?.isUnavailable(err))
+    return fail('STORAGE_UNAVAILABLE', { headers: { 'retry-after': String(RETRY_AFTER_S) } });
   return null;
 }

@@ -26,147 +26,213 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     return message;
   }
 
-  r.post('/api/rooms/:roomId/messages', {
-    config: perUser(config.rateLimits.messages),
-    schema: {
-      tags,
-      summary: 'Post a message (members). Answers after the message is stored.',
-      description:
-        'Answers 201 once the message is stored. With a `clientId`, the request can be retried safely (after a timeout or a lost answer): ' +
-        'a key you already used in this room answers 200 with the message stored under it, whatever the body, and stores nothing.',
-      params: RoomParams,
-      body: z
-        .object({
-          text: MessageText.optional(),
-          attachments: z.array(Id).max(MAX_ATTACHMENTS).default([]).describe('ids from POST /api/rooms/{roomId}/uploads'),
-          clientId: z
-            .string()
-            .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'up to 64 letters, digits and . _ : -')
-            .optional()
-            .describe('your key for this post, unique per room (e.g. a UUID); a retry with it returns the stored message'),
-        })
-        .refine((b) => b.text !== undefined || b.attachments.length > 0, { path: ['text'], message: 'a message needs text or an attachment' })
-        .refine((b) => new Set(b.attachments).size === b.attachments.length, { path: ['attachments'], message: 'an image is attached once' }),
-      response: {
-        201: z.object({ message: MessageSchema }),
-        200: z.object({ message: MessageSchema }).describe('already posted with this clientId'),
-        ...errors(400, 401, 403, 404, 413, 429),
+  r.post(
+    '/api/rooms/:roomId/messages',
+    {
+      config: perUser(config.rateLimits.messages),
+      schema: {
+        tags,
+        summary: 'Post a message (members). Answers after the message is stored.',
+        description:
+          'Answers 201 once the message is stored. With a `clientId`, the request can be retried safely (after a timeout or a lost answer): ' +
+          'a key you already used in this room answers 200 with the message stored under it, whatever the body, and stores nothing.',
+        params: RoomParams,
+        body: z
+          .object({
+            text: MessageText.optional(),
+            attachments: z
+              .array(Id)
+              .max(MAX_ATTACHMENTS)
+              .default([])
+              .describe('ids from POST /api/rooms/{roomId}/uploads'),
+            clientId: z
+              .string()
+              .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'up to 64 letters, digits and . _ : -')
+              .optional()
+              .describe(
+                'your key for this post, unique per room (e.g. a UUID); a retry with it returns the stored message',
+              ),
+          })
+          .refine((b) => b.text !== undefined || b.attachments.length > 0, {
+            path: ['text'],
+            message: 'a message needs text or an attachment',
+          })
+          .refine((b) => new Set(b.attachments).size === b.attachments.length, {
+            path: ['attachments'],
+            message: 'an image is attached once',
+          }),
+        response: {
+          201: z.object({ message: MessageSchema }),
+          200: z.object({ message: MessageSchema }).describe('already posted with this clientId'),
+          ...errors(400, 401, 403, 404, 413, 429),
+        },
       },
     },
-  }, async (request, reply) => {
-    const user = me(request);
-    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-    const { text, attachments, clientId } = request.body;
-    const { message, created } = await store.postMessage(room.id, publicUser(user), { text: text ?? null, attachments, clientId: clientId ?? null });
-    return reply.code(created ? 201 : 200).send({ message });
-  });
-
-  r.get('/api/rooms/:roomId/messages', {
-    schema: {
-      tags,
-      summary: 'A page of history: newest first (optionally before a seq), or ascending after a seq',
-      params: RoomParams,
-      querystring: z
-        .object({
-          before: Seq.optional().describe('messages with seq < before, newest first'),
-          after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('messages with seq > after, oldest first'),
-          limit: z.coerce.number().int().min(1).max(100).default(50),
-        })
-        .refine((q) => q.before === undefined || q.after === undefined, 'use either before or after, not both'),
-      response: { 200: z.object({ messages: z.array(MessageSchema) }), ...errors(400, 401, 403, 404) },
+    async (request, reply) => {
+      const user = me(request);
+      const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+      const { text, attachments, clientId } = request.body;
+      const { message, created } = await store.postMessage(room.id, publicUser(user), {
+        text: text ?? null,
+        attachments,
+        clientId: clientId ?? null,
+      });
+      return reply.code(created ? 201 : 200).send({ message });
     },
-  }, async (request) => {
-    const user = me(request);
-    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-    const messages = await store.listMessages(room.id, request.query);
-    // Messages handed over in a history page are delivered to the reader as much as streamed ones are.
-    const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
-    if (newest > 0) app.hub.receipts.delivered(room.id, user.id, newest);
-    return { messages };
-  });
+  );
 
-  r.post('/api/rooms/:roomId/read', {
-    schema: {
-      tags,
-      summary: 'Mark the room read up to a seq (read positions only move forward; lower values are ignored)',
-      params: RoomParams,
-      body: z.object({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
-      response: { 200: z.object({ readSeq: z.number().int(), deliveredSeq: z.number().int() }), ...errors(400, 401, 403, 404) },
-    },
-  }, async (request) => {
-    const user = me(request);
-    const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-    const membership = await app.hub.receipts.read(room.id, user.id, request.body.seq);
-    if (!membership) throw fail('NOT_A_MEMBER', { message: 'You are not a member of this room', status: 404 });
-    return { readSeq: membership.readSeq, deliveredSeq: membership.deliveredSeq };
-  });
-
-  r.get('/api/rooms/:roomId/messages/:seq/receipts', {
-    schema: {
-      tags,
-      summary: 'Who has the message delivered and who has read it (members other than its author)',
-      params: MessageParams,
-      response: {
-        200: z.object({ seq: z.number().int(), deliveredTo: z.array(PublicUserSchema), readBy: z.array(PublicUserSchema), pending: z.array(PublicUserSchema) }),
-        ...errors(400, 401, 403, 404),
+  r.get(
+    '/api/rooms/:roomId/messages',
+    {
+      schema: {
+        tags,
+        summary: 'A page of history: newest first (optionally before a seq), or ascending after a seq',
+        params: RoomParams,
+        querystring: z
+          .object({
+            before: Seq.optional().describe('messages with seq < before, newest first'),
+            after: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .max(Number.MAX_SAFE_INTEGER)
+              .optional()
+              .describe('messages with seq > after, oldest first'),
+            limit: z.coerce.number().int().min(1).max(100).default(50),
+          })
+          .refine((q) => q.before === undefined || q.after === undefined, 'use either before or after, not both'),
+        response: { 200: z.object({ messages: z.array(MessageSchema) }), ...errors(400, 401, 403, 404) },
       },
     },
-  }, async (request) => {
-    const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
-    const message = await loadMessage(room.id, request.params.seq);
-    await app.hub.receipts.flush();
-    const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
-    return {
-      seq: message.seq,
-      readBy: others.filter((m) => m.readSeq >= message.seq).map((m) => m.user),
-      deliveredTo: others.filter((m) => m.deliveredSeq >= message.seq).map((m) => m.user),
-      pending: others.filter((m) => m.deliveredSeq < message.seq).map((m) => m.user),
-    };
-  });
-
-  r.get('/api/rooms/:roomId/messages/:seq', {
-    schema: { tags, summary: 'One message', params: MessageParams, response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) } },
-  }, async (request) => {
-    const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
-    return { message: await loadMessage(room.id, request.params.seq) };
-  });
-
-  r.patch('/api/rooms/:roomId/messages/:seq', {
-    schema: {
-      tags,
-      summary: 'Edit your message',
-      params: MessageParams,
-      body: z.object({ text: MessageText }),
-      response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) },
+    async (request) => {
+      const user = me(request);
+      const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+      const messages = await store.listMessages(room.id, request.query);
+      // Messages handed over in a history page are delivered to the reader as much as streamed ones are.
+      const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
+      if (newest > 0) app.hub.receipts.delivered(room.id, user.id, newest);
+      return { messages };
     },
-  }, async (request) => {
-    const user = me(request);
-    const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-    const existing = await loadMessage(room.id, request.params.seq, { live: true });
-    if (!mayEditMessage(room, membership, existing)) {
-      throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
-    }
-    const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
-    return { message };
-  });
+  );
 
-  r.delete('/api/rooms/:roomId/messages/:seq', {
-    schema: {
-      tags,
-      summary: 'Delete a message (its author, or the room owner or an admin)',
-      params: MessageParams,
-      response: { 204: z.null(), ...errors(400, 401, 403, 404) },
+  r.post(
+    '/api/rooms/:roomId/read',
+    {
+      schema: {
+        tags,
+        summary: 'Mark the room read up to a seq (read positions only move forward; lower values are ignored)',
+        params: RoomParams,
+        body: z.object({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+        response: {
+          200: z.object({ readSeq: z.number().int(), deliveredSeq: z.number().int() }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
     },
-  }, async (request, reply) => {
-    const user = me(request);
-    const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-    const existing = await loadMessage(room.id, request.params.seq, { live: true });
-    if (!mayDeleteMessage(room, membership, existing)) {
-      throw fail('NOT_AUTHOR', { message: 'Only the author, the owner or an admin deletes a message' });
-    }
-    const { removedUploads } = await store.deleteMessage(room.id, existing.seq, publicUser(user));
-    // Deleting a message deletes its images.
-    await removeBlobs(store, removedUploads.map((u) => u.id));
-    return reply.code(204).send(null);
-  });
+    async (request) => {
+      const user = me(request);
+      const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+      const membership = await app.hub.receipts.read(room.id, user.id, request.body.seq);
+      if (!membership) throw fail('NOT_A_MEMBER', { message: 'You are not a member of this room', status: 404 });
+      return { readSeq: membership.readSeq, deliveredSeq: membership.deliveredSeq };
+    },
+  );
+
+  r.get(
+    '/api/rooms/:roomId/messages/:seq/receipts',
+    {
+      schema: {
+        tags,
+        summary: 'Who has the message delivered and who has read it (members other than its author)',
+        params: MessageParams,
+        response: {
+          200: z.object({
+            seq: z.number().int(),
+            deliveredTo: z.array(PublicUserSchema),
+            readBy: z.array(PublicUserSchema),
+            pending: z.array(PublicUserSchema),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
+      const message = await loadMessage(room.id, request.params.seq);
+      await app.hub.receipts.flush();
+      const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
+      return {
+        seq: message.seq,
+        readBy: others.filter((m) => m.readSeq >= message.seq).map((m) => m.user),
+        deliveredTo: others.filter((m) => m.deliveredSeq >= message.seq).map((m) => m.user),
+        pending: others.filter((m) => m.deliveredSeq < message.seq).map((m) => m.user),
+      };
+    },
+  );
+
+  r.get(
+    '/api/rooms/:roomId/messages/:seq',
+    {
+      schema: {
+        tags,
+        summary: 'One message',
+        params: MessageParams,
+        response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
+      return { message: await loadMessage(room.id, request.params.seq) };
+    },
+  );
+
+  r.patch(
+    '/api/rooms/:roomId/messages/:seq',
+    {
+      schema: {
+        tags,
+        summary: 'Edit your message',
+        params: MessageParams,
+        body: z.object({ text: MessageText }),
+        response: { 200: z.object({ message: MessageSchema }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const user = me(request);
+      const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+      const existing = await loadMessage(room.id, request.params.seq, { live: true });
+      if (!mayEditMessage(room, membership, existing)) {
+        throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
+      }
+      const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
+      return { message };
+    },
+  );
+
+  r.delete(
+    '/api/rooms/:roomId/messages/:seq',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a message (its author, or the room owner or an admin)',
+        params: MessageParams,
+        response: { 204: z.null(), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const user = me(request);
+      const { room, membership } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
+      const existing = await loadMessage(room.id, request.params.seq, { live: true });
+      if (!mayDeleteMessage(room, membership, existing)) {
+        throw fail('NOT_AUTHOR', { message: 'Only the author, the owner or an admin deletes a message' });
+      }
+      const { removedUploads } = await store.deleteMessage(room.id, existing.seq, publicUser(user));
+      // Deleting a message deletes its images.
+      await removeBlobs(
+        store,
+        removedUploads.map((u) => u.id),
+      );
+      return reply.code(204).send(null);
+    },
+  );
 }

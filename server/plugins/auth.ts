@@ -47,7 +47,10 @@ export function assertSameOrigin(request: FastifyRequest): void {
   if (!isSameOrigin(request)) throw fail('CROSS_ORIGIN');
 }
 
-async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<{ user: User; auth: AuthInfo } | null> {
+async function authenticate(
+  app: FastifyInstance,
+  request: FastifyRequest,
+): Promise<{ user: User; auth: AuthInfo } | null> {
   const header = request.headers.authorization;
   let token: string | undefined;
   let via: AuthInfo['via'];
@@ -74,7 +77,8 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   if (!claims) return null;
   // Logout and refresh-token reuse revoke the session; its access tokens stop working at once, not at expiry.
   const session = await app.store.getSession(claims.sid);
-  if (!session || session.revokedAt || session.userId !== claims.sub || Date.parse(session.expiresAt) <= Date.now()) return null;
+  if (!session || session.revokedAt || session.userId !== claims.sub || Date.parse(session.expiresAt) <= Date.now())
+    return null;
   const user = await app.store.getUser(claims.sub);
   if (!user) return null;
   const expiresAtMs = claims.exp * 1000;

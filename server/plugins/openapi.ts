@@ -20,7 +20,11 @@ async function openapi(app: FastifyInstance): Promise<void> {
       },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An access token from /api/auth/login, or a personal API token (pt_...)' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An access token from /api/auth/login, or a personal API token (pt_...)',
+          },
           cookie: { type: 'apiKey', in: 'cookie', name: 'parley_access' },
         },
       },

@@ -55,10 +55,16 @@ export class Hub {
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here (never the user it is about).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
-      store.presence.set(roomId, user, online).catch((err) => opts.log.error({ err, roomId }, 'recording presence failed')),
+      store.presence
+        .set(roomId, user, online)
+        .catch((err) => opts.log.error({ err, roomId }, 'recording presence failed')),
     );
     // Watermarks go out as signals, so a receipt recorded on one instance reaches subscribers on all of them.
-    this.receipts = new Receipts(store, (roomId, marks) => store.signals.publish({ roomId, type: 'receipt', data: { roomId, ...marks } }), opts.log);
+    this.receipts = new Receipts(
+      store,
+      (roomId, marks) => store.signals.publish({ roomId, type: 'receipt', data: { roomId, ...marks } }),
+      opts.log,
+    );
   }
 
   start(): void {
@@ -73,7 +79,12 @@ export class Hub {
       this.store.signals.onSignal(({ roomId, type, data }) => {
         // A notice about a user (typing) is not sent back to that user.
         const about = (data.user as { id?: unknown } | undefined)?.id;
-        this.broadcastEphemeral(roomId, type, data, typeof about === 'string' ? (sub) => sub.userId === about : undefined);
+        this.broadcastEphemeral(
+          roomId,
+          type,
+          data,
+          typeof about === 'string' ? (sub) => sub.userId === about : undefined,
+        );
       }),
     );
     this.heartbeat = setInterval(() => {
@@ -256,7 +267,7 @@ export class Hub {
    */
   private async replay(sub: Subscriber, roomId: string, cursor: RoomCursor, limit?: ConcurrencyLimit): Promise<void> {
     const read = () => this.store.eventsAfter(roomId, cursor.seq, this.pageSize);
-    for (let stalls = 0; ; ) {
+    for (let stalls = 0; ;) {
       for (;;) {
         const events = await (limit ? limit.run(read) : read());
         if (cursor.closed) return;

@@ -6,15 +6,7 @@ import type { RoomCursor } from './room-cursor.js';
 export type StreamMode = 'room' | 'user';
 
 export type CloseReason =
-  | 'client'
-  | 'slow'
-  | 'expired'
-  | 'left'
-  | 'deleted'
-  | 'logout'
-  | 'revoked'
-  | 'shutdown'
-  | 'error';
+  'client' | 'slow' | 'expired' | 'left' | 'deleted' | 'logout' | 'revoked' | 'shutdown' | 'error';
 
 /** The credential a stream was opened with: a login session's access token, or a personal API token. */
 export interface StreamCredential {
@@ -55,10 +47,13 @@ export class Subscriber {
     if (ms === null) return;
     const delay = Math.max(0, ms - Date.now());
     // setTimeout's maximum is about 24.8 days; longer-lived credentials are capped there and still end.
-    this.expiryTimer = setTimeout(() => {
-      this.write(notice);
-      this.close('expired');
-    }, Math.min(delay, 2 ** 31 - 1));
+    this.expiryTimer = setTimeout(
+      () => {
+        this.write(notice);
+        this.close('expired');
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     this.expiryTimer.unref();
   }
 

@@ -24,12 +24,18 @@ export const storeErrors = {
   roomNotFound: () => new StoreError('not-found', 'ROOM_NOT_FOUND', 'Room not found'),
   userNotFound: () => new StoreError('not-found', 'USER_NOT_FOUND', 'User not found'),
   messageNotFound: () => new StoreError('not-found', 'MESSAGE_NOT_FOUND', 'Message not found'),
-  notAMember: (username: string) => new StoreError('not-found', 'NOT_A_MEMBER', `${username} is not a member of this room`),
-  alreadyMember: (username: string) => new StoreError('conflict', 'ALREADY_MEMBER', `${username} is already a member of this room`),
+  notAMember: (username: string) =>
+    new StoreError('not-found', 'NOT_A_MEMBER', `${username} is not a member of this room`),
+  alreadyMember: (username: string) =>
+    new StoreError('conflict', 'ALREADY_MEMBER', `${username} is already a member of this room`),
   usernameTaken: () =>
-    new StoreError('conflict', 'USERNAME_TAKEN', 'That username is taken', [{ path: 'username', message: 'already taken' }]),
+    new StoreError('conflict', 'USERNAME_TAKEN', 'That username is taken', [
+      { path: 'username', message: 'already taken' },
+    ]),
   emailTaken: () =>
-    new StoreError('conflict', 'EMAIL_TAKEN', 'That email is already registered', [{ path: 'email', message: 'already registered' }]),
+    new StoreError('conflict', 'EMAIL_TAKEN', 'That email is already registered', [
+      { path: 'email', message: 'already registered' },
+    ]),
   invalidAttachment: (id: string) =>
     new StoreError('invalid', 'INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
       { path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` },

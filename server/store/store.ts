@@ -3,7 +3,8 @@
  *
  * Rules every implementation follows (the contract suite in test/store/ checks them):
  * - Every method that appends a RoomEvent does so in ONE transaction with its read-model change and the room's
- *   lastSeq; seq is lastSeq + 1, so a room's seqs are 1, 2, 3 ... with no gap and no reuse (docs/architecture.md, invariants 1 and 2).
+ *   lastSeq; seq is lastSeq + 1, so a room's seqs are 1, 2, 3 ... with no gap and no reuse
+ *   (docs/architecture.md, invariants 1 and 2).
  * - The promise resolves only after commit; the committed event is then delivered to `feed` listeners.
  * - Failures are StoreErrors (server/store/errors.ts), never HTTP errors: a uniqueness violation is a 'conflict'
  *   (USERNAME_TAKEN, EMAIL_TAKEN, ALREADY_MEMBER ...), a missing row that the caller names is 'not-found'.
@@ -313,13 +314,22 @@ export interface Store {
 
   // Rooms and memberships. Deleted rooms are invisible to every read.
   /** Creates the room and appends member.joined (seq 1) for its owner. */
-  createRoom(input: { name: string; topic: string; kind: RoomKind; owner: PublicUser }): Promise<{ room: Room; event: RoomEvent }>;
+  createRoom(input: {
+    name: string;
+    topic: string;
+    kind: RoomKind;
+    owner: PublicUser;
+  }): Promise<{ room: Room; event: RoomEvent }>;
   getRoom(id: string): Promise<Room | null>;
   /** The rooms the user is a member of, with their membership, unread count and (direct rooms) peer; newest first. */
   listRoomsOfUser(userId: string): Promise<RoomWithMembership[]>;
   /** A page of the public rooms the user is not in, newest first, continuing after `page.after`. */
   listPublicRooms(userId: string, page: RoomDirectoryPage): Promise<Room[]>;
-  updateRoom(roomId: string, actor: PublicUser, patch: { name?: string; topic?: string }): Promise<{ room: Room; event: RoomEvent }>;
+  updateRoom(
+    roomId: string,
+    actor: PublicUser,
+    patch: { name?: string; topic?: string },
+  ): Promise<{ room: Room; event: RoomEvent }>;
   /**
    * Appends room.deleted; the room then reads as missing. Its uploads are removed with it and returned: their bytes
    * are the caller's to delete.
@@ -328,7 +338,12 @@ export interface Store {
   getMembership(roomId: string, userId: string): Promise<Membership | null>;
   listMembers(roomId: string): Promise<Member[]>;
   /** Appends member.joined. 409 ALREADY_MEMBER when the user is in the room. */
-  addMember(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
+  addMember(
+    roomId: string,
+    user: PublicUser,
+    role: Role,
+    actor: PublicUser,
+  ): Promise<{ membership: Membership; event: RoomEvent }>;
   /** Appends member.left with the reason. 404 NOT_A_MEMBER when the user is not in the room. */
   removeMember(roomId: string, user: PublicUser, actor: PublicUser, reason: 'left' | 'removed'): Promise<RoomEvent>;
   /**
@@ -343,7 +358,12 @@ export interface Store {
    * Appends member.role. Making someone owner is a transfer: when the actor is the room's owner, the actor becomes
    * admin in the same transaction (a second member.role event), so the room never has two owners.
    */
-  setRole(roomId: string, user: PublicUser, role: Role, actor: PublicUser): Promise<{ membership: Membership; event: RoomEvent }>;
+  setRole(
+    roomId: string,
+    user: PublicUser,
+    role: Role,
+    actor: PublicUser,
+  ): Promise<{ membership: Membership; event: RoomEvent }>;
 
   // Messages.
   /**
@@ -359,9 +379,18 @@ export interface Store {
     input: { text: string | null; attachments: string[]; clientId?: string | null },
   ): Promise<{ message: Message; created: boolean }>;
   /** 404 MESSAGE_NOT_FOUND when missing or deleted. */
-  editMessage(roomId: string, seq: number, actor: PublicUser, text: string): Promise<{ message: Message; event: RoomEvent }>;
+  editMessage(
+    roomId: string,
+    seq: number,
+    actor: PublicUser,
+    text: string,
+  ): Promise<{ message: Message; event: RoomEvent }>;
   /** Also removes the message's uploads (their rows); returns them so the caller deletes their blobs. */
-  deleteMessage(roomId: string, seq: number, actor: PublicUser): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }>;
+  deleteMessage(
+    roomId: string,
+    seq: number,
+    actor: PublicUser,
+  ): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }>;
   getMessage(roomId: string, seq: number): Promise<Message | null>;
   listMessages(roomId: string, page: MessagePage): Promise<Message[]>;
 

@@ -14,7 +14,10 @@ export class UploadJanitor {
 
   start(): void {
     const every = Math.max(1000, Math.min(this.retentionMs / 4, 10 * 60_000));
-    this.timer = setInterval(() => void this.sweep().catch((err) => this.log.error({ err }, 'upload cleanup failed')), every);
+    this.timer = setInterval(
+      () => void this.sweep().catch((err) => this.log.error({ err }, 'upload cleanup failed')),
+      every,
+    );
     this.timer.unref();
   }
 
@@ -25,7 +28,10 @@ export class UploadJanitor {
   /** One pass; returns how many uploads were removed. */
   async sweep(now = Date.now()): Promise<number> {
     const gone = await this.store.removeUnusedUploads(new Date(now - this.retentionMs).toISOString());
-    await removeBlobs(this.store, gone.map((u) => u.id));
+    await removeBlobs(
+      this.store,
+      gone.map((u) => u.id),
+    );
     if (gone.length) this.log.info({ count: gone.length }, 'removed unused uploads');
     return gone.length;
   }

@@ -1,6 +1,15 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { apiCall, focusedLabel, newPage, screenshot, shownMessages, shownTexts, waitFor, withBrowser } from './harness.js';
+import {
+  apiCall,
+  focusedLabel,
+  newPage,
+  screenshot,
+  shownMessages,
+  shownTexts,
+  waitFor,
+  withBrowser,
+} from './harness.js';
 
 /**
  * Two people in two browser contexts: register (with the API's inline validation), create and join a room, chat
@@ -11,7 +20,10 @@ const suite = withBrowser(t);
 
 const PASSWORD = 'purple elephant juggling 42 teacups';
 
-async function register(page: Page, fields: { username: string; email: string; password: string; displayName?: string; avatar?: string; gender?: string }) {
+async function register(
+  page: Page,
+  fields: { username: string; email: string; password: string; displayName?: string; avatar?: string; gender?: string },
+) {
   if (fields.gender) await page.getByLabel(/^Gender/).selectOption(fields.gender);
   if (fields.avatar) await page.getByRole('radio', { name: fields.avatar }).check();
   await page.getByLabel('Username', { exact: true }).fill(fields.username);
@@ -47,9 +59,20 @@ t.test('two users register, chat live, and sign out', async (t) => {
   await alice.waitForURL('**/register');
 
   // A weak password: the API's reason shows next to the password field.
-  await register(alice, { username: 'alice', email: 'alice@example.com', password: 'password1', displayName: 'Alice', avatar: 'Fox' });
+  await register(alice, {
+    username: 'alice',
+    email: 'alice@example.com',
+    password: 'password1',
+    displayName: 'Alice',
+    avatar: 'Fox',
+  });
   const pwError = alice.locator('[data-error-for="password"]');
-  await waitFor('weak password message', async () => /password/i.test((await pwError.textContent()) ?? '') && (await alice.getByLabel('Password', { exact: true }).getAttribute('aria-invalid')) === 'true');
+  await waitFor(
+    'weak password message',
+    async () =>
+      /password/i.test((await pwError.textContent()) ?? '') &&
+      (await alice.getByLabel('Password', { exact: true }).getAttribute('aria-invalid')) === 'true',
+  );
   t.match(await pwError.textContent(), /at least 10 characters|too weak/i, 'weak password explained inline');
   await alice.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await alice.getByRole('button', { name: 'Create account' }).click();
@@ -59,10 +82,14 @@ t.test('two users register, chat live, and sign out', async (t) => {
   // Bob: a bad email and a taken username are explained inline too.
   await bob.goto(suite.server.url + '/register');
   await register(bob, { username: 'alice', email: 'not-an-email', password: PASSWORD, gender: 'male' });
-  await waitFor('bad email message', async () => /email/i.test((await bob.locator('[data-error-for="email"]').textContent()) ?? ''));
+  await waitFor('bad email message', async () =>
+    /email/i.test((await bob.locator('[data-error-for="email"]').textContent()) ?? ''),
+  );
   await bob.getByLabel('Email').fill('bob@example.com');
   await bob.getByRole('button', { name: 'Create account' }).click();
-  await waitFor('taken username message', async () => /taken/i.test((await bob.locator('[data-error-for="username"]').textContent()) ?? ''));
+  await waitFor('taken username message', async () =>
+    /taken/i.test((await bob.locator('[data-error-for="username"]').textContent()) ?? ''),
+  );
   t.pass('bad email and taken username shown inline');
   await screenshot(bob, 'register-errors-1280x800');
 
@@ -100,14 +127,29 @@ t.test('two users register, chat live, and sign out', async (t) => {
   for (const [page, text] of lines) {
     await send(page, text);
     expected.push(text.replace('https://example.com/docs?a=1', 'https://example.com/docs?a=1'));
-    for (const p of [alice, bob]) await waitFor(`"${text}" on both sides`, async () => (await shownTexts(p)).includes(text));
+    for (const p of [alice, bob])
+      await waitFor(`"${text}" on both sides`, async () => (await shownTexts(p)).includes(text));
   }
-  for (const [name, p] of [['alice', alice], ['bob', bob]] as const) {
+  for (const [name, p] of [
+    ['alice', alice],
+    ['bob', bob],
+  ] as const) {
     const shown = await shownMessages(p);
-    t.same(shown.map((m) => m.text), expected, `${name} sees every message once, in order`);
-    t.ok(shown.every((m) => m.status === 'sent'), `${name}: every message is marked sent`);
+    t.same(
+      shown.map((m) => m.text),
+      expected,
+      `${name} sees every message once, in order`,
+    );
+    t.ok(
+      shown.every((m) => m.status === 'sent'),
+      `${name}: every message is marked sent`,
+    );
     const seqs = shown.map((m) => Number(m.seq));
-    t.same(seqs, [...seqs].sort((x, y) => x - y), `${name}: seqs ascending`);
+    t.same(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      `${name}: seqs ascending`,
+    );
   }
   // Own messages right/blue, others left/green with avatar and name.
   const mine = alice.locator('parley-room-view .msg.mine', { hasText: 'Hi Bob!' });
@@ -115,7 +157,11 @@ t.test('two users register, chat live, and sign out', async (t) => {
   t.equal(await mine.count(), 1, 'own message on the right');
   t.equal(await theirs.locator('svg.avatar').count(), 1, 'others have an avatar');
   t.match(await theirs.locator('.meta').textContent(), /bob/, 'others have a name');
-  t.equal(await alice.locator('parley-room-view .msg.mine', { hasText: 'Two lines here.' }).count(), 1, 'Shift+Enter made a new line, Enter sent');
+  t.equal(
+    await alice.locator('parley-room-view .msg.mine', { hasText: 'Two lines here.' }).count(),
+    1,
+    'Shift+Enter made a new line, Enter sent',
+  );
   const link = alice.locator('parley-room-view a[href="https://example.com/docs?a=1"]');
   t.equal(await link.getAttribute('rel'), 'noopener noreferrer nofollow ugc', 'links become safe links');
 
@@ -136,8 +182,12 @@ t.test('two users register, chat live, and sign out', async (t) => {
     await route.continue();
   });
   await send(alice, 'This one takes a while');
-  await alice.locator('[data-testid="message"][data-status="pending"]', { hasText: 'This one takes a while' }).waitFor();
-  const posted = alice.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/rooms\/[^/]+\/messages$/.test(r.url()));
+  await alice
+    .locator('[data-testid="message"][data-status="pending"]', { hasText: 'This one takes a while' })
+    .waitFor();
+  const posted = alice.waitForResponse(
+    (r) => r.request().method() === 'POST' && /\/api\/rooms\/[^/]+\/messages$/.test(r.url()),
+  );
   release();
   t.equal((await posted).status(), 201, 'the held message is stored');
   try {
@@ -155,8 +205,15 @@ t.test('two users register, chat live, and sign out', async (t) => {
   const evil = '<img src=x onerror=alert(1)> and <script>alert(2)</script> <b>bold?</b>';
   await send(bob, evil);
   for (const p of [alice, bob]) await waitFor('evil text shown', async () => (await shownTexts(p)).includes(evil));
-  for (const [name, p] of [['alice', alice], ['bob', bob]] as const) {
-    t.equal(await p.locator('parley-room-view img, parley-room-view script, parley-room-view b').count(), 0, `${name}: no element from message HTML`);
+  for (const [name, p] of [
+    ['alice', alice],
+    ['bob', bob],
+  ] as const) {
+    t.equal(
+      await p.locator('parley-room-view img, parley-room-view script, parley-room-view b').count(),
+      0,
+      `${name}: no element from message HTML`,
+    );
   }
 
   // Edit and delete own messages; the other side sees the marks live.

@@ -81,50 +81,64 @@ t.test('every element mounts with a fake state', async (t) => {
   t.same(problems, [], 'no page errors');
 });
 
-t.test('a typing notice re-renders the typing line, not the room list or the timeline; a message re-renders the timeline', async (t) => {
-  const { page, problems } = await fixturePage();
-  await page.evaluate(`window.fixture.mount('parley-chat', { roomId: 'r1' }).updateComplete`);
-  await page.locator('parley-timeline [data-testid="message-text"]', { hasText: 'hey all' }).waitFor();
-  await page.locator('parley-members li[data-username="carl"]').waitFor();
-  await page.evaluate('window.fixture.countRenders()');
-  await page.waitForTimeout(200);
-  await page.evaluate('window.fixture.resetRenders()');
+t.test(
+  'a typing notice re-renders the typing line, not the room list or the timeline; a message re-renders the timeline',
+  async (t) => {
+    const { page, problems } = await fixturePage();
+    await page.evaluate(`window.fixture.mount('parley-chat', { roomId: 'r1' }).updateComplete`);
+    await page.locator('parley-timeline [data-testid="message-text"]', { hasText: 'hey all' }).waitFor();
+    await page.locator('parley-members li[data-username="carl"]').waitFor();
+    await page.evaluate('window.fixture.countRenders()');
+    await page.waitForTimeout(200);
+    await page.evaluate('window.fixture.resetRenders()');
 
-  await page.evaluate(`window.fixture.client.typing.apply({ roomId: 'r1', user: window.people.bob, expiresInMs: 5000 })`);
-  await page.locator('parley-room-view .typing', { hasText: 'Alice is typing' }).waitFor();
-  const afterTyping = await renders(page);
-  t.ok(afterTyping['parley-room-view']! >= 1, 'the room view (its typing line) re-rendered');
-  for (const tag of ['parley-rooms', 'parley-timeline', 'parley-members', 'parley-chat', 'parley-composer', 'parley-message']) {
-    t.notOk(afterTyping[tag], `${tag} did not re-render for a typing notice`);
-  }
+    await page.evaluate(
+      `window.fixture.client.typing.apply({ roomId: 'r1', user: window.people.bob, expiresInMs: 5000 })`,
+    );
+    await page.locator('parley-room-view .typing', { hasText: 'Alice is typing' }).waitFor();
+    const afterTyping = await renders(page);
+    t.ok(afterTyping['parley-room-view']! >= 1, 'the room view (its typing line) re-rendered');
+    for (const tag of [
+      'parley-rooms',
+      'parley-timeline',
+      'parley-members',
+      'parley-chat',
+      'parley-composer',
+      'parley-message',
+    ]) {
+      t.notOk(afterTyping[tag], `${tag} did not re-render for a typing notice`);
+    }
 
-  await page.evaluate('window.fixture.resetRenders()');
-  await page.evaluate(`window.fixture.client.applyEvent({ roomId: 'r1', seq: 4, type: 'message.created', actor: window.people.bob,
+    await page.evaluate('window.fixture.resetRenders()');
+    await page.evaluate(`window.fixture.client.applyEvent({ roomId: 'r1', seq: 4, type: 'message.created', actor: window.people.bob,
     at: new Date().toISOString(), payload: { message: window.msg(4, window.people.bob, 'a new message') } })`);
-  await page.locator('parley-timeline [data-testid="message-text"]', { hasText: 'a new message' }).waitFor();
-  const afterMessage = await renders(page);
-  t.ok(afterMessage['parley-timeline']! >= 1, 'the timeline re-rendered for a new message');
-  t.equal(afterMessage['parley-message'], 1, 'only the new message rendered');
-  t.notOk(afterMessage['parley-rooms'], 'the room list did not (the room is open: no unread count changed)');
-  t.equal(await page.locator('parley-room-view .typing').textContent(), '', 'the author stopped typing');
+    await page.locator('parley-timeline [data-testid="message-text"]', { hasText: 'a new message' }).waitFor();
+    const afterMessage = await renders(page);
+    t.ok(afterMessage['parley-timeline']! >= 1, 'the timeline re-rendered for a new message');
+    t.equal(afterMessage['parley-message'], 1, 'only the new message rendered');
+    t.notOk(afterMessage['parley-rooms'], 'the room list did not (the room is open: no unread count changed)');
+    t.equal(await page.locator('parley-room-view .typing').textContent(), '', 'the author stopped typing');
 
-  await page.evaluate('window.fixture.resetRenders()');
-  await page.evaluate(`window.fixture.client.applyEvent({ roomId: 'r2', seq: 9, type: 'message.created', actor: window.people.carl,
+    await page.evaluate('window.fixture.resetRenders()');
+    await page.evaluate(`window.fixture.client.applyEvent({ roomId: 'r2', seq: 9, type: 'message.created', actor: window.people.carl,
     at: new Date().toISOString(), payload: { message: { ...window.msg(9, window.people.carl, 'elsewhere'), roomId: 'r2' } } })`);
-  await page.locator('parley-rooms a[data-room-id="r2"] [data-testid="unread"]', { hasText: '3' }).waitFor();
-  const afterOther = await renders(page);
-  t.ok(afterOther['parley-rooms']! >= 1, 'a message in another room re-renders the room list (its unread count)');
-  t.notOk(afterOther['parley-timeline'], 'but not the open timeline');
+    await page.locator('parley-rooms a[data-room-id="r2"] [data-testid="unread"]', { hasText: '3' }).waitFor();
+    const afterOther = await renders(page);
+    t.ok(afterOther['parley-rooms']! >= 1, 'a message in another room re-renders the room list (its unread count)');
+    t.notOk(afterOther['parley-timeline'], 'but not the open timeline');
 
-  await page.evaluate('window.fixture.resetRenders()');
-  await page.evaluate(`window.fixture.client.members.applyPresence({ roomId: 'r1', user: window.people.carl, online: true })`);
-  await page.locator('parley-members li[data-username="carl"] .dot[data-online="true"]').waitFor();
-  const afterPresence = await renders(page);
-  t.ok(afterPresence['parley-members']! >= 1, 'presence re-renders the members list');
-  t.notOk(afterPresence['parley-rooms'], 'not the room list');
-  t.notOk(afterPresence['parley-timeline'], 'not the timeline');
-  t.same(problems, []);
-});
+    await page.evaluate('window.fixture.resetRenders()');
+    await page.evaluate(
+      `window.fixture.client.members.applyPresence({ roomId: 'r1', user: window.people.carl, online: true })`,
+    );
+    await page.locator('parley-members li[data-username="carl"] .dot[data-online="true"]').waitFor();
+    const afterPresence = await renders(page);
+    t.ok(afterPresence['parley-members']! >= 1, 'presence re-renders the members list');
+    t.notOk(afterPresence['parley-rooms'], 'not the room list');
+    t.notOk(afterPresence['parley-timeline'], 'not the timeline');
+    t.same(problems, []);
+  },
+);
 
 t.test('people are named with their @username, so a copied display name is told apart', async (t) => {
   const { page } = await fixturePage();
@@ -139,58 +153,112 @@ t.test('people are named with their @username, so a copied display name is told 
   t.match(await dm.getAttribute('aria-label'), /^Alice \(@bob\)/);
 });
 
-t.test('the room settings offer what the policy allows: owners change roles and remove, admins remove members', async (t) => {
-  const { page } = await fixturePage();
-  const open = async () => {
-    await page.evaluate(`(async () => { const el = window.fixture.mount('parley-room-settings'); await el.updateComplete; await el.open('r1'); })()`);
-    await page.getByRole('dialog', { name: 'Room settings' }).waitFor();
-  };
-  await open();
-  const row = (username: string) => page.locator('parley-room-settings li', { hasText: `@${username}` });
-  t.equal(await row('bob').getByRole('combobox').count(), 1, 'owner: a role menu for the admin');
-  t.same(await row('bob').locator('option').allTextContents(), ['Member', 'Admin', 'Owner'], 'roles from the lowest up');
-  t.equal(await row('alice').getByRole('combobox').count(), 0, 'no role menu for myself');
-  t.equal(await row('bob').getByRole('button', { name: /^Remove/ }).count(), 1, 'owner removes an admin');
-  t.equal(await row('alice').getByRole('button', { name: /^Remove/ }).count(), 0, 'not myself');
-  t.equal(await page.getByRole('button', { name: 'Delete room' }).count(), 1, 'owner may delete the room');
+t.test(
+  'the room settings offer what the policy allows: owners change roles and remove, admins remove members',
+  async (t) => {
+    const { page } = await fixturePage();
+    const open = async () => {
+      await page.evaluate(
+        `(async () => { const el = window.fixture.mount('parley-room-settings'); await el.updateComplete; await el.open('r1'); })()`,
+      );
+      await page.getByRole('dialog', { name: 'Room settings' }).waitFor();
+    };
+    await open();
+    const row = (username: string) => page.locator('parley-room-settings li', { hasText: `@${username}` });
+    t.equal(await row('bob').getByRole('combobox').count(), 1, 'owner: a role menu for the admin');
+    t.same(
+      await row('bob').locator('option').allTextContents(),
+      ['Member', 'Admin', 'Owner'],
+      'roles from the lowest up',
+    );
+    t.equal(await row('alice').getByRole('combobox').count(), 0, 'no role menu for myself');
+    t.equal(
+      await row('bob')
+        .getByRole('button', { name: /^Remove/ })
+        .count(),
+      1,
+      'owner removes an admin',
+    );
+    t.equal(
+      await row('alice')
+        .getByRole('button', { name: /^Remove/ })
+        .count(),
+      0,
+      'not myself',
+    );
+    t.equal(await page.getByRole('button', { name: 'Delete room' }).count(), 1, 'owner may delete the room');
 
-  // As an admin.
-  await page.evaluate(`(() => { const c = window.fixture.client, r = c.rooms.get('r1');
+    // As an admin.
+    await page.evaluate(`(() => { const c = window.fixture.client, r = c.rooms.get('r1');
     c.rooms.put({ ...r, membership: { ...r.membership, role: 'admin' } }); })()`);
-  await open();
-  t.equal(await page.locator('parley-room-settings select').count(), 0, 'admin: no role menus');
-  t.equal(await row('carl').getByRole('button', { name: /^Remove/ }).count(), 1, 'admin removes a member');
-  t.equal(await row('bob').getByRole('button', { name: /^Remove/ }).count(), 0, 'not another admin');
-  t.equal(await page.getByRole('button', { name: 'Delete room' }).count(), 0, 'admin may not delete the room');
-});
+    await open();
+    t.equal(await page.locator('parley-room-settings select').count(), 0, 'admin: no role menus');
+    t.equal(
+      await row('carl')
+        .getByRole('button', { name: /^Remove/ })
+        .count(),
+      1,
+      'admin removes a member',
+    );
+    t.equal(
+      await row('bob')
+        .getByRole('button', { name: /^Remove/ })
+        .count(),
+      0,
+      'not another admin',
+    );
+    t.equal(await page.getByRole('button', { name: 'Delete room' }).count(), 0, 'admin may not delete the room');
+  },
+);
 
-t.test('the composer posts with a client key and empties; the timeline shows the pending copy, then the stored one', async (t) => {
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  const { page, requests, problems } = await fixturePage(async (route, method, pathname, body) => {
-    if (method === 'POST' && pathname === '/api/rooms/r1/messages') {
-      await held;
-      const b = body as { text: string; clientId: string };
-      const message = { roomId: 'r1', seq: 4, author: { id: 'u1', username: 'alice', displayName: 'Alice', gender: 'female', avatar: 'fox' },
-        text: b.text, attachments: [], createdAt: new Date().toISOString(), editedAt: null, deletedAt: null,
-        clientId: b.clientId };
-      return route.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify({ message }) });
-    }
-    return route.fulfill({ status: 204 });
-  });
-  await page.evaluate(`window.fixture.mount('parley-room-view', { roomId: 'r1' }).updateComplete`);
-  const box = page.getByLabel('Message General');
-  await box.fill('sent from a test');
-  await box.press('Enter');
-  await page.locator('parley-timeline [data-testid="message"][data-status="pending"]', { hasText: 'sent from a test' }).waitFor();
-  t.equal(await box.inputValue(), '', 'the box empties');
-  release();
-  await page.locator('parley-timeline [data-testid="message"][data-status="sent"][data-seq="4"]', { hasText: 'sent from a test' }).waitFor();
-  const post = requests.find((r) => r.method === 'POST' && r.path === '/api/rooms/r1/messages');
-  t.match(post?.body, { text: 'sent from a test', clientId: /^[0-9a-f]{32}$/ }, 'posted with a client key');
-  t.equal(await page.locator('parley-timeline [data-testid="message"][data-status="pending"]').count(), 0, 'no pending copy left');
-  t.same(problems, []);
-});
+t.test(
+  'the composer posts with a client key and empties; the timeline shows the pending copy, then the stored one',
+  async (t) => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const { page, requests, problems } = await fixturePage(async (route, method, pathname, body) => {
+      if (method === 'POST' && pathname === '/api/rooms/r1/messages') {
+        await held;
+        const b = body as { text: string; clientId: string };
+        const message = {
+          roomId: 'r1',
+          seq: 4,
+          author: { id: 'u1', username: 'alice', displayName: 'Alice', gender: 'female', avatar: 'fox' },
+          text: b.text,
+          attachments: [],
+          createdAt: new Date().toISOString(),
+          editedAt: null,
+          deletedAt: null,
+          clientId: b.clientId,
+        };
+        return route.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify({ message }) });
+      }
+      return route.fulfill({ status: 204 });
+    });
+    await page.evaluate(`window.fixture.mount('parley-room-view', { roomId: 'r1' }).updateComplete`);
+    const box = page.getByLabel('Message General');
+    await box.fill('sent from a test');
+    await box.press('Enter');
+    await page
+      .locator('parley-timeline [data-testid="message"][data-status="pending"]', { hasText: 'sent from a test' })
+      .waitFor();
+    t.equal(await box.inputValue(), '', 'the box empties');
+    release();
+    await page
+      .locator('parley-timeline [data-testid="message"][data-status="sent"][data-seq="4"]', {
+        hasText: 'sent from a test',
+      })
+      .waitFor();
+    const post = requests.find((r) => r.method === 'POST' && r.path === '/api/rooms/r1/messages');
+    t.match(post?.body, { text: 'sent from a test', clientId: /^[0-9a-f]{32}$/ }, 'posted with a client key');
+    t.equal(
+      await page.locator('parley-timeline [data-testid="message"][data-status="pending"]').count(),
+      0,
+      'no pending copy left',
+    );
+    t.same(problems, []);
+  },
+);
 
 t.test('the attachment tray shows each image and asks to retry or remove it', async (t) => {
   const { page } = await fixturePage();

@@ -22,7 +22,9 @@ function build(): Promise<string> {
       write: false,
       absWorkingDir: ROOT,
       target: ['chrome111'],
-      tsconfigRaw: { compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false, target: 'ES2022' } },
+      tsconfigRaw: {
+        compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false, target: 'ES2022' },
+      },
       logLevel: 'silent',
     })
     .then((r) => r.outputFiles[0]!.text);
@@ -64,7 +66,11 @@ export async function openFixture(page: Page, api?: ApiHandler): Promise<{ reque
     }
     requests.push({ method, path: url.pathname, body });
     if (api) return api(route, method, url.pathname, body);
-    return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'No server in element tests' } }) });
+    return route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'No server in element tests' } }),
+    });
   });
   await page.goto(`${ORIGIN}/`);
   await page.waitForFunction('!!window.fixture');

@@ -22,7 +22,11 @@ t.test('CHROMIUM_PATH first, then the usual places', async (t) => {
   const debian = fakeBrowser('chromium');
   t.equal(findBrowser({ env: { CHROMIUM_PATH: mine }, candidates: [debian] }), mine, 'CHROMIUM_PATH wins');
   t.equal(findBrowser({ env: {}, candidates: [path.join(dir, 'absent'), debian] }), debian, 'the first one present');
-  t.throws(() => findBrowser({ env: { CHROMIUM_PATH: path.join(dir, 'absent') }, candidates: [debian] }), /CHROMIUM_PATH=.*absent is not an executable/, 'a wrong CHROMIUM_PATH is named, not ignored');
+  t.throws(
+    () => findBrowser({ env: { CHROMIUM_PATH: path.join(dir, 'absent') }, candidates: [debian] }),
+    /CHROMIUM_PATH=.*absent is not an executable/,
+    'a wrong CHROMIUM_PATH is named, not ignored',
+  );
 });
 
 t.test('none found: install on Debian as root, else say what to install', async (t) => {
@@ -40,10 +44,20 @@ t.test('none found: install on Debian as root, else say what to install', async 
   });
   t.equal(found, target, 'the installed browser is used');
   t.equal(installs, 1, 'installed once');
-  t.throws(() => findBrowser({ env: {}, candidates: [path.join(dir, 'nothing')], canInstall: () => true, install: () => false }), /installing Debian's chromium failed/);
+  t.throws(
+    () =>
+      findBrowser({ env: {}, candidates: [path.join(dir, 'nothing')], canInstall: () => true, install: () => false }),
+    /installing Debian's chromium failed/,
+  );
   let asked = false;
   t.throws(
-    () => findBrowser({ env: {}, candidates: [path.join(dir, 'nothing')], canInstall: () => false, install: () => (asked = true) }),
+    () =>
+      findBrowser({
+        env: {},
+        candidates: [path.join(dir, 'nothing')],
+        canInstall: () => false,
+        install: () => (asked = true),
+      }),
     { message: INSTALL_HINT },
     'elsewhere: one line saying what to install',
   );
@@ -53,17 +67,23 @@ t.test('none found: install on Debian as root, else say what to install', async 
 });
 
 t.test('a browser test file without a browser fails at once with that line and starts no server', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/browser/fixtures/one-browser-test.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, CHROMIUM_PATH: path.join(dir, 'no-such-browser'), TAP: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'test/browser/fixtures/one-browser-test.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, CHROMIUM_PATH: path.join(dir, 'no-such-browser'), TAP: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   // A hang (the old behaviour: a server left running kept the file alive until tap's timeout) ends here instead.
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (c, s) => resolve([c, s])),
+  );
   clearTimeout(killer);
   t.equal(signal, null, 'it ended by itself');
   t.not(code, 0, 'it failed');

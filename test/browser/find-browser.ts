@@ -19,7 +19,7 @@ export const BROWSER_CANDIDATES = [
 ];
 
 export const INSTALL_HINT =
-  "No Chromium or Chrome for the browser tests: install one (Debian/Ubuntu: apt-get install -y chromium) or set CHROMIUM_PATH to its binary";
+  'No Chromium or Chrome for the browser tests: install one (Debian/Ubuntu: apt-get install -y chromium) or set CHROMIUM_PATH to its binary';
 
 export interface FindOptions {
   env?: Record<string, string | undefined>;
@@ -41,7 +41,12 @@ function isExecutable(file: string): boolean {
 
 /** Debian or Ubuntu (apt-get present), as root. */
 export function canInstallDebianChromium(): boolean {
-  return process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version') && existsSync('/usr/bin/apt-get');
+  return (
+    process.platform === 'linux' &&
+    process.getuid?.() === 0 &&
+    existsSync('/etc/debian_version') &&
+    existsSync('/usr/bin/apt-get')
+  );
 }
 
 /**
@@ -64,8 +69,12 @@ export function installDebianChromium(): boolean {
   }
   try {
     if (isExecutable('/usr/bin/chromium')) return true;
-    console.error('browser tests: no Chromium found; installing Debian\'s chromium (apt-get install -y chromium)…');
-    const opts = { stdio: ['ignore', 2, 2] as Array<'ignore' | number>, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 14 * 60_000 };
+    console.error("browser tests: no Chromium found; installing Debian's chromium (apt-get install -y chromium)…");
+    const opts = {
+      stdio: ['ignore', 2, 2] as Array<'ignore' | number>,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 14 * 60_000,
+    };
     const update = spawnSync('apt-get', ['update', '-qq'], opts);
     if (update.status !== 0) return false;
     const install = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], opts);

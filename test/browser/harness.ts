@@ -15,7 +15,15 @@ import { findBrowser } from './find-browser.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Generous: CI machines have two slow cores shared by parallel test files. */
 export const TIMEOUT = 20_000;
@@ -56,7 +64,15 @@ export async function startServer(opts: { env?: Record<string, string> } = {}): 
   const launch = async () => {
     child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', BCRYPT_ROUNDS: '4', LOG_LEVEL: 'warn', ...opts.env },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        BCRYPT_ROUNDS: '4',
+        LOG_LEVEL: 'warn',
+        ...opts.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {
@@ -147,7 +163,10 @@ export function withBrowser(t: Test, opts: { env?: Record<string, string>; serve
 }
 
 /** A fresh context (its own cookies: one user) with a page that fails the test on any dialog or page error. */
-export async function newPage(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+export async function newPage(
+  browser: Browser,
+  viewport = { width: 1280, height: 800 },
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
@@ -159,11 +178,16 @@ export async function newPage(browser: Browser, viewport = { width: 1280, height
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   if (process.env.PARLEY_DEBUG) {
     page.on('console', (msg) => console.error(`[browser] ${msg.type()}: ${msg.text()}`));
-    page.on('requestfinished', async (req) => console.error(`[net] ${req.method()} ${req.url()} ${(await req.response())?.status()}`));
-    page.on('requestfailed', (req) => console.error(`[net] FAILED ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
+    page.on('requestfinished', async (req) =>
+      console.error(`[net] ${req.method()} ${req.url()} ${(await req.response())?.status()}`),
+    );
+    page.on('requestfailed', (req) =>
+      console.error(`[net] FAILED ${req.method()} ${req.url()} ${req.failure()?.errorText}`),
+    );
   }
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
+      problems.push(`console: ${msg.text()}`);
   });
   return { context, page, problems };
 }
@@ -183,21 +207,37 @@ export interface ApiUser {
   token: string;
 }
 
-export async function apiCall<T = any>(url: string, method: string, pathname: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+// Tests read what they assert on; the default keeps ad-hoc calls short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function apiCall<T = any>(
+  url: string,
+  method: string,
+  pathname: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url + pathname, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const res = await fetch(url + pathname, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
 export async function apiUser(url: string, username: string): Promise<ApiUser> {
   const password = `correct horse battery staple ${username}`;
-  const reg = await apiCall(url, 'POST', '/api/auth/register', { body: { username, email: `${username}@example.com`, password } });
+  const reg = await apiCall(url, 'POST', '/api/auth/register', {
+    body: { username, email: `${username}@example.com`, password },
+  });
   if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
   const login = await apiCall(url, 'POST', '/api/auth/login', { body: { login: username, password } });
-  const tok = await apiCall(url, 'POST', '/api/tokens', { token: login.body.accessToken, body: { name: 'browser test' } });
+  const tok = await apiCall(url, 'POST', '/api/tokens', {
+    token: login.body.accessToken,
+    body: { name: 'browser test' },
+  });
   if (tok.status !== 201) throw new Error(`token ${username}: ${tok.status} ${JSON.stringify(tok.body)}`);
   return { id: reg.body.user.id, username, password, token: tok.body.token };
 }
@@ -217,7 +257,9 @@ export async function shownTexts(page: Page): Promise<string[]> {
 }
 
 /** Every shown message as seq:text, and its delivery status, in display order. */
-export async function shownMessages(page: Page): Promise<Array<{ seq: string | null; status: string | null; text: string }>> {
+export async function shownMessages(
+  page: Page,
+): Promise<Array<{ seq: string | null; status: string | null; text: string }>> {
   return page.locator('parley-room-view [data-testid="message"]').evaluateAll((els) =>
     els.map((el) => ({
       seq: el.getAttribute('data-seq'),
@@ -237,7 +279,8 @@ export async function waitFor(what: string, fn: () => Promise<boolean> | boolean
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

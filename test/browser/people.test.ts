@@ -12,8 +12,10 @@ import { apiCall, apiUser, loginUi, newPage, screenshot, withBrowser } from './h
 const suite = withBrowser(t, { env: { PRESENCE_GRACE_MS: '500' } });
 
 const composer = (p: Page) => p.getByLabel(/^Message /);
-const dot = (p: Page, username: string, online: boolean) => p.locator(`parley-members li[data-username="${username}"] .dot[data-online="${online}"]`);
-const receipt = (p: Page, text: string) => p.locator('parley-room-view .msg.mine', { hasText: text }).locator('[data-receipt]');
+const dot = (p: Page, username: string, online: boolean) =>
+  p.locator(`parley-members li[data-username="${username}"] .dot[data-online="${online}"]`);
+const receipt = (p: Page, text: string) =>
+  p.locator('parley-room-view .msg.mine', { hasText: text }).locator('[data-receipt]');
 
 async function send(p: Page, text: string): Promise<void> {
   await composer(p).fill(text);
@@ -24,9 +26,17 @@ async function send(p: Page, text: string): Promise<void> {
 t.test('presence, receipts, direct messages, profiles and the activity log', async (t) => {
   const carl = await apiUser(suite.server.url, 'carl');
   const dana = await apiUser(suite.server.url, 'dana');
-  const team = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Team', kind: 'public' } })).body.room;
-  const other = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Elsewhere', kind: 'public' } })).body.room;
-  for (const r of [team, other]) await apiCall(suite.server.url, 'POST', `/api/rooms/${r.id}/join`, { token: dana.token });
+  const team = (
+    await apiCall(suite.server.url, 'POST', '/api/rooms', { token: carl.token, body: { name: 'Team', kind: 'public' } })
+  ).body.room;
+  const other = (
+    await apiCall(suite.server.url, 'POST', '/api/rooms', {
+      token: carl.token,
+      body: { name: 'Elsewhere', kind: 'public' },
+    })
+  ).body.room;
+  for (const r of [team, other])
+    await apiCall(suite.server.url, 'POST', `/api/rooms/${r.id}/join`, { token: dana.token });
 
   const c = await newPage(suite.browser);
   await loginUi(c.page, suite.server.url, carl.username, carl.password);
@@ -36,7 +46,11 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   // Dana is not signed in anywhere: offline, and Carl's message is stored (✓) but not delivered.
   await dot(c.page, 'dana', false).waitFor();
   await send(c.page, 'Anyone there?');
-  t.equal(await receipt(c.page, 'Anyone there?').getAttribute('data-receipt'), 'sent', 'one tick while the other member has no stream');
+  t.equal(
+    await receipt(c.page, 'Anyone there?').getAttribute('data-receipt'),
+    'sent',
+    'one tick while the other member has no stream',
+  );
   t.equal(await receipt(c.page, 'Anyone there?').textContent(), '✓');
 
   // Dana signs in on her phone, in another room: online; a new message reaches her stream (✓✓, not blue).
@@ -49,12 +63,20 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   await send(c.page, 'Still there?');
   await receipt(c.page, 'Still there?').and(c.page.locator('[data-receipt="delivered"]')).waitFor();
   t.equal(await receipt(c.page, 'Still there?').textContent(), '✓✓', 'two ticks once her stream has it');
-  t.notOk(await receipt(c.page, 'Still there?').evaluate((el) => el.classList.contains('read')), 'not blue before she reads it');
+  t.notOk(
+    await receipt(c.page, 'Still there?').evaluate((el) => el.classList.contains('read')),
+    'not blue before she reads it',
+  );
   // She opens the room and reads it: blue ticks (on both messages).
   await d.page.goto(`${suite.server.url}/rooms/${team.id}`);
   await d.page.locator('parley-room-view .msg.theirs', { hasText: 'Still there?' }).waitFor();
-  for (const text of ['Anyone there?', 'Still there?']) await receipt(c.page, text).and(c.page.locator('[data-receipt="read"]')).waitFor();
-  t.equal(await receipt(c.page, 'Still there?').evaluate((el) => getComputedStyle(el).color), 'rgb(37, 99, 235)', 'blue ticks once she has read them');
+  for (const text of ['Anyone there?', 'Still there?'])
+    await receipt(c.page, text).and(c.page.locator('[data-receipt="read"]')).waitFor();
+  t.equal(
+    await receipt(c.page, 'Still there?').evaluate((el) => getComputedStyle(el).color),
+    'rgb(37, 99, 235)',
+    'blue ticks once she has read them',
+  );
 
   // Carl opens a direct conversation from the members panel.
   await c.page.getByRole('button', { name: /^dana, online: open direct messages/ }).click();
@@ -63,12 +85,21 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   await c.page.locator('[data-testid="room-title"]', { hasText: 'dana' }).waitFor();
   const carlDirect = c.page.locator('parley-rooms [data-testid="direct-rooms"]');
   await carlDirect.locator(`a[data-room-id="${dmId}"]`, { hasText: 'dana' }).waitFor();
-  t.ok(await c.page.locator('parley-rooms').getByRole('heading', { name: 'Direct messages' }).isVisible(), 'listed under "Direct messages"');
-  t.equal(await c.page.locator('parley-rooms [data-testid="my-rooms"]').locator(`a[data-room-id="${dmId}"]`).count(), 0, 'not among the group rooms');
+  t.ok(
+    await c.page.locator('parley-rooms').getByRole('heading', { name: 'Direct messages' }).isVisible(),
+    'listed under "Direct messages"',
+  );
+  t.equal(
+    await c.page.locator('parley-rooms [data-testid="my-rooms"]').locator(`a[data-room-id="${dmId}"]`).count(),
+    0,
+    'not among the group rooms',
+  );
   await send(c.page, 'Psst, Dana');
 
   // Dana sees it appear live, with an unread count, opens it from her rooms drawer and replies.
-  const danaDm = d.page.locator(`parley-rooms [data-testid="direct-rooms"] a[data-room-id="${dmId}"]`, { hasText: 'carl' });
+  const danaDm = d.page.locator(`parley-rooms [data-testid="direct-rooms"] a[data-room-id="${dmId}"]`, {
+    hasText: 'carl',
+  });
   await danaDm.locator('[data-testid="unread"]', { hasText: '1' }).waitFor({ state: 'attached' });
   t.pass('the conversation appears live for the other person, with an unread count');
   await d.page.getByRole('button', { name: /^Rooms/ }).click();
@@ -100,7 +131,11 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   await profile.getByLabel('New password').fill('a much better passphrase 2024');
   await profile.getByRole('button', { name: 'Save' }).click();
   await profile.locator('[data-error-for="currentPassword"]', { hasText: 'not your current password' }).waitFor();
-  t.equal(await profile.getByLabel('Current password').getAttribute('aria-invalid'), 'true', 'wrong current password marked');
+  t.equal(
+    await profile.getByLabel('Current password').getAttribute('aria-invalid'),
+    'true',
+    'wrong current password marked',
+  );
   await profile.getByLabel('Current password').fill(dana.password);
   await profile.getByLabel('New password').fill('password123');
   await profile.getByRole('button', { name: 'Save' }).click();
@@ -117,7 +152,9 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   await profile.getByRole('button', { name: 'Save' }).click();
   await profile.waitFor({ state: 'hidden' });
   await d.page.getByText('Password changed').waitFor();
-  const login = await apiCall(suite.server.url, 'POST', '/api/auth/login', { body: { login: 'dana', password: newPassword } });
+  const login = await apiCall(suite.server.url, 'POST', '/api/auth/login', {
+    body: { login: 'dana', password: newPassword },
+  });
   t.equal(login.status, 200, 'the new password works');
 
   // Carl sees the new name live: conversation title, room list, members panel and the timeline.
@@ -138,7 +175,9 @@ t.test('presence, receipts, direct messages, profiles and the activity log', asy
   await activity.filter({ hasText: 'carl renamed the room to “Team A”' }).waitFor();
   await activity.filter({ hasText: /^Dana Scully joined/ }).waitFor();
   t.pass('join and rename lines survive a reload');
-  const order = await c.page.locator('parley-room-view [data-testid="activity"], parley-room-view .msg').evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 24)));
+  const order = await c.page
+    .locator('parley-room-view [data-testid="activity"], parley-room-view .msg')
+    .evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 24)));
   t.match(order[0], /^carl joined/, 'the owner joining comes first');
   t.match(order[order.length - 1], /renamed the room/, 'the rename comes after the messages');
 

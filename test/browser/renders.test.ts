@@ -26,7 +26,9 @@ t.test('a typing notice re-renders the typing line only; a new message re-render
   const { url } = suite.server;
   const gail = await apiUser(url, 'gail');
   const hugo = await apiUser(url, 'hugo');
-  const room = (await apiCall(url, 'POST', '/api/rooms', { token: gail.token, body: { name: 'Quiet', kind: 'public' } })).body.room;
+  const room = (
+    await apiCall(url, 'POST', '/api/rooms', { token: gail.token, body: { name: 'Quiet', kind: 'public' } })
+  ).body.room;
   await apiCall(url, 'POST', '/api/rooms', { token: hugo.token, body: { name: 'Elsewhere', kind: 'public' } });
   t.equal((await apiCall(url, 'POST', `/api/rooms/${room.id}/join`, { token: hugo.token })).status, 201);
   await apiCall(url, 'POST', `/api/rooms/${room.id}/messages`, { token: hugo.token, body: { text: 'first' } });
@@ -54,9 +56,15 @@ t.test('a typing notice re-renders the typing line only; a new message re-render
   await page.evaluate('window.renders = {}');
   await apiCall(url, 'POST', `/api/rooms/${room.id}/messages`, { token: hugo.token, body: { text: 'second' } });
   await page.locator('parley-room-view [data-testid="message-text"]', { hasText: 'second' }).waitFor();
-  await waitFor('the typing line cleared', async () => (await page.locator('parley-room-view .typing').textContent()) === '');
+  await waitFor(
+    'the typing line cleared',
+    async () => (await page.locator('parley-room-view .typing').textContent()) === '',
+  );
   const message = (await page.evaluate('window.renders')) as Record<string, number>;
-  t.ok((message['parley-timeline'] ?? 0) >= 1, `the timeline re-rendered for the message (${message['parley-timeline'] ?? 0})`);
+  t.ok(
+    (message['parley-timeline'] ?? 0) >= 1,
+    `the timeline re-rendered for the message (${message['parley-timeline'] ?? 0})`,
+  );
   t.notOk(message['parley-rooms'], 'the room list did not (the room is open, no unread count changed)');
   t.same(problems, []);
 });

@@ -12,8 +12,18 @@ const suite = withBrowser(t, { env: { ACCESS_TOKEN_TTL: '3s' } });
 t.test('the client rides through a server restart and expiring tokens', async (t) => {
   const carol = await apiUser(suite.server.url, 'carol');
   const dave = await apiUser(suite.server.url, 'dave');
-  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: dave.token, body: { name: 'Ops', kind: 'private' } })).body.room;
-  t.equal((await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/members`, { token: dave.token, body: { username: 'carol' } })).status, 201);
+  const room = (
+    await apiCall(suite.server.url, 'POST', '/api/rooms', { token: dave.token, body: { name: 'Ops', kind: 'private' } })
+  ).body.room;
+  t.equal(
+    (
+      await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/members`, {
+        token: dave.token,
+        body: { username: 'carol' },
+      })
+    ).status,
+    201,
+  );
 
   const { page, context, problems } = await newPage(suite.browser);
   await loginUi(page, suite.server.url, carol.username, carol.password);
@@ -22,7 +32,10 @@ t.test('the client rides through a server restart and expiring tokens', async (t
 
   const expected: string[] = [];
   const say = async (text: string) => {
-    const res = await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: dave.token, body: { text } });
+    const res = await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/messages`, {
+      token: dave.token,
+      body: { text },
+    });
     t.equal(res.status, 201, `dave posts "${text}"`);
     expected.push(text);
   };
@@ -39,7 +52,9 @@ t.test('the client rides through a server restart and expiring tokens', async (t
   await box.fill('carol here');
   await box.press('Enter');
   expected.push('carol here');
-  await waitFor('carol sees her own message sent', async () => (await shownMessages(page)).some((m) => m.text === 'carol here' && m.status === 'sent'));
+  await waitFor('carol sees her own message sent', async () =>
+    (await shownMessages(page)).some((m) => m.text === 'carol here' && m.status === 'sent'),
+  );
 
   // Kill the server hard mid-conversation; Dave posts the moment it is back, before the client has reconnected.
   await suite.server.stop('SIGKILL');
@@ -71,15 +86,25 @@ t.test('the client rides through a server restart and expiring tokens', async (t
   await page.locator('[data-status="live"]').waitFor();
 
   const shown = await shownMessages(page);
-  t.same(shown.map((m) => m.text), expected, 'every message once, in order');
+  t.same(
+    shown.map((m) => m.text),
+    expected,
+    'every message once, in order',
+  );
   const seqs = shown.map((m) => Number(m.seq));
-  t.same(seqs, [...seqs].sort((a, b) => a - b), 'in seq order');
+  t.same(
+    seqs,
+    [...seqs].sort((a, b) => a - b),
+    'in seq order',
+  );
   t.equal(new Set(seqs).size, seqs.length, 'no duplicates');
 
   // Still signed in and able to post after all that.
   await box.fill('still here');
   await box.press('Enter');
-  await waitFor('the last message sent', async () => (await shownMessages(page)).some((m) => m.text === 'still here' && m.status === 'sent'));
+  await waitFor('the last message sent', async () =>
+    (await shownMessages(page)).some((m) => m.text === 'still here' && m.status === 'sent'),
+  );
   // A reload long after the access cookie expired: the refresh cookie keeps the session.
   await page.reload();
   await page.getByLabel(/^Message Ops/).waitFor();

@@ -1,5 +1,15 @@
 import t from 'tap';
-import { apiCall, apiUser, loginUi, newPage, screenshot, shownMessages, shownTexts, waitFor, withBrowser } from './harness.js';
+import {
+  apiCall,
+  apiUser,
+  loginUi,
+  newPage,
+  screenshot,
+  shownMessages,
+  shownTexts,
+  waitFor,
+  withBrowser,
+} from './harness.js';
 
 /** Rooms: private rooms, settings for owners (rename, topic, add/remove members, delete), unread counts, leaving. */
 
@@ -8,7 +18,12 @@ const suite = withBrowser(t);
 t.test('owner manages a private room; the member follows live', async (t) => {
   const erin = await apiUser(suite.server.url, 'erin');
   const frank = await apiUser(suite.server.url, 'frank');
-  const lobby = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: frank.token, body: { name: 'Lobby', kind: 'public' } })).body.room;
+  const lobby = (
+    await apiCall(suite.server.url, 'POST', '/api/rooms', {
+      token: frank.token,
+      body: { name: 'Lobby', kind: 'public' },
+    })
+  ).body.room;
   await apiCall(suite.server.url, 'POST', `/api/rooms/${lobby.id}/join`, { token: erin.token });
 
   const e = await newPage(suite.browser);
@@ -55,8 +70,17 @@ t.test('owner manages a private room; the member follows live', async (t) => {
     await box.fill(text);
     await box.press('Enter');
   }
-  await waitFor('unread badge of 3', async () => (await frankSecret.locator('[data-testid="unread"]').textContent().catch(() => '')) === '3');
-  await waitFor('renamed in the list of frank', async () => /Secret plans v2/.test((await frankSecret.textContent()) ?? ''));
+  await waitFor(
+    'unread badge of 3',
+    async () =>
+      (await frankSecret
+        .locator('[data-testid="unread"]')
+        .textContent()
+        .catch(() => '')) === '3',
+  );
+  await waitFor('renamed in the list of frank', async () =>
+    /Secret plans v2/.test((await frankSecret.textContent()) ?? ''),
+  );
   await waitFor('unread count in the tab title', async () => /^\(3\)/.test(await f.page.title()));
   t.pass('the tab title counts unread messages');
 
@@ -78,7 +102,10 @@ t.test('owner manages a private room; the member follows live', async (t) => {
   t.equal(await f.page.getByRole('button', { name: 'Room settings' }).count(), 0, 'no settings for a plain member');
 
   // Remove Frank: his view of the room goes away.
-  await settings.locator('li', { hasText: '@frank' }).getByRole('button', { name: /^Remove/ }).click();
+  await settings
+    .locator('li', { hasText: '@frank' })
+    .getByRole('button', { name: /^Remove/ })
+    .click();
   await e.page.getByTestId('confirm').click();
   await waitFor('frank loses the room', async () => (await frankSecret.count()) === 0);
   await f.page.waitForURL((url) => !url.pathname.endsWith(roomId));
@@ -87,7 +114,10 @@ t.test('owner manages a private room; the member follows live', async (t) => {
   // Delete the room.
   await settings.getByRole('button', { name: 'Delete room' }).click();
   await e.page.getByTestId('confirm').click();
-  await waitFor('room gone for erin', async () => (await e.page.locator(`parley-rooms a[data-room-id="${roomId}"]`).count()) === 0);
+  await waitFor(
+    'room gone for erin',
+    async () => (await e.page.locator(`parley-rooms a[data-room-id="${roomId}"]`).count()) === 0,
+  );
   t.pass('the owner deletes the room');
 
   // Frank leaves the lobby.
@@ -98,7 +128,10 @@ t.test('owner manages a private room; the member follows live', async (t) => {
   await e.page.getByRole('button', { name: 'Leave room' }).click();
   await e.page.getByTestId('confirm').click();
   await f.page.locator('[data-testid="activity"]', { hasText: 'erin left' }).waitFor();
-  await waitFor('lobby back among public rooms for erin', async () => (await e.page.getByRole('button', { name: 'Join Lobby' }).count()) === 1);
+  await waitFor(
+    'lobby back among public rooms for erin',
+    async () => (await e.page.getByRole('button', { name: 'Join Lobby' }).count()) === 1,
+  );
   t.pass('leaving shows an activity line and the room becomes joinable again');
 
   t.same(e.problems, []);
@@ -109,9 +142,15 @@ t.test('owner manages a private room; the member follows live', async (t) => {
 
 t.test('history loads in pages when scrolling up', async (t) => {
   const gina = await apiUser(suite.server.url, 'gina');
-  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: gina.token, body: { name: 'Archive', kind: 'private' } })).body.room;
+  const room = (
+    await apiCall(suite.server.url, 'POST', '/api/rooms', {
+      token: gina.token,
+      body: { name: 'Archive', kind: 'private' },
+    })
+  ).body.room;
   const texts = Array.from({ length: 130 }, (_, i) => `archived message ${i + 1}`);
-  for (const text of texts) await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: gina.token, body: { text } });
+  for (const text of texts)
+    await apiCall(suite.server.url, 'POST', `/api/rooms/${room.id}/messages`, { token: gina.token, body: { text } });
 
   const { page, context, problems } = await newPage(suite.browser, { width: 390, height: 844 });
   await loginUi(page, suite.server.url, gina.username, gina.password);
@@ -120,26 +159,41 @@ t.test('history loads in pages when scrolling up', async (t) => {
   const first = await shownTexts(page);
   t.ok(first.length < texts.length, `starts with one page (${first.length} messages)`);
   const timeline = page.locator('parley-room-view [data-testid="timeline"]');
-  t.ok(await timeline.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80), 'opens scrolled to the newest message');
+  t.ok(
+    await timeline.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80),
+    'opens scrolled to the newest message',
+  );
 
-  await waitFor('the beginning of the room', async () => {
-    await timeline.evaluate((el) => el.scrollTo({ top: 0 }));
-    return (await page.locator('parley-room-view .older', { hasText: 'This is the beginning' }).count()) === 1;
-  }, 30_000);
+  await waitFor(
+    'the beginning of the room',
+    async () => {
+      await timeline.evaluate((el) => el.scrollTo({ top: 0 }));
+      return (await page.locator('parley-room-view .older', { hasText: 'This is the beginning' }).count()) === 1;
+    },
+    30_000,
+  );
   const shown = await shownMessages(page);
-  t.same(shown.map((m) => m.text), texts, 'every message once, in order, after paging back');
+  t.same(
+    shown.map((m) => m.text),
+    texts,
+    'every message once, in order, after paging back',
+  );
   t.same(problems, []);
   await context.close();
 });
 
 t.test('a post whose answer is lost is shown once: recognised on the stream, or retried safely', async (t) => {
   const flaky = await apiUser(suite.server.url, 'flaky');
-  const room = (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: flaky.token, body: { name: 'Flaky network' } })).body.room;
+  const room = (
+    await apiCall(suite.server.url, 'POST', '/api/rooms', { token: flaky.token, body: { name: 'Flaky network' } })
+  ).body.room;
   const g = await newPage(suite.browser);
   t.teardown(() => g.context.close());
   const page = g.page;
   const stored = async (text: string) =>
-    (await apiCall(suite.server.url, 'GET', `/api/rooms/${room.id}/messages?limit=100`, { token: flaky.token })).body.messages.filter((m: { text: string }) => m.text === text).length;
+    (
+      await apiCall(suite.server.url, 'GET', `/api/rooms/${room.id}/messages?limit=100`, { token: flaky.token })
+    ).body.messages.filter((m: { text: string }) => m.text === text).length;
   const typeAndSend = async (text: string) => {
     const box = page.getByLabel(/^Message /);
     await box.fill(text);
@@ -167,7 +221,10 @@ t.test('a post whose answer is lost is shown once: recognised on the stream, or 
   await page.waitForTimeout(500); // the failed POST has surely reported by now
   const shown = (await shownMessages(page)).filter((m) => m.text === 'answer lost, stream fine');
   t.equal(shown.length, 1, 'shown once');
-  t.ok(shown[0]!.seq !== null && shown[0]!.status !== 'failed' && shown[0]!.status !== 'pending', `as stored (status ${shown[0]!.status})`);
+  t.ok(
+    shown[0]!.seq !== null && shown[0]!.status !== 'failed' && shown[0]!.status !== 'pending',
+    `as stored (status ${shown[0]!.status})`,
+  );
   t.equal(await page.getByText('Not sent').count(), 0, 'no "Not sent" left behind');
   t.equal(await stored('answer lost, stream fine'), 1, 'stored once');
 
@@ -189,5 +246,9 @@ t.test('a post whose answer is lost is shown once: recognised on the stream, or 
   await page.unroute('**/api/events*');
   await page.locator('[data-status="live"]').waitFor();
   await page.waitForTimeout(300);
-  t.same((await shownTexts(page)).filter((x) => x.startsWith('answer lost')), ['answer lost, stream fine', 'answer lost, no stream'], 'after the stream is back, each is shown once');
+  t.same(
+    (await shownTexts(page)).filter((x) => x.startsWith('answer lost')),
+    ['answer lost, stream fine', 'answer lost, no stream'],
+    'after the stream is back, each is shown once',
+  );
 });

@@ -9,7 +9,11 @@ t.test('public rooms to join show their names and a small icon', async (t) => {
   const owner = await apiUser(suite.server.url, 'owner');
   const visitor = await apiUser(suite.server.url, 'visitor');
   for (const name of ['Book club', 'Gardening']) {
-    t.equal((await apiCall(suite.server.url, 'POST', '/api/rooms', { token: owner.token, body: { name, kind: 'public' } })).status, 201);
+    t.equal(
+      (await apiCall(suite.server.url, 'POST', '/api/rooms', { token: owner.token, body: { name, kind: 'public' } }))
+        .status,
+      201,
+    );
   }
   const { page, context, problems } = await newPage(suite.browser, { width: 1280, height: 720 });
   t.teardown(() => context.close());
@@ -27,7 +31,10 @@ t.test('public rooms to join show their names and a small icon', async (t) => {
     t.ok(box && box.width >= 40, `${name}: the name has room (${box?.width ?? 0} px wide)`);
     t.ok(fits, `${name}: the name is not cut off`);
     const icon = await row.locator('svg').first().boundingBox();
-    t.ok(icon && icon.width <= 24 && icon.height <= 24, `${name}: the icon has its normal size (${icon?.width}x${icon?.height})`);
+    t.ok(
+      icon && icon.width <= 24 && icon.height <= 24,
+      `${name}: the icon has its normal size (${icon?.width}x${icon?.height})`,
+    );
     t.ok(await row.getByRole('button', { name: `Join ${name}` }).isVisible(), `${name}: a Join button`);
   }
   t.same(problems, []);

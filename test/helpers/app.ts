@@ -7,7 +7,16 @@ import { buildApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { Store } from '../../server/store/store.js';
-import type { LoginBody, Membership, MembershipBody, Message, MessageBody, Room, RoomBody, UserBody } from './bodies.js';
+import type {
+  LoginBody,
+  Membership,
+  MembershipBody,
+  Message,
+  MessageBody,
+  Room,
+  RoomBody,
+  UserBody,
+} from './bodies.js';
 import { SseStream, type SseStreamOptions } from './sse.js';
 
 export interface TestApp {
@@ -21,7 +30,11 @@ export interface TestApp {
 }
 
 /** Fast bcrypt and no fsync per commit in tests (process-crash durability is tested with the default, FULL). */
-export const TEST_ENV: Record<string, string> = { BCRYPT_ROUNDS: '4', LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL' };
+export const TEST_ENV: Record<string, string> = {
+  BCRYPT_ROUNDS: '4',
+  LOG_LEVEL: 'silent',
+  SQLITE_SYNCHRONOUS: 'NORMAL',
+};
 
 export function tempDir(prefix = 'parley-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -41,7 +54,8 @@ export interface StartOptions {
 export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, PORT: '0', ...opts.env });
-  const store = opts.store ?? new SqliteStore({ file: path.join(dataDir, 'parley.db'), synchronous: config.sqliteSynchronous });
+  const store =
+    opts.store ?? new SqliteStore({ file: path.join(dataDir, 'parley.db'), synchronous: config.sqliteSynchronous });
   const app = await buildApp({ config, store, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -88,7 +102,8 @@ export async function api<T = any>(
   let body: string | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
   const res = await fetch(base + url, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
@@ -134,7 +149,10 @@ export async function join(base: string, user: TestUser, roomId: string): Promis
 }
 
 export async function post(base: string, user: TestUser, roomId: string, text: string): Promise<Message> {
-  const res = await api<MessageBody>(base, 'POST', `/api/rooms/${roomId}/messages`, { token: user.token, body: { text } });
+  const res = await api<MessageBody>(base, 'POST', `/api/rooms/${roomId}/messages`, {
+    token: user.token,
+    body: { text },
+  });
   if (res.status !== 201) throw new Error(`post: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.message;
 }

@@ -9,16 +9,23 @@ import type { SseStream } from './sse.js';
  * the receipt watermarks that each instance records; leaves alice's stream open (returned) with bob offline.
  * Used on SQLite (two apps sharing one store object) and on MongoDB (two apps with their own connections).
  */
-export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, roomId: string, alice: TestUser, bob: TestUser): Promise<SseStream> {
+export async function ephemeralsCrossInstances(
+  t: Test,
+  a: TestApp,
+  b: TestApp,
+  roomId: string,
+  alice: TestUser,
+  bob: TestUser,
+): Promise<SseStream> {
   const onA = await stream(a.url, `/api/rooms/${roomId}/events`, { token: alice.token });
-  const about = (type: string, userId: string) => onA.ephemeral.filter((e) => e.event === type && e.json.user?.id === userId);
+  const about = (type: string, userId: string) =>
+    onA.ephemeral.filter((e) => e.event === type && e.json.user?.id === userId);
   const bobOnline = () => about('presence', bob.id).map((e) => e.json.online as boolean);
   const members = async (base: string) =>
     new Map<string, boolean>(
-      (await api<MembersBody>(base, 'GET', `/api/rooms/${roomId}/members`, { token: alice.token })).body.members.map((m) => [
-        m.userId,
-        m.online,
-      ]),
+      (await api<MembersBody>(base, 'GET', `/api/rooms/${roomId}/members`, { token: alice.token })).body.members.map(
+        (m) => [m.userId, m.online],
+      ),
     );
 
   const onB = await stream(b.url, `/api/rooms/${roomId}/events`, { token: bob.token });
@@ -31,15 +38,22 @@ export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, 
 
   // Posted on B, delivered to alice by A and to bob by B, then read by both: each watermark reaches both sides.
   const seq = (await post(b.url, bob, roomId, 'receipts across instances')).seq as number;
-  const mark = (s: SseStream, field: 'deliveredSeq' | 'readSeq') => s.ephemeral.some((e) => e.event === 'receipt' && (e.json[field] as number) >= seq);
+  const mark = (s: SseStream, field: 'deliveredSeq' | 'readSeq') =>
+    s.ephemeral.some((e) => e.event === 'receipt' && (e.json[field] as number) >= seq);
   await onA.waitForEphemeral(() => mark(onA, 'deliveredSeq'), 15_000, 'delivered-to-all on A');
   t.equal((await api(a.url, 'POST', `/api/rooms/${roomId}/read`, { token: alice.token, body: { seq } })).status, 200);
   t.equal((await api(b.url, 'POST', `/api/rooms/${roomId}/read`, { token: bob.token, body: { seq } })).status, 200);
   await onA.waitForEphemeral(() => mark(onA, 'readSeq'), 15_000, 'read-by-all on A');
   await onB.waitForEphemeral(() => mark(onB, 'readSeq'), 15_000, 'read-by-all on B');
   t.pass('receipts recorded on either instance reach both');
-  t.notOk(onB.ephemeral.some((e) => e.event === 'typing'), 'bob never gets his own typing notice');
-  t.notOk(onB.ephemeral.some((e) => e.event === 'presence' && e.json.user.id === bob.id), 'nor his own presence');
+  t.notOk(
+    onB.ephemeral.some((e) => e.event === 'typing'),
+    'bob never gets his own typing notice',
+  );
+  t.notOk(
+    onB.ephemeral.some((e) => e.event === 'presence' && e.json.user.id === bob.id),
+    'nor his own presence',
+  );
 
   onB.close();
   await onA.waitForEphemeral(() => bobOnline().at(-1) === false, 15_000, 'bob offline on A');
@@ -54,8 +68,12 @@ export async function ephemeralsCrossInstances(t: Test, a: TestApp, b: TestApp, 
  * the window ends.
  */
 export async function loginLimitCrossInstances(t: Test, a: TestApp, b: TestApp, user: TestUser): Promise<void> {
-  const attempt = (app: TestApp, password: string) => api<ErrorBody>(app.url, 'POST', '/api/auth/login', { body: { login: user.username, password } });
-  t.same([(await attempt(a, 'wrong 1')).status, (await attempt(a, 'wrong 2')).status, (await attempt(b, 'wrong 3')).status], [401, 401, 401]);
+  const attempt = (app: TestApp, password: string) =>
+    api<ErrorBody>(app.url, 'POST', '/api/auth/login', { body: { login: user.username, password } });
+  t.same(
+    [(await attempt(a, 'wrong 1')).status, (await attempt(a, 'wrong 2')).status, (await attempt(b, 'wrong 3')).status],
+    [401, 401, 401],
+  );
   const locked = await attempt(a, user.password);
   t.equal(locked.status, 429, 'the third failure, made on B, counts on A');
   t.equal(locked.body.error.code, 'TOO_MANY_ATTEMPTS');

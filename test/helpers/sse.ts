@@ -104,8 +104,7 @@ export class SseStream {
         else if (field === 'id') {
           id = value;
           this.lastEventId = value;
-        }
-        else if (field === 'event') event = value;
+        } else if (field === 'event') event = value;
         else if (field === 'data') data.push(value);
         if (field === 'id' || field === 'event' || field === 'data') isEvent = true;
       }
@@ -133,7 +132,11 @@ export class SseStream {
 
   /** Resolves when `predicate` holds for the events so far; rejects after `timeoutMs`. */
   /** Waits until the ephemeral events satisfy `predicate`. */
-  async waitForEphemeral(predicate: (events: SseEvent[]) => boolean, timeoutMs = 10_000, what = 'ephemeral events'): Promise<SseEvent[]> {
+  async waitForEphemeral(
+    predicate: (events: SseEvent[]) => boolean,
+    timeoutMs = 10_000,
+    what = 'ephemeral events',
+  ): Promise<SseEvent[]> {
     await this.waitFor(() => predicate(this.ephemeral), timeoutMs, what);
     return this.ephemeral;
   }
@@ -141,9 +144,13 @@ export class SseStream {
   async waitFor(predicate: (events: SseEvent[]) => boolean, timeoutMs = 10_000, what = 'events'): Promise<SseEvent[]> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.events)) {
-      if (this.ended && !predicate(this.events)) throw new Error(`stream ended before ${what} (have ${this.events.length})`);
+      if (this.ended && !predicate(this.events))
+        throw new Error(`stream ended before ${what} (have ${this.events.length})`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what} (have ${this.events.length}: ${this.events.map((e) => e.id ?? e.event).join(' ')})`);
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${what} (have ${this.events.length}: ${this.events.map((e) => e.id ?? e.event).join(' ')})`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

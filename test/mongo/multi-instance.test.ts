@@ -4,7 +4,16 @@ import type { MongoStore } from '../../server/store/mongo/mongo-store.js';
 import { api, newRoom, newUser, startApp, stream, type TestApp, type TestUser } from '../helpers/app.js';
 import { startServer } from '../browser/harness.js';
 import { ephemeralsCrossInstances, loginLimitCrossInstances } from '../helpers/instances.js';
-import { dropDatabase, freshDbName, MONGODB_URI, openStore, ResilientStream, SKIP_REASON, uriWithDb, withConnection } from './support.js';
+import {
+  dropDatabase,
+  freshDbName,
+  MONGODB_URI,
+  openStore,
+  ResilientStream,
+  SKIP_REASON,
+  uriWithDb,
+  withConnection,
+} from './support.js';
 
 /**
  * N instances on one replica set: two app instances, each with its own MongoStore connection (and so its
@@ -18,11 +27,17 @@ if (!MONGODB_URI) {
   const uri = MONGODB_URI;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /** host:port of the current primary (waits for one, like any primary read). */
-  const primaryOf = (uri: string) => withConnection(uri, async (conn) => (await conn.db!.admin().command({ hello: 1 })).primary as string);
+  const primaryOf = (uri: string) =>
+    withConnection(uri, async (conn) => (await conn.db!.admin().command({ hello: 1 })).primary as string);
 
   t.test('MongoDB multi-instance', async (t) => {
     const dbName = freshDbName('parley_multi');
-    const env = { MONGODB_URI: uri, JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '300', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' };
+    const env = {
+      MONGODB_URI: uri,
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      PRESENCE_GRACE_MS: '300',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+    };
     const stores: MongoStore[] = [await openStore(uri, dbName), await openStore(uri, dbName)];
     const a: TestApp = await startApp({ store: stores[0], env });
     const b: TestApp = await startApp({ store: stores[1], env });
@@ -48,7 +63,10 @@ if (!MONGODB_URI) {
     const send = async (base: string, user: TestUser, text: string, clientId?: string): Promise<number | null> => {
       let res;
       try {
-        res = await api(base, 'POST', `/api/rooms/${room.id}/messages`, { token: user.token, body: clientId ? { text, clientId } : { text } });
+        res = await api(base, 'POST', `/api/rooms/${room.id}/messages`, {
+          token: user.token,
+          body: clientId ? { text, clientId } : { text },
+        });
       } catch {
         return null;
       }
@@ -56,14 +74,18 @@ if (!MONGODB_URI) {
       if (res.status >= 500) return null;
       throw new Error(`POST answered ${res.status} ${JSON.stringify(res.body)}`);
     };
-    const head = async (): Promise<number> => (await api(a.url, 'GET', `/api/rooms/${room.id}`, { token: alice.token })).body.room.lastSeq as number;
+    const head = async (): Promise<number> =>
+      (await api(a.url, 'GET', `/api/rooms/${room.id}`, { token: alice.token })).body.room.lastSeq as number;
 
     /** Every seq from first to last exactly once, ascending. */
     const consecutive = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
 
     await t.test('posts made concurrently on A and B reach subscribers on A (and B) once, in seq order', async (t) => {
       const start = await head();
-      const onA = await stream(a.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: String(start) });
+      const onA = await stream(a.url, `/api/rooms/${room.id}/events`, {
+        token: alice.token,
+        lastEventId: String(start),
+      });
       const onB = await stream(b.url, `/api/rooms/${room.id}/events`, { token: bob.token, lastEventId: String(start) });
       t.teardown(() => (onA.close(), onB.close()));
       const n = 30;
@@ -72,8 +94,15 @@ if (!MONGODB_URI) {
       );
       t.notOk(seqs.includes(null), 'every POST answered 201');
       const posted = (seqs as number[]).slice().sort((x, y) => x - y);
-      t.same(posted, Array.from({ length: n }, (_, i) => start + 1 + i), 'seqs are consecutive, none reused');
-      for (const [name, s] of [['A', onA], ['B', onB]] as const) {
+      t.same(
+        posted,
+        Array.from({ length: n }, (_, i) => start + 1 + i),
+        'seqs are consecutive, none reused',
+      );
+      for (const [name, s] of [
+        ['A', onA],
+        ['B', onB],
+      ] as const) {
         await s.waitFor(() => s.stored().length >= n, 20_000, `${n} events on ${name}`);
         const got = s.stored().map((e) => Number(e.id));
         t.same(got, posted, `subscriber on ${name}: every post once, in seq order`);
@@ -85,7 +114,10 @@ if (!MONGODB_URI) {
 
     await t.test('a subscriber dropped from A resumes on B with its Last-Event-ID', async (t) => {
       const start = await head();
-      const first = await stream(a.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: String(start) });
+      const first = await stream(a.url, `/api/rooms/${room.id}/events`, {
+        token: alice.token,
+        lastEventId: String(start),
+      });
       for (let i = 0; i < 5; i++) await send(a.url, alice, `before ${i}`);
       await first.waitFor(() => first.stored().length >= 5, 20_000, 'the first five on A');
       const lastId = first.lastId()!;
@@ -95,7 +127,9 @@ if (!MONGODB_URI) {
       for (let i = 0; i < 5; i++) await send(i % 2 ? a.url : b.url, alice, `away ${i}`);
       const resumed = await stream(b.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: lastId });
       t.teardown(() => resumed.close());
-      const racing = await Promise.all(Array.from({ length: 5 }, (_, i) => send(i % 2 ? a.url : b.url, bob, `race ${i}`)));
+      const racing = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => send(i % 2 ? a.url : b.url, bob, `race ${i}`)),
+      );
       t.notOk(racing.includes(null), 'racing POSTs answered 201');
       const end = await head();
       await resumed.waitFor(() => Number(resumed.lastId()) >= end, 20_000, `events up to ${end} on B`);
@@ -106,12 +140,17 @@ if (!MONGODB_URI) {
       );
     });
 
-    await t.test('presence, typing and receipts cross instances; a crashed instance\'s users go offline', async (t) => {
+    await t.test("presence, typing and receipts cross instances; a crashed instance's users go offline", async (t) => {
       const onA = await ephemeralsCrossInstances(t, a, b, room.id, alice, bob);
       t.teardown(() => onA.close());
-      const bobOnline = () => onA.ephemeral.filter((e) => e.event === 'presence' && e.json.user.id === bob.id).map((e) => e.json.online as boolean);
+      const bobOnline = () =>
+        onA.ephemeral
+          .filter((e) => e.event === 'presence' && e.json.user.id === bob.id)
+          .map((e) => e.json.online as boolean);
       const bobListed = async () =>
-        (await api(a.url, 'GET', `/api/rooms/${room.id}/members`, { token: alice.token })).body.members.find((m: any) => m.userId === bob.id).online as boolean;
+        (await api(a.url, 'GET', `/api/rooms/${room.id}/members`, { token: alice.token })).body.members.find(
+          (m: { userId: string }) => m.userId === bob.id,
+        ).online as boolean;
 
       // A third instance, a real process, killed with SIGKILL while bob streams from it: nobody says goodbye. Its
       // presence documents expire (PRESENCE_TTL_MS) and A or B sweeps them.
@@ -123,7 +162,7 @@ if (!MONGODB_URI) {
       await c.stop('SIGKILL');
       await onC.done;
       await onA.waitForEphemeral(() => bobOnline().at(-1) === false, 30_000, 'bob offline after C crashed');
-      t.equal(await bobListed(), false, 'A lists bob offline once C\'s presence expired');
+      t.equal(await bobListed(), false, "A lists bob offline once C's presence expired");
       t.same(bobOnline(), [true, false, true, false], 'each change reported once on A');
     });
 
@@ -185,12 +224,20 @@ if (!MONGODB_URI) {
       const last = Math.max(...acknowledged);
       await subA.waitForSeq(last, 60_000);
       await subB.waitForSeq(last, 60_000);
-      for (const [name, sub] of [['A', subA], ['B', subB]] as const) {
+      for (const [name, sub] of [
+        ['A', subA],
+        ['B', subB],
+      ] as const) {
         const got = sub.seqs();
-        t.ok(consecutive(got) && got[0] === start + 1, `subscriber ${name}: seqs ${start + 1}.. in order, no gap, no duplicate`);
+        t.ok(
+          consecutive(got) && got[0] === start + 1,
+          `subscriber ${name}: seqs ${start + 1}.. in order, no gap, no duplicate`,
+        );
         const missing = acknowledged.filter((s) => !got.includes(s));
         t.same(missing, [], `subscriber ${name}: every 201 was delivered`);
-        const texts = sub.events.map((e) => e.json.payload.message?.text as string | undefined).filter((x) => x?.startsWith('w'));
+        const texts = sub.events
+          .map((e) => e.json.payload.message?.text as string | undefined)
+          .filter((x) => x?.startsWith('w'));
         t.equal(new Set(texts).size, texts.length, `subscriber ${name}: no message stored twice, retries included`);
         t.same(sub.resets, [], `subscriber ${name}: no reset`);
         t.comment(`subscriber ${name}: ${got.length} events, ${sub.reconnects} reconnects`);

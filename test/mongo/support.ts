@@ -14,7 +14,10 @@ export function freshDbName(prefix = 'parley_test'): string {
 }
 
 export function openStore(uri: string, dbName: string): Promise<MongoStore> {
-  return MongoStore.connect(uri, { dbName, onFeedError: (err, what) => process.stderr.write(`# mongo feed (${dbName}): ${what}: ${String(err)}\n`) });
+  return MongoStore.connect(uri, {
+    dbName,
+    onFeedError: (err, what) => process.stderr.write(`# mongo feed (${dbName}): ${what}: ${String(err)}\n`),
+  });
 }
 
 /**
@@ -28,7 +31,8 @@ export function uriWithDb(uri: string, dbName: string): string {
   const [, scheme, hosts, db, query] = m;
   const params = query ? query.split('&') : [];
   // (Not for mongodb+srv: its DNS TXT record may name the authSource, which an explicit one would override.)
-  if (hosts!.includes('@') && scheme === 'mongodb://' && !params.some((p) => /^authSource=/i.test(p))) params.push(`authSource=${db || 'admin'}`);
+  if (hosts!.includes('@') && scheme === 'mongodb://' && !params.some((p) => /^authSource=/i.test(p)))
+    params.push(`authSource=${db || 'admin'}`);
   return `${scheme}${hosts}/${dbName}${params.length ? `?${params.join('&')}` : ''}`;
 }
 

@@ -14,7 +14,11 @@ import { ephemeralsCrossInstances, loginLimitCrossInstances } from '../helpers/i
 t.test('two instances on one store share presence, typing, receipts and the login limit', async (t) => {
   const dir = tempDir();
   const store = new SqliteStore({ file: path.join(dir, 'parley.db'), synchronous: 'NORMAL' });
-  const env = { JWT_SECRET: randomBytes(32).toString('base64url'), PRESENCE_GRACE_MS: '200', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' };
+  const env = {
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    PRESENCE_GRACE_MS: '200',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+  };
   const a = await startApp({ store, env });
   const b = await startApp({ store, env });
   t.teardown(async () => {

@@ -34,7 +34,9 @@ t.test('events arriving out of order from the feed still reach subscribers in se
   });
   const u = await newUser(srv.url);
   const room = await newRoom(srv.url, u);
-  const streams = await Promise.all([0, 1, 2].map(() => stream(srv.url, `/api/rooms/${room.id}/events`, { token: u.token, lastEventId: '1' })));
+  const streams = await Promise.all(
+    [0, 1, 2].map(() => stream(srv.url, `/api/rooms/${room.id}/events`, { token: u.token, lastEventId: '1' })),
+  );
   t.teardown(() => streams.forEach((s) => s.close()));
   for (let i = 0; i < 40; i++) await post(srv.url, u, room.id, `m${i}`);
   // Flush a possibly held last event: one more post releases it.
@@ -43,6 +45,10 @@ t.test('events arriving out of order from the feed still reach subscribers in se
   for (const s of streams) {
     await s.waitFor((ev) => ev.length >= 41, 10_000);
     await new Promise((r) => setTimeout(r, 100));
-    t.same(s.events.map((e) => e.id), expected, 'in seq order, no duplicates, no gaps');
+    t.same(
+      s.events.map((e) => e.id),
+      expected,
+      'in seq order, no duplicates, no gaps',
+    );
   }
 });

@@ -157,7 +157,10 @@ t.test('a stream that was replaying when the reset came goes live with the commi
 
   // No later post: the stream must get seq 5 from the store by itself.
   await s.waitFor((e) => e.length >= 5, 5000, 'seq 5 without a later post');
-  t.same(s.stored().map((e) => e.id), ['1', '2', '3', '4', '5']);
+  t.same(
+    s.stored().map((e) => e.id),
+    ['1', '2', '3', '4', '5'],
+  );
 });
 
 t.test('a user who came online while presence changes were lost is announced after the reset', async (t) => {
@@ -187,7 +190,7 @@ t.test('a user who came online while presence changes were lost is announced aft
   t.same(aboutBob, [], 'bob is not told about himself');
 });
 
-t.test('a reset re-reads every stream\'s rooms with a bounded number of store reads at once', async (t) => {
+t.test("a reset re-reads every stream's rooms with a bounded number of store reads at once", async (t) => {
   const { srv, gap } = await startGappy(t);
   const alice = await newUser(srv.url);
   const rooms = [];

@@ -69,7 +69,10 @@ t.test('streams per user are capped: 429 TOO_MANY_STREAMS beyond, and a closed s
     await stream(srv.url, '/api/events', { token: alice.token }),
   ];
   t.teardown(() => open.forEach((s) => s.close()));
-  t.same(open.map((s) => s.status), [200, 200, 200]);
+  t.same(
+    open.map((s) => s.status),
+    [200, 200, 200],
+  );
 
   for (const path of ['/api/events', `/api/rooms/${room.id}/events`]) {
     const refused = await stream(srv.url, path, { token: alice.token });

@@ -21,7 +21,10 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 }
 
 const texts = (s: SseStream) =>
-  s.stored().filter((e) => e.event === 'message.created').map((e) => e.json.payload.message.text);
+  s
+    .stored()
+    .filter((e) => e.event === 'message.created')
+    .map((e) => e.json.payload.message.text);
 
 t.test('a fresh room stream carries its position at once: a drop before any event misses nothing', async (t) => {
   const srv = await startApp();
@@ -64,7 +67,7 @@ t.test('a fresh /api/events stream carries its cursor at once: a reconnect resum
   t.same(texts(again).sort(), ['in a', 'in b']);
 });
 
-t.test('parley-tail started at the head resumes from the stream\'s position after a drop', async (t) => {
+t.test("parley-tail started at the head resumes from the stream's position after a drop", async (t) => {
   const srv = await startApp();
   t.teardown(() => srv.close());
   const alice = await newUser(srv.url);
@@ -94,4 +97,3 @@ t.test('parley-tail started at the head resumes from the stream\'s position afte
   await until('the tail to print the post', () => out.includes('posted while the tail was away'));
   t.match(out, /id: 2\nevent: message\.created\n/, 'the post, from the position the tail had');
 });
-

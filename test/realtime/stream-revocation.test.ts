@@ -16,7 +16,10 @@ async function ends(s: SseStream, timeoutMs = 5000): Promise<boolean> {
 }
 
 const texts = (s: SseStream) =>
-  s.stored().filter((e) => e.event === 'message.created').map((e) => e.json.payload.message.text);
+  s
+    .stored()
+    .filter((e) => e.event === 'message.created')
+    .map((e) => e.json.payload.message.text);
 
 async function apiToken(srv: TestApp, accessToken: string): Promise<{ id: string; token: string }> {
   const res = await api(srv.url, 'POST', '/api/tokens', { token: accessToken, body: { name: 'script' } });
@@ -43,10 +46,14 @@ t.test('revoking an API token ends the streams opened with it at once; other str
   for (const s of [...viaToken, ...untouched]) t.equal(s.status, 200);
 
   t.equal((await api(srv.url, 'DELETE', `/api/tokens/${script.id}`, { token: alice.token })).status, 204);
-  for (const s of viaToken) t.ok(await ends(s), 'the revoked token\'s stream ended');
+  for (const s of viaToken) t.ok(await ends(s), "the revoked token's stream ended");
   await post(srv.url, alice, room.id, 'after the revocation');
   for (const s of untouched) await s.waitFor(() => texts(s).includes('after the revocation'), 5000);
-  t.same(viaToken.map((s) => texts(s)), [[], []], 'nothing reached the revoked streams');
+  t.same(
+    viaToken.map((s) => texts(s)),
+    [[], []],
+    'nothing reached the revoked streams',
+  );
   for (const s of untouched) t.notOk(s.ended);
 });
 
@@ -68,8 +75,8 @@ t.test('changing the password ends the streams of API tokens and of the other se
     body: { currentPassword: alice.password, newPassword: `${alice.password} and more` },
   });
   t.equal(changed.status, 200);
-  t.ok(await ends(viaToken), 'the API token\'s stream ended');
-  t.ok(await ends(otherSession), 'the other session\'s stream ended');
+  t.ok(await ends(viaToken), "the API token's stream ended");
+  t.ok(await ends(otherSession), "the other session's stream ended");
   await post(srv.url, alice, room.id, 'after the change');
   await thisSession.waitFor(() => texts(thisSession).includes('after the change'), 5000);
   t.notOk(thisSession.ended, 'the session that changed the password keeps its stream');

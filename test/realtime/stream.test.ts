@@ -25,7 +25,11 @@ t.test('SSE stream basics: headers, retry first, ids are seqs, heartbeat, member
   const [first] = s.events;
   t.equal(first!.id, String(m.seq), 'id is the room seq');
   t.equal(first!.event, 'message.created');
-  t.equal(first!.json.payload.message.text, 'line one\nline two\r\nthree\u2028', 'newlines travel inside one-line JSON');
+  t.equal(
+    first!.json.payload.message.text,
+    'line one\nline two\r\nthree\u2028',
+    'newlines travel inside one-line JSON',
+  );
   t.equal(s.retry, 2000, 'retry: is sent');
   await s.waitFor(() => s.comments.length >= 1, 5000, 'a heartbeat');
   t.pass('heartbeat comment arrives');
@@ -35,23 +39,38 @@ t.test('resume: Last-Event-ID and ?lastEventId= replay exactly what was missed; 
   const { srv, a: alice, room } = await aloneInARoom(t);
   for (let i = 0; i < 10; i++) await post(srv.url, alice, room.id, `m${i}`);
   // seq 1 is the owner's join; 2..11 the messages.
-  const byHeader = await stream(srv.url, `/api/rooms/${room.id}/events?lastEventId=1`, { token: alice.token, lastEventId: '6' });
+  const byHeader = await stream(srv.url, `/api/rooms/${room.id}/events?lastEventId=1`, {
+    token: alice.token,
+    lastEventId: '6',
+  });
   t.teardown(() => byHeader.close());
   await byHeader.waitFor((ev) => ev.length >= 5);
-  t.same(byHeader.events.map((e) => e.id), ['7', '8', '9', '10', '11'], 'Last-Event-ID header wins over the query');
+  t.same(
+    byHeader.events.map((e) => e.id),
+    ['7', '8', '9', '10', '11'],
+    'Last-Event-ID header wins over the query',
+  );
 
   const byQuery = await stream(srv.url, `/api/rooms/${room.id}/events?lastEventId=9`, { token: alice.token });
   t.teardown(() => byQuery.close());
   await byQuery.waitFor((ev) => ev.length >= 2);
   await post(srv.url, alice, room.id, 'live');
   await byQuery.waitFor((ev) => ev.length >= 3);
-  t.same(byQuery.events.map((e) => e.id), ['10', '11', '12'], 'replay then live, no gap, no duplicate');
+  t.same(
+    byQuery.events.map((e) => e.id),
+    ['10', '11', '12'],
+    'replay then live, no gap, no duplicate',
+  );
 
   const fresh = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token });
   t.teardown(() => fresh.close());
   await post(srv.url, alice, room.id, 'after fresh');
   await fresh.waitFor((ev) => ev.length >= 1);
-  t.same(fresh.events.map((e) => e.id), ['13'], 'a fresh stream starts at the head');
+  t.same(
+    fresh.events.map((e) => e.id),
+    ['13'],
+    'a fresh stream starts at the head',
+  );
 
   for (const bad of ['abc', '-1', '1.5', '1e3']) {
     const res = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: bad });
@@ -75,7 +94,11 @@ t.test('reset: a position older than the replay limit, or in the future, gets re
   const within = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: '7' });
   t.teardown(() => within.close());
   await within.waitFor((ev) => ev.length >= 5);
-  t.same(within.events.map((e) => e.id), ['8', '9', '10', '11', '12'], 'within the limit: replayed');
+  t.same(
+    within.events.map((e) => e.id),
+    ['8', '9', '10', '11', '12'],
+    'within the limit: replayed',
+  );
 
   const future = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token, lastEventId: '999' });
   t.teardown(() => future.close());
@@ -87,8 +110,10 @@ t.test('reset: a position older than the replay limit, or in the future, gets re
 t.test('exactly once: 20 concurrent posters while 3 subscribers drop and resume at random points', async (t) => {
   const { srv, a: owner, room } = await aloneInARoom(t);
   const posters = await Promise.all(Array.from({ length: 20 }, () => newUser(srv.url)));
-  for (const p of posters) t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: p.token })).status, 201);
-  const startSeq = (await api<RoomBody>(srv.url, 'GET', `/api/rooms/${room.id}`, { token: owner.token })).body.room.lastSeq;
+  for (const p of posters)
+    t.equal((await api(srv.url, 'POST', `/api/rooms/${room.id}/join`, { token: p.token })).status, 201);
+  const startSeq = (await api<RoomBody>(srv.url, 'GET', `/api/rooms/${room.id}`, { token: owner.token })).body.room
+    .lastSeq;
   const PER_POSTER = 15;
   const total = posters.length * PER_POSTER;
 
@@ -102,10 +127,14 @@ t.test('exactly once: 20 concurrent posters while 3 subscribers drop and resume 
       // Drop after a random number of events while posting goes on; afterwards read to the end.
       const dropAfter = posting && drops < 6 ? 1 + Math.floor(Math.random() * 40) : Infinity;
       let seenHere = 0;
-      await s.waitFor((ev) => {
-        seenHere = ev.length;
-        return got.length + ev.length >= total || seenHere >= dropAfter;
-      }, 30_000, `subscriber ${i} events`);
+      await s.waitFor(
+        (ev) => {
+          seenHere = ev.length;
+          return got.length + ev.length >= total || seenHere >= dropAfter;
+        },
+        30_000,
+        `subscriber ${i} events`,
+      );
       s.close();
       for (const e of s.events) got.push(e.id!);
       last = s.lastId() ?? last;
@@ -125,7 +154,9 @@ t.test('exactly once: 20 concurrent posters while 3 subscribers drop and resume 
 
 t.test('the frame of an event is encoded once and the same bytes go to every subscriber', async (t) => {
   const { srv, a: alice, room } = await aloneInARoom(t);
-  const streams = await Promise.all(Array.from({ length: 5 }, () => stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token })));
+  const streams = await Promise.all(
+    Array.from({ length: 5 }, () => stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token })),
+  );
   t.teardown(() => streams.forEach((s) => s.close()));
   const written: Buffer[] = [];
   const original = Subscriber.prototype.send;
@@ -137,7 +168,10 @@ t.test('the frame of an event is encoded once and the same bytes go to every sub
   await post(srv.url, alice, room.id, 'once');
   await Promise.all(streams.map((s) => s.waitFor((ev) => ev.length >= 1)));
   t.equal(written.length, 5);
-  t.ok(written.every((b) => b === written[0]), 'one Buffer object shared by all five subscribers');
+  t.ok(
+    written.every((b) => b === written[0]),
+    'one Buffer object shared by all five subscribers',
+  );
 });
 
 t.test('streams end on leave, on removal and after room.deleted', async (t) => {
@@ -154,7 +188,10 @@ t.test('streams end on leave, on removal and after room.deleted', async (t) => {
   await carolStream.done;
   t.equal(carolStream.events.at(-1)?.event, 'member.left', 'the leaver gets its own member.left, then the stream ends');
 
-  t.equal((await api(srv.url, 'DELETE', `/api/rooms/${room.id}/members/${dave.id}`, { token: owner.token })).status, 204);
+  t.equal(
+    (await api(srv.url, 'DELETE', `/api/rooms/${room.id}/members/${dave.id}`, { token: owner.token })).status,
+    204,
+  );
   await daveStream.done;
   t.equal(daveStream.events.at(-1)?.json.payload.reason, 'removed');
 
@@ -169,8 +206,13 @@ t.test('a stream opened with an access token ends when the token expires; an API
   // API tokens do not expire: use one for the setup, so a slow machine cannot make the setup itself time out.
   let apiToken = '';
   for (let attempt = 0; attempt < 5 && !apiToken; attempt++) {
-    const login = await api<LoginBody>(srv.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
-    const created = await api<NewApiTokenBody>(srv.url, 'POST', '/api/tokens', { token: login.body.accessToken, body: { name: 'setup' } });
+    const login = await api<LoginBody>(srv.url, 'POST', '/api/auth/login', {
+      body: { login: u.username, password: u.password },
+    });
+    const created = await api<NewApiTokenBody>(srv.url, 'POST', '/api/tokens', {
+      token: login.body.accessToken,
+      body: { name: 'setup' },
+    });
     if (created.status === 201) apiToken = created.body.token;
   }
   const room = await newRoom(srv.url, { ...u, token: apiToken });
@@ -178,7 +220,9 @@ t.test('a stream opened with an access token ends when the token expires; an API
   t.teardown(() => lasting.close());
   let expiring = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: 'none' });
   for (let attempt = 0; attempt < 5 && expiring.status !== 200; attempt++) {
-    const login = await api<LoginBody>(srv.url, 'POST', '/api/auth/login', { body: { login: u.username, password: u.password } });
+    const login = await api<LoginBody>(srv.url, 'POST', '/api/auth/login', {
+      body: { login: u.username, password: u.password },
+    });
     expiring = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: login.body.accessToken });
   }
   t.equal(expiring.status, 200);
@@ -198,7 +242,9 @@ t.test('bounded memory: a subscriber that does not read is disconnected', async 
   const sock = net.connect(Number(port), '127.0.0.1');
   sock.setNoDelay(true);
   await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
-  sock.write(`GET /api/rooms/${room.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${alice.token}\r\n\r\n`);
+  sock.write(
+    `GET /api/rooms/${room.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${alice.token}\r\n\r\n`,
+  );
   sock.pause();
   let closed = false;
   sock.on('close', () => (closed = true));

@@ -4,7 +4,8 @@ import { StoreError } from '../../server/store/errors.js';
 import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 
 /**
- * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md). They talk to the port only.
+ * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md).
+ * They talk to the port only.
  */
 export function storeContract(name: string, open: () => Promise<Store>, close: (store: Store) => Promise<void>): void {
   t.test(`store contract: ${name}`, async (t) => {
@@ -24,7 +25,14 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
     let n = 0;
     const makeUser = async (prefix = 'u'): Promise<PublicUser> => {
       const username = `${prefix}${Date.now().toString(36)}${++n}`;
-      const u = await store.createUser({ username, email: `${username}@example.com`, passwordHash: 'x', displayName: username, gender: 'unspecified', avatar: null });
+      const u = await store.createUser({
+        username,
+        email: `${username}@example.com`,
+        passwordHash: 'x',
+        displayName: username,
+        gender: 'unspecified',
+        avatar: null,
+      });
       return { id: u.id, username: u.username, displayName: u.displayName, gender: u.gender, avatar: u.avatar };
     };
     const rejects = async (p: Promise<unknown>, status: number, code: string) => {
@@ -42,8 +50,30 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
     t.test('users: unique usernames (case-insensitive) and emails', async (t) => {
       const a = await makeUser('Case');
       const upper = a.username.toUpperCase();
-      await rejects(store.createUser({ username: upper, email: `other${n}@example.com`, passwordHash: 'x', displayName: 'x', gender: 'unspecified', avatar: null }), 409, 'USERNAME_TAKEN');
-      await rejects(store.createUser({ username: `fresh${Date.now()}`, email: `${a.username}@EXAMPLE.com`.toUpperCase(), passwordHash: 'x', displayName: 'x', gender: 'unspecified', avatar: null }), 409, 'EMAIL_TAKEN');
+      await rejects(
+        store.createUser({
+          username: upper,
+          email: `other${n}@example.com`,
+          passwordHash: 'x',
+          displayName: 'x',
+          gender: 'unspecified',
+          avatar: null,
+        }),
+        409,
+        'USERNAME_TAKEN',
+      );
+      await rejects(
+        store.createUser({
+          username: `fresh${Date.now()}`,
+          email: `${a.username}@EXAMPLE.com`.toUpperCase(),
+          passwordHash: 'x',
+          displayName: 'x',
+          gender: 'unspecified',
+          avatar: null,
+        }),
+        409,
+        'EMAIL_TAKEN',
+      );
       const found = await store.findUserForLogin(a.username.toUpperCase());
       t.equal(found?.id, a.id, 'login by username ignores case');
       t.equal((await store.findUserForLogin(`${a.username}@example.com`))?.id, a.id, 'login by email');
@@ -55,11 +85,22 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
 
     t.test('sessions: refresh tokens work once; reuse revokes the family', async (t) => {
       const u = await makeUser();
-      const session = await store.createSession({ userId: u.id, expiresAt: new Date(Date.now() + 60_000).toISOString() });
-      await store.addRefreshToken({ sessionId: session.id, tokenHash: `h1-${session.id}`, expiresAt: session.expiresAt });
+      const session = await store.createSession({
+        userId: u.id,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      await store.addRefreshToken({
+        sessionId: session.id,
+        tokenHash: `h1-${session.id}`,
+        expiresAt: session.expiresAt,
+      });
       const first = await store.useRefreshToken(`h1-${session.id}`, new Date().toISOString());
       t.equal(first.status, 'ok');
-      await store.addRefreshToken({ sessionId: session.id, tokenHash: `h2-${session.id}`, expiresAt: session.expiresAt });
+      await store.addRefreshToken({
+        sessionId: session.id,
+        tokenHash: `h2-${session.id}`,
+        expiresAt: session.expiresAt,
+      });
       const replay = await store.useRefreshToken(`h1-${session.id}`, new Date().toISOString());
       t.equal(replay.status, 'reused');
       t.ok((await store.getSession(session.id))?.revokedAt, 'session revoked on reuse');
@@ -68,8 +109,16 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal((await store.useRefreshToken('never-issued', new Date().toISOString())).status, 'invalid');
 
       const expired = await store.createSession({ userId: u.id, expiresAt: new Date(Date.now() - 1000).toISOString() });
-      await store.addRefreshToken({ sessionId: expired.id, tokenHash: `h3-${expired.id}`, expiresAt: new Date(Date.now() + 60_000).toISOString() });
-      t.equal((await store.useRefreshToken(`h3-${expired.id}`, new Date().toISOString())).status, 'invalid', 'no refresh past the session end');
+      await store.addRefreshToken({
+        sessionId: expired.id,
+        tokenHash: `h3-${expired.id}`,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      t.equal(
+        (await store.useRefreshToken(`h3-${expired.id}`, new Date().toISOString())).status,
+        'invalid',
+        'no refresh past the session end',
+      );
     });
 
     t.test('api tokens: stored by hash, listed, deleted', async (t) => {
@@ -77,7 +126,10 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const other = await makeUser();
       const tok = await store.createApiToken({ userId: u.id, name: 'ci', tokenHash: `th-${u.id}` });
       t.equal((await store.useApiToken(`th-${u.id}`, new Date().toISOString()))?.id, tok.id);
-      t.same((await store.listApiTokens(u.id)).map((x) => x.id), [tok.id]);
+      t.same(
+        (await store.listApiTokens(u.id)).map((x) => x.id),
+        [tok.id],
+      );
       t.equal(await store.deleteApiToken(other.id, tok.id), false, 'only the owner deletes');
       t.equal(await store.deleteApiToken(u.id, tok.id), true);
       t.equal(await store.useApiToken(`th-${u.id}`, new Date().toISOString()), null);
@@ -93,12 +145,26 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal(joined.event.seq, 2);
       t.equal(joined.membership.deliveredSeq, 1, 'a newcomer starts at the room head');
       await rejects(store.addMember(room.id, member, 'member', member), 409, 'ALREADY_MEMBER');
-      const posts = await Promise.all(Array.from({ length: 20 }, (_, i) => store.postMessage(room.id, i % 2 ? owner : member, { text: `m${i}`, attachments: [] })));
+      const posts = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.postMessage(room.id, i % 2 ? owner : member, { text: `m${i}`, attachments: [] }),
+        ),
+      );
       const seqs = posts.map((p) => p.message.seq).sort((a, b) => a - b);
-      t.same(seqs, Array.from({ length: 20 }, (_, i) => i + 3), 'no gap, no reuse under concurrent appends');
-      t.ok(posts.every((p) => p.created && p.message.clientId === null), 'each post stored, none with a client key');
+      t.same(
+        seqs,
+        Array.from({ length: 20 }, (_, i) => i + 3),
+        'no gap, no reuse under concurrent appends',
+      );
+      t.ok(
+        posts.every((p) => p.created && p.message.clientId === null),
+        'each post stored, none with a client key',
+      );
       const log = await store.eventsAfter(room.id, 0, 1000);
-      t.same(log.map((e) => e.seq), Array.from({ length: 22 }, (_, i) => i + 1));
+      t.same(
+        log.map((e) => e.seq),
+        Array.from({ length: 22 }, (_, i) => i + 1),
+      );
       for (const e of log.filter((x) => x.type === 'message.created')) {
         const m = (e.payload as { message: { seq: number; createdAt: string } }).message;
         t.equal(m.seq, e.seq, 'a replayed message.created carries the message with its seq');
@@ -106,12 +172,20 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       }
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'lastSeq follows the log');
       const published = seen.filter((e) => e.roomId === room.id).map((e) => e.seq);
-      t.same(published, published.slice().sort((a, b) => a - b), 'the feed delivers in seq order');
+      t.same(
+        published,
+        published.slice().sort((a, b) => a - b),
+        'the feed delivers in seq order',
+      );
       t.same(await store.eventsAfter(room.id, 20, 1), [log[20]], 'paging the log');
       // (A limit of 0 means "no limit" to MongoDB and a negative one means the same to SQLite.)
       t.same(await store.eventsAfter(room.id, 0, 0), [], 'a limit of 0 returns nothing');
       t.same(await store.eventsAfter(room.id, 0, -1), [], 'and so does a negative one');
-      await rejects(store.postMessage('nosuchroom000000', owner, { text: 'x', attachments: [] }), 404, 'ROOM_NOT_FOUND');
+      await rejects(
+        store.postMessage('nosuchroom000000', owner, { text: 'x', attachments: [] }),
+        404,
+        'ROOM_NOT_FOUND',
+      );
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'a failed append changes nothing');
 
       // Failing appends among concurrent good ones (a store may commit them together): each failure rolls back
@@ -124,39 +198,64 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         store.addMember(room.id, member, 'member', member),
         store.postMessage(room.id, member, { text: 'good 3', attachments: [] }),
       ]);
-      t.same(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      t.same(
+        mixed.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled'],
+      );
       const codes = mixed.map((r) => (r.status === 'rejected' ? (r.reason as StoreError).code : null));
-      t.same(codes, [null, 'INVALID_ATTACHMENT', null, 'ROOM_NOT_FOUND', 'ALREADY_MEMBER', null], 'each failure with its own error');
+      t.same(
+        codes,
+        [null, 'INVALID_ATTACHMENT', null, 'ROOM_NOT_FOUND', 'ALREADY_MEMBER', null],
+        'each failure with its own error',
+      );
       const tail = await store.eventsAfter(room.id, 22, 100);
-      t.same(tail.map((e) => [e.seq, (e.payload.message as { text: string }).text]).sort(), [[23, 'good 1'], [24, 'good 2'], [25, 'good 3']].sort(), 'only the good ones, consecutive');
+      t.same(
+        tail.map((e) => [e.seq, (e.payload.message as { text: string }).text]).sort(),
+        [
+          [23, 'good 1'],
+          [24, 'good 2'],
+          [25, 'good 3'],
+        ].sort(),
+        'only the good ones, consecutive',
+      );
       t.equal((await store.getRoom(room.id))?.lastSeq, 25);
     });
 
-    t.test('client keys: a retried post returns its message and writes nothing, also when the copies race', async (t) => {
-      const [owner, other] = [await makeUser('key'), await makeUser('key')];
-      const { room } = await store.createRoom({ name: 'keys', topic: '', kind: 'public', owner });
-      const { room: second } = await store.createRoom({ name: 'keys2', topic: '', kind: 'public', owner });
-      await store.addMember(room.id, other, 'member', other);
-      const first = await store.postMessage(room.id, owner, { text: 'once', attachments: [], clientId: 'k-1' });
-      t.ok(first.created, 'first post stored');
-      t.equal(first.message.clientId, 'k-1', 'the message keeps its key');
-      const again = await store.postMessage(room.id, owner, { text: 'once', attachments: [], clientId: 'k-1' });
-      t.notOk(again.created, 'the retry is recognised');
-      t.same(again.message, first.message, 'and answered with the same message');
-      t.equal((await store.getRoom(room.id))?.lastSeq, first.message.seq, 'nothing appended');
-      const byOther = await store.postMessage(room.id, other, { text: 'once', attachments: [], clientId: 'k-1' });
-      t.ok(byOther.created, 'keys are per author');
-      await untilSeen(room.id, byOther.message.seq);
-      const fed = seen.filter((e) => e.roomId === room.id && e.seq >= first.message.seq).map((e) => e.seq);
-      t.same(fed, [first.message.seq, byOther.message.seq], 'the feed carried the post once, nothing for the retry');
-      t.ok((await store.postMessage(second.id, owner, { text: 'once', attachments: [], clientId: 'k-1' })).created, 'and per room');
-      const racing = await Promise.all(Array.from({ length: 6 }, () => store.postMessage(room.id, owner, { text: 'raced', attachments: [], clientId: 'k-2' })));
-      t.equal(racing.filter((r) => r.created).length, 1, 'racing copies: one stored');
-      t.equal(new Set(racing.map((r) => r.message.seq)).size, 1, 'all answered with its seq');
-      const texts = (await store.listMessages(room.id, { limit: 50 })).map((m) => m.text);
-      t.equal(texts.filter((x) => x === 'raced').length, 1, 'history holds it once');
-      t.equal((await store.getMessage(room.id, first.message.seq))?.clientId, 'k-1', 'read back with its key');
-    });
+    t.test(
+      'client keys: a retried post returns its message and writes nothing, also when the copies race',
+      async (t) => {
+        const [owner, other] = [await makeUser('key'), await makeUser('key')];
+        const { room } = await store.createRoom({ name: 'keys', topic: '', kind: 'public', owner });
+        const { room: second } = await store.createRoom({ name: 'keys2', topic: '', kind: 'public', owner });
+        await store.addMember(room.id, other, 'member', other);
+        const first = await store.postMessage(room.id, owner, { text: 'once', attachments: [], clientId: 'k-1' });
+        t.ok(first.created, 'first post stored');
+        t.equal(first.message.clientId, 'k-1', 'the message keeps its key');
+        const again = await store.postMessage(room.id, owner, { text: 'once', attachments: [], clientId: 'k-1' });
+        t.notOk(again.created, 'the retry is recognised');
+        t.same(again.message, first.message, 'and answered with the same message');
+        t.equal((await store.getRoom(room.id))?.lastSeq, first.message.seq, 'nothing appended');
+        const byOther = await store.postMessage(room.id, other, { text: 'once', attachments: [], clientId: 'k-1' });
+        t.ok(byOther.created, 'keys are per author');
+        await untilSeen(room.id, byOther.message.seq);
+        const fed = seen.filter((e) => e.roomId === room.id && e.seq >= first.message.seq).map((e) => e.seq);
+        t.same(fed, [first.message.seq, byOther.message.seq], 'the feed carried the post once, nothing for the retry');
+        t.ok(
+          (await store.postMessage(second.id, owner, { text: 'once', attachments: [], clientId: 'k-1' })).created,
+          'and per room',
+        );
+        const racing = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            store.postMessage(room.id, owner, { text: 'raced', attachments: [], clientId: 'k-2' }),
+          ),
+        );
+        t.equal(racing.filter((r) => r.created).length, 1, 'racing copies: one stored');
+        t.equal(new Set(racing.map((r) => r.message.seq)).size, 1, 'all answered with its seq');
+        const texts = (await store.listMessages(room.id, { limit: 50 })).map((m) => m.text);
+        t.equal(texts.filter((x) => x === 'raced').length, 1, 'history holds it once');
+        t.equal((await store.getMessage(room.id, first.message.seq))?.clientId, 'k-1', 'read back with its key');
+      },
+    );
 
     t.test('direct rooms: one per pair, both members join as themselves', async (t) => {
       const a = await makeUser();
@@ -168,7 +267,13 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal(again.room.id, first.room.id, 'the same room whichever side asks');
       t.equal(first.room.kind, 'direct');
       const log = await store.eventsAfter(first.room.id, 0, 10);
-      t.same(log.map((e) => [e.type, e.actor?.id, (e.payload as { user: { id: string } }).user.id]), [['member.joined', a.id, a.id], ['member.joined', b.id, b.id]]);
+      t.same(
+        log.map((e) => [e.type, e.actor?.id, (e.payload as { user: { id: string } }).user.id]),
+        [
+          ['member.joined', a.id, a.id],
+          ['member.joined', b.id, b.id],
+        ],
+      );
       t.equal((await store.listRoomsOfUser(b.id)).find((r) => r.room.id === first.room.id)?.peer?.id, a.id);
     });
 
@@ -177,11 +282,22 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const { room } = await store.createRoom({ name: 'r', topic: '', kind: 'private', owner });
       for (let i = 1; i <= 5; i++) await store.postMessage(room.id, owner, { text: `m${i}`, attachments: [] });
       const latest = await store.listMessages(room.id, { limit: 2 });
-      t.same(latest.map((m) => m.text), ['m5', 'm4'], 'newest first');
+      t.same(
+        latest.map((m) => m.text),
+        ['m5', 'm4'],
+        'newest first',
+      );
       const older = await store.listMessages(room.id, { before: latest[1]!.seq, limit: 10 });
-      t.same(older.map((m) => m.text), ['m3', 'm2', 'm1']);
+      t.same(
+        older.map((m) => m.text),
+        ['m3', 'm2', 'm1'],
+      );
       const after = await store.listMessages(room.id, { after: older[1]!.seq, limit: 2 });
-      t.same(after.map((m) => m.text), ['m3', 'm4'], 'ascending after');
+      t.same(
+        after.map((m) => m.text),
+        ['m3', 'm4'],
+        'ascending after',
+      );
       const edited = await store.editMessage(room.id, latest[0]!.seq, owner, 'm5 edited');
       t.equal(edited.event.type, 'message.edited');
       t.equal(edited.message.text, 'm5 edited');
@@ -200,10 +316,19 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const { room: pub } = await store.createRoom({ name: 'pub', topic: 't', kind: 'public', owner });
       const { room: priv } = await store.createRoom({ name: 'priv', topic: '', kind: 'private', owner });
       const strangerView = await store.listPublicRooms(stranger.id, { limit: 10_000 });
-      t.ok(strangerView.some((r) => r.id === pub.id), 'public room offered to join');
-      t.notOk(strangerView.some((r) => r.id === priv.id), 'private room hidden');
+      t.ok(
+        strangerView.some((r) => r.id === pub.id),
+        'public room offered to join',
+      );
+      t.notOk(
+        strangerView.some((r) => r.id === priv.id),
+        'private room hidden',
+      );
       t.same(await store.listRoomsOfUser(stranger.id), [], 'the stranger is in no room');
-      t.notOk((await store.listPublicRooms(owner.id, { limit: 10_000 })).some((r) => r.id === pub.id), 'not offered to its members');
+      t.notOk(
+        (await store.listPublicRooms(owner.id, { limit: 10_000 })).some((r) => r.id === pub.id),
+        'not offered to its members',
+      );
       const ownerView = await store.listRoomsOfUser(owner.id);
       t.equal(ownerView.find((r) => r.room.id === priv.id)?.membership?.role, 'owner');
 
@@ -217,7 +342,13 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal(promoted.membership.role, 'admin');
       t.equal(promoted.event.type, 'member.role');
       const members = await store.listMembers(priv.id);
-      t.same(members.map((m) => [m.user.username, m.role]), [[owner.username, 'owner'], [stranger.username, 'admin']]);
+      t.same(
+        members.map((m) => [m.user.username, m.role]),
+        [
+          [owner.username, 'owner'],
+          [stranger.username, 'admin'],
+        ],
+      );
       // Ownership transfer is one transaction: the new owner and the old owner's step down commit together.
       const before = (await store.getRoom(priv.id))!.lastSeq;
       const transferred = await store.setRole(priv.id, stranger, 'owner', owner);
@@ -225,13 +356,23 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       t.equal((await store.getRoom(priv.id))!.ownerId, stranger.id, 'the room names its new owner');
       t.same(
         (await store.listMembers(priv.id)).map((m) => [m.user.username, m.role]).sort(),
-        [[owner.username, 'admin'], [stranger.username, 'owner']].sort(),
+        [
+          [owner.username, 'admin'],
+          [stranger.username, 'owner'],
+        ].sort(),
         'exactly one owner after a transfer',
       );
       const transferEvents = await store.eventsAfter(priv.id, before, 10);
       t.same(
-        transferEvents.map((e) => [e.type, (e.payload as { user: PublicUser }).user.id, (e.payload as { role: string }).role]),
-        [['member.role', stranger.id, 'owner'], ['member.role', owner.id, 'admin']],
+        transferEvents.map((e) => [
+          e.type,
+          (e.payload as { user: PublicUser }).user.id,
+          (e.payload as { role: string }).role,
+        ]),
+        [
+          ['member.role', stranger.id, 'owner'],
+          ['member.role', owner.id, 'admin'],
+        ],
         'both role changes are in the log, in order',
       );
       await store.setRole(priv.id, owner, 'owner', stranger);
@@ -251,7 +392,12 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
     });
 
     /** Resolves with the first value `pick` returns (not undefined) for something an async source reports. */
-    const next = <T, V>(subscribe: (cb: (v: V) => void) => () => void, pick: (v: V) => T | undefined, what: string, ms = 10_000): Promise<T> =>
+    const next = <T, V>(
+      subscribe: (cb: (v: V) => void) => () => void,
+      pick: (v: V) => T | undefined,
+      what: string,
+      ms = 10_000,
+    ): Promise<T> =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => (off(), reject(new Error(`timed out waiting for ${what}`))), ms);
         const off = subscribe((v) => {
@@ -263,39 +409,53 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         });
       });
 
-    t.test('failure counts: one window per key, every failure counted, gone when it closes or is cleared', async (t) => {
-      const key = `k${Date.now().toString(36)}`;
-      t.equal(await store.failures.get(key), null, 'no failures yet');
-      await Promise.all(Array.from({ length: 10 }, () => store.failures.add(key, 60_000)));
-      const window = await store.failures.get(key);
-      t.equal(window?.count, 10, 'concurrent failures all counted');
-      // Windows are timed by the store's clock (MongoDB's, not this machine's): compare two windows opened one after
-      // the other, 60 s and 120 s long, instead of comparing with Date.now().
-      await store.failures.add(`${key}-long`, 120_000);
-      const longer = await store.failures.get(`${key}-long`);
-      const apart = (longer?.resetAt ?? 0) - (window?.resetAt ?? 0);
-      t.ok(apart >= 60_000 && apart < 60_000 + 5000, `the window closes windowMs after the first failure (${apart} ms)`);
-      await store.failures.add(key, 60_000);
-      t.equal((await store.failures.get(key))?.resetAt, window?.resetAt, 'later failures do not move the window');
-      t.equal((await store.failures.get(`${key}x`)), null, 'keys are separate');
-      await store.failures.clear(key);
-      t.equal(await store.failures.get(key), null, 'cleared');
-      await store.failures.add(key, 300);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      t.equal(await store.failures.get(key), null, 'a closed window reads as none');
-      await store.failures.add(key, 60_000);
-      t.equal((await store.failures.get(key))?.count, 1, 'and the next failure opens a new one');
-    });
+    t.test(
+      'failure counts: one window per key, every failure counted, gone when it closes or is cleared',
+      async (t) => {
+        const key = `k${Date.now().toString(36)}`;
+        t.equal(await store.failures.get(key), null, 'no failures yet');
+        await Promise.all(Array.from({ length: 10 }, () => store.failures.add(key, 60_000)));
+        const window = await store.failures.get(key);
+        t.equal(window?.count, 10, 'concurrent failures all counted');
+        // Windows are timed by the store's clock (MongoDB's, not this machine's): compare two windows opened one after
+        // the other, 60 s and 120 s long, instead of comparing with Date.now().
+        await store.failures.add(`${key}-long`, 120_000);
+        const longer = await store.failures.get(`${key}-long`);
+        const apart = (longer?.resetAt ?? 0) - (window?.resetAt ?? 0);
+        t.ok(
+          apart >= 60_000 && apart < 60_000 + 5000,
+          `the window closes windowMs after the first failure (${apart} ms)`,
+        );
+        await store.failures.add(key, 60_000);
+        t.equal((await store.failures.get(key))?.resetAt, window?.resetAt, 'later failures do not move the window');
+        t.equal(await store.failures.get(`${key}x`), null, 'keys are separate');
+        await store.failures.clear(key);
+        t.equal(await store.failures.get(key), null, 'cleared');
+        await store.failures.add(key, 300);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        t.equal(await store.failures.get(key), null, 'a closed window reads as none');
+        await store.failures.add(key, 60_000);
+        t.equal((await store.failures.get(key))?.count, 1, 'and the next failure opens a new one');
+      },
+    );
 
     t.test('signals: what one publishes reaches the listeners, this instance included', async (t) => {
       const roomId = `sig${Date.now().toString(36)}`;
       const data = { roomId, user: await makeUser('typer'), expiresInMs: 5000 };
-      const got = next<Signal, Signal>((cb) => store.signals.onSignal(cb), (s) => (s.roomId === roomId ? s : undefined), 'the signal');
+      const got = next<Signal, Signal>(
+        (cb) => store.signals.onSignal(cb),
+        (s) => (s.roomId === roomId ? s : undefined),
+        'the signal',
+      );
       store.signals.publish({ roomId, type: 'typing', data });
       const signal = await got;
       t.equal(signal.type, 'typing');
       t.same(signal.data, data, 'the data arrives as sent');
-      const receipt = next<unknown, Signal>((cb) => store.signals.onSignal(cb), (s) => (s.roomId === roomId ? s.data : undefined), 'the receipt');
+      const receipt = next<unknown, Signal>(
+        (cb) => store.signals.onSignal(cb),
+        (s) => (s.roomId === roomId ? s.data : undefined),
+        'the receipt',
+      );
       store.signals.publish({ roomId, type: 'receipt', data: { roomId, deliveredSeq: 3, readSeq: 2 } });
       t.same(await receipt, { roomId, deliveredSeq: 3, readSeq: 2 });
     });
@@ -333,10 +493,19 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const { room: joined } = await store.createRoom({ name: `dir${++n}`, topic: '', kind: 'public', owner });
       await store.addMember(joined.id, visitor, 'member', visitor);
       const all = await store.listPublicRooms(visitor.id, { limit: 10_000 });
-      t.notOk(all.some((r) => r.id === joined.id), 'a room the visitor joined is not offered');
+      t.notOk(
+        all.some((r) => r.id === joined.id),
+        'a room the visitor joined is not offered',
+      );
       const key = (r: { createdAt: string; id: string }) => [r.createdAt, r.id] as const;
-      const sorted = [...all].sort((x, y) => (x.createdAt === y.createdAt ? x.id.localeCompare(y.id) : y.createdAt.localeCompare(x.createdAt)));
-      t.same(all.map((r) => r.id), sorted.map((r) => r.id), 'newest first, ties by id');
+      const sorted = [...all].sort((x, y) =>
+        x.createdAt === y.createdAt ? x.id.localeCompare(y.id) : y.createdAt.localeCompare(x.createdAt),
+      );
+      t.same(
+        all.map((r) => r.id),
+        sorted.map((r) => r.id),
+        'newest first, ties by id',
+      );
       const paged: string[] = [];
       let after: { createdAt: string; id: string } | undefined;
       for (;;) {
@@ -347,7 +516,11 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         const [createdAt, id] = key(page.at(-1)!);
         after = { createdAt, id };
       }
-      t.same(paged, all.map((r) => r.id), 'paging by two gives every room once, in order');
+      t.same(
+        paged,
+        all.map((r) => r.id),
+        'paging by two gives every room once, in order',
+      );
       t.same(await store.listPublicRooms(visitor.id, { limit: 0 }), [], 'a zero limit gives nothing');
     });
 

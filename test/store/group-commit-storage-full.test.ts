@@ -38,7 +38,10 @@ t.test('group commit: a full disk fails the whole batch with SQLITE_FULL and sto
     t.ok(r.status === 'rejected' && isSqliteUnavailable(r.reason), 'with an error that means "storage unavailable"');
   }
   t.same(
-    db.prepare('SELECT body FROM notes ORDER BY id').all().map((r) => (r as { body: string }).body),
+    db
+      .prepare('SELECT body FROM notes ORDER BY id')
+      .all()
+      .map((r) => (r as { body: string }).body),
     ['before'],
     'nothing of the batch is stored, not even the write after the one that filled the disk',
   );

@@ -89,7 +89,8 @@ t.test('a transient error retries the whole callback, which recomputes from what
     t.same(seen, [10, 20], 'the body ran twice, reading afresh each time');
     t.equal(clock.pauses.length, 1, 'one pause before the retry');
     t.notOk(session.inTransaction(), 'the transaction is over');
-  }));
+  }),
+);
 
 t.test('a StoreError aborts the attempt, is not retried, and is rethrown as it was', (t) =>
   withSession(t, async (session) => {
@@ -114,21 +115,28 @@ t.test('a StoreError aborts the attempt, is not retried, and is rethrown as it w
     t.notOk(session.inTransaction(), 'aborted');
     const state = (session.transaction as unknown as { state: string }).state;
     t.equal(state, 'TRANSACTION_ABORTED', 'by abortTransaction');
-  }));
+  }),
+);
 
 t.test('other driver errors (a duplicate key) are not retried either', (t) =>
   withSession(t, async (session) => {
     let runs = 0;
     const dup = new mongo.MongoServerError({ ok: 0, code: 11000, errmsg: 'E11000 duplicate key error' });
     await t.rejects(
-      retryTransaction(sessionAttempts(session, () => false), async () => {
-        runs++;
-        throw dup;
-      }, policy, fakeClock()),
+      retryTransaction(
+        sessionAttempts(session, () => false),
+        async () => {
+          runs++;
+          throw dup;
+        },
+        policy,
+        fakeClock(),
+      ),
       dup,
     );
     t.equal(runs, 1);
-  }));
+  }),
+);
 
 t.test('an unknown commit result commits again without re-running the body', (t) =>
   withSession(t, async (session) => {
@@ -153,7 +161,8 @@ t.test('an unknown commit result commits again without re-running the body', (t)
     t.equal(result, 'done');
     t.equal(runs, 1, 'the body ran once');
     t.equal(commits, 2, 'the commit was sent again');
-  }));
+  }),
+);
 
 t.test('a transient error at commit runs the whole body again', (t) =>
   withSession(t, async (session) => {
@@ -165,10 +174,16 @@ t.test('a transient error at commit runs the whole body again', (t) =>
       await commit();
       if (commits === 1) throw writeConflict();
     };
-    await retryTransaction(sessionAttempts(session, () => false), async () => void runs++, policy, fakeClock());
+    await retryTransaction(
+      sessionAttempts(session, () => false),
+      async () => void runs++,
+      policy,
+      fakeClock(),
+    );
     t.equal(runs, 2, 'the body ran again');
     t.equal(commits, 2);
-  }));
+  }),
+);
 
 t.test('an unknown commit result is not retried past the deadline', (t) =>
   withSession(t, async (session) => {
@@ -177,10 +192,16 @@ t.test('an unknown commit result is not retried past the deadline', (t) =>
       await commit();
       throw unknownCommit();
     };
-    const failing = retryTransaction(sessionAttempts(session, () => true), async () => 'x', policy, fakeClock());
+    const failing = retryTransaction(
+      sessionAttempts(session, () => true),
+      async () => 'x',
+      policy,
+      fakeClock(),
+    );
     const err = await failing.catch((e: unknown) => e);
     t.equal((err as mongo.MongoServerError).codeName, 'ShutdownInProgress', 'the commit error is rethrown');
-  }));
+  }),
+);
 
 t.test('the backoff is bounded: each pause is capped and no retry starts after the budget', async (t) => {
   const clock = fakeClock(() => 0.999);
@@ -191,8 +212,15 @@ t.test('the backoff is bounded: each pause is capped and no retry starts after t
     clock.time += 1; // each attempt takes a moment
     throw conflict;
   };
-  await t.rejects(retryTransaction(always, async () => 0, policy, clock), conflict, 'gives up with the last error');
-  t.ok(clock.pauses.every((p) => p >= 0 && p <= policy.maxDelayMs), 'every pause within [0, maxDelayMs]');
+  await t.rejects(
+    retryTransaction(always, async () => 0, policy, clock),
+    conflict,
+    'gives up with the last error',
+  );
+  t.ok(
+    clock.pauses.every((p) => p >= 0 && p <= policy.maxDelayMs),
+    'every pause within [0, maxDelayMs]',
+  );
   t.same(
     clock.pauses.slice(0, 5).map((p) => Math.round(p)),
     [10, 20, 40, 80, 100],
@@ -203,11 +231,22 @@ t.test('the backoff is bounded: each pause is capped and no retry starts after t
   t.equal(attempts, clock.pauses.length + 1, 'one more attempt than pauses');
 
   const none = fakeClock();
-  await t.rejects(retryTransaction(always, async () => 0, { ...policy, budgetMs: 0 }, none), conflict);
+  await t.rejects(
+    retryTransaction(always, async () => 0, { ...policy, budgetMs: 0 }, none),
+    conflict,
+  );
   t.same(none.pauses, [], 'a zero budget: no retry at all');
 
-  t.equal(backoffMs(50, policy, () => 0.999), 0.999 * policy.maxDelayMs, 'far attempts stay at the cap');
-  t.equal(backoffMs(1, policy, () => 0), 0, 'jitter reaches down to zero');
+  t.equal(
+    backoffMs(50, policy, () => 0.999),
+    0.999 * policy.maxDelayMs,
+    'far attempts stay at the cap',
+  );
+  t.equal(
+    backoffMs(1, policy, () => 0),
+    0,
+    'jitter reaches down to zero',
+  );
 });
 
 /**

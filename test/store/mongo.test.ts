@@ -3,7 +3,8 @@ import type { Store } from '../../server/store/store.js';
 import { dropDatabase, freshDbName, MONGODB_URI, openStore, SKIP_REASON } from '../mongo/support.js';
 import { storeContract } from './contract.js';
 
-// The same contract suite as every store (invariant 5 in docs/architecture.md), on a fresh database of the replica set in MONGODB_URI.
+// The same contract suite as every store (invariant 5 in docs/architecture.md), on a fresh database of the
+// replica set in MONGODB_URI.
 if (!MONGODB_URI) {
   t.test('store contract: mongo', { skip: SKIP_REASON }, async () => {});
 } else {

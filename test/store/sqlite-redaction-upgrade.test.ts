@@ -16,21 +16,43 @@ t.test('sqlite: upgrading a schema-4 database redacts earlier copies of deleted 
   old.pragma('user_version = 4');
   const at = new Date().toISOString();
   const actor = { id: 'u1', username: 'olduser', displayName: 'Old', gender: 'unspecified', avatar: null };
-  old.prepare(`INSERT INTO users VALUES ('u1', 'olduser', 'old@example.com', 'x', 'Old', 'unspecified', NULL, ?, ?)`).run(at, at);
   old
-    .prepare(`INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at, last_seq) VALUES ('r1', 'old', '', 'public', 'u1', ?, ?, 5)`)
+    .prepare(`INSERT INTO users VALUES ('u1', 'olduser', 'old@example.com', 'x', 'Old', 'unspecified', NULL, ?, ?)`)
     .run(at, at);
-  const message = (seq: number, text: string | null, editedAt: string | null = null, deletedAt: string | null = null) => ({
-    roomId: 'r1', seq, author: actor, text, attachments: [], createdAt: at, editedAt, deletedAt, clientId: null,
+  old
+    .prepare(
+      `INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at, last_seq) VALUES ('r1', 'old', '', 'public', 'u1', ?, ?, 5)`,
+    )
+    .run(at, at);
+  const message = (
+    seq: number,
+    text: string | null,
+    editedAt: string | null = null,
+    deletedAt: string | null = null,
+  ) => ({
+    roomId: 'r1',
+    seq,
+    author: actor,
+    text,
+    attachments: [],
+    createdAt: at,
+    editedAt,
+    deletedAt,
+    clientId: null,
   });
-  const event = old.prepare(`INSERT INTO room_events (room_id, seq, type, actor_id, at, data) VALUES ('r1', ?, ?, 'u1', ?, ?)`);
-  const put = (seq: number, type: string, payload: unknown) => event.run(seq, type, at, JSON.stringify({ actor, payload }));
+  const event = old.prepare(
+    `INSERT INTO room_events (room_id, seq, type, actor_id, at, data) VALUES ('r1', ?, ?, 'u1', ?, ?)`,
+  );
+  const put = (seq: number, type: string, payload: unknown) =>
+    event.run(seq, type, at, JSON.stringify({ actor, payload }));
   put(1, 'message.created', { message: message(1, 'deleted secret') });
   put(2, 'message.created', { message: message(2, 'first draft') });
   put(3, 'message.edited', { message: message(2, 'final words', at) });
   put(4, 'message.deleted', { seq: 1, message: message(1, null, null, at) });
   put(5, 'message.created', { message: message(5, 'untouched') });
-  const row = old.prepare(`INSERT INTO messages (room_id, seq, author_id, text, created_at, edited_at, deleted_at) VALUES ('r1', ?, 'u1', ?, ?, ?, ?)`);
+  const row = old.prepare(
+    `INSERT INTO messages (room_id, seq, author_id, text, created_at, edited_at, deleted_at) VALUES ('r1', ?, 'u1', ?, ?, ?, ?)`,
+  );
   row.run(1, null, at, null, at);
   row.run(2, 'final words', at, at, null);
   row.run(5, 'untouched', at, null, null);
@@ -40,6 +62,12 @@ t.test('sqlite: upgrading a schema-4 database redacts earlier copies of deleted 
   t.teardown(() => store.close());
   const log = await store.eventsAfter('r1', 0, 10);
   const texts = log.map((e) => [e.seq, (e.payload as { message: { text: string | null } }).message.text]);
-  t.same(texts, [[1, null], [2, 'final words'], [3, 'final words'], [4, null], [5, 'untouched']]);
+  t.same(texts, [
+    [1, null],
+    [2, 'final words'],
+    [3, 'final words'],
+    [4, null],
+    [5, 'untouched'],
+  ]);
   t.notMatch(JSON.stringify(log), /deleted secret|first draft/, 'no earlier text survives the upgrade');
 });

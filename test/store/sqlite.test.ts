@@ -31,10 +31,20 @@ t.test('sqlite: a database from before client keys (schema 3) upgrades in place'
   for (const sql of MIGRATIONS.slice(0, 3)) old.exec(sql);
   old.pragma('user_version = 3');
   const at = new Date().toISOString();
-  old.prepare(`INSERT INTO users VALUES ('u1', 'olduser', 'old@example.com', 'x', 'Old', 'unspecified', NULL, ?, ?)`).run(at, at);
-  old.prepare(`INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at, last_seq) VALUES ('r1', 'old', '', 'public', 'u1', ?, ?, 1)`).run(at, at);
+  old
+    .prepare(`INSERT INTO users VALUES ('u1', 'olduser', 'old@example.com', 'x', 'Old', 'unspecified', NULL, ?, ?)`)
+    .run(at, at);
+  old
+    .prepare(
+      `INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at, last_seq) VALUES ('r1', 'old', '', 'public', 'u1', ?, ?, 1)`,
+    )
+    .run(at, at);
   old.prepare(`INSERT INTO memberships VALUES ('r1', 'u1', 'owner', ?, 1, 1)`).run(at);
-  old.prepare(`INSERT INTO messages (room_id, seq, author_id, text, created_at) VALUES ('r1', 1, 'u1', 'from before', ?)`).run(at);
+  old
+    .prepare(
+      `INSERT INTO messages (room_id, seq, author_id, text, created_at) VALUES ('r1', 1, 'u1', 'from before', ?)`,
+    )
+    .run(at);
   old.close();
 
   const store = new SqliteStore({ file });

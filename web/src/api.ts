@@ -93,7 +93,7 @@ export async function request<T>(method: string, url: string, opts: RequestOptio
     sessionLost();
   }
   if (res.status === 204) return undefined as T;
-  let data: unknown = null;
+  let data: unknown;
   const text = await res.text();
   try {
     data = text ? JSON.parse(text) : null;
@@ -102,8 +102,15 @@ export async function request<T>(method: string, url: string, opts: RequestOptio
   }
   if (!res.ok) {
     const e = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-    const details = Array.isArray(e?.details) ? (e!.details as FieldError[]).filter((d) => d && typeof d.path === 'string') : [];
-    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `Request failed (${res.status})`, details);
+    const details = Array.isArray(e?.details)
+      ? (e!.details as FieldError[]).filter((d) => d && typeof d.path === 'string')
+      : [];
+    throw new ApiError(
+      res.status,
+      e?.code ?? `HTTP_${res.status}`,
+      e?.message ?? `Request failed (${res.status})`,
+      details,
+    );
   }
   return data as T;
 }
@@ -128,14 +135,16 @@ export function errorText(err: unknown): string {
 }
 
 function parseError(status: number, text: string): ApiError {
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = null;
   }
   const e = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-  const details = Array.isArray(e?.details) ? (e!.details as FieldError[]).filter((d) => d && typeof d.path === 'string') : [];
+  const details = Array.isArray(e?.details)
+    ? (e!.details as FieldError[]).filter((d) => d && typeof d.path === 'string')
+    : [];
   return new ApiError(status, e?.code ?? `HTTP_${status}`, e?.message ?? `Request failed (${status})`, details);
 }
 
@@ -149,7 +158,12 @@ export interface UploadHandle<T> {
  * `onProgress` gets 0..1. A 401 refreshes the session once and starts over; errors are ApiErrors like `request`'s
  * (status 0 NETWORK when the connection failed, ABORTED when `abort()` was called).
  */
-export function uploadFile<T>(url: string, file: Blob, filename: string, onProgress: (fraction: number) => void): UploadHandle<T> {
+export function uploadFile<T>(
+  url: string,
+  file: Blob,
+  filename: string,
+  onProgress: (fraction: number) => void,
+): UploadHandle<T> {
   let xhr: XMLHttpRequest | null = null;
   let aborted = false;
   const attempt = (retry: boolean): Promise<T> =>

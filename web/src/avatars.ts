@@ -68,7 +68,10 @@ function animal(kind: Avatar): SVGTemplateResult {
         : kind === 'robot'
           ? svg`<rect x="14" y="25" width="12" height="2.5" rx="1" fill="#334155"/>`
           : svg``;
-  const frogEyes = kind === 'frog' ? svg`<circle cx="14" cy="13" r="5" fill=${a.face}/><circle cx="26" cy="13" r="5" fill=${a.face}/>` : svg``;
+  const frogEyes =
+    kind === 'frog'
+      ? svg`<circle cx="14" cy="13" r="5" fill=${a.face}/><circle cx="26" cy="13" r="5" fill=${a.face}/>`
+      : svg``;
   return svg`<rect width="40" height="40" rx="20" fill=${a.bg}/>${ears}${frogEyes}${faceShape}${stripes}${patches}${eyes}${muzzle}`;
 }
 
@@ -98,5 +101,14 @@ export function avatarSvg(user: Pick<PublicUser, 'avatar' | 'gender'>, size = 36
 }
 
 export const AVATAR_LABELS: Record<Avatar, string> = {
-  fox: 'Fox', owl: 'Owl', cat: 'Cat', bear: 'Bear', panda: 'Panda', koala: 'Koala', tiger: 'Tiger', frog: 'Frog', whale: 'Whale', robot: 'Robot',
+  fox: 'Fox',
+  owl: 'Owl',
+  cat: 'Cat',
+  bear: 'Bear',
+  panda: 'Panda',
+  koala: 'Koala',
+  tiger: 'Tiger',
+  frog: 'Frog',
+  whale: 'Whale',
+  robot: 'Robot',
 };

@@ -45,7 +45,8 @@ export function linkify(text: string): Array<string | TemplateResult> {
     const trail = /[.,;:!?)\]}]+$/.exec(raw)?.[0] ?? '';
     // Keep a closing parenthesis that belongs to the URL, as in https://en.wikipedia.org/wiki/Foo_(bar)
     let cut = trail.length;
-    if (trail.startsWith(')') && (raw.match(/\(/g)?.length ?? 0) >= (raw.match(/\)/g)?.length ?? 0)) cut = trail.length - 1;
+    if (trail.startsWith(')') && (raw.match(/\(/g)?.length ?? 0) >= (raw.match(/\)/g)?.length ?? 0))
+      cut = trail.length - 1;
     raw = raw.slice(0, raw.length - cut);
     const href = safeHref(raw);
     const start = m.index ?? 0;

@@ -50,6 +50,11 @@ export function requestConfirm(from: Element, opts: ConfirmOptions): Promise<boo
 
 /** Shows an image full size in a modal dialog; focus returns to `opener` when it closes. */
 export function requestLightbox(from: Element, image: LightboxImage, opener: HTMLElement | null): void {
-  const event = new CustomEvent<LightboxRequest>('lightbox-request', { bubbles: true, composed: true, cancelable: true, detail: { image, opener } });
+  const event = new CustomEvent<LightboxRequest>('lightbox-request', {
+    bubbles: true,
+    composed: true,
+    cancelable: true,
+    detail: { image, opener },
+  });
   if (from.dispatchEvent(event)) window.open(image.src, '_blank', 'noopener');
 }

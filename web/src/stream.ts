@@ -1,5 +1,11 @@
 import { refreshSession } from './api.js';
-import { ROOM_EVENT_TYPES, type PresenceChange, type ReceiptMarks, type RoomEvent, type TypingNotice } from './types.js';
+import {
+  ROOM_EVENT_TYPES,
+  type PresenceChange,
+  type ReceiptMarks,
+  type RoomEvent,
+  type TypingNotice,
+} from './types.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -95,7 +101,9 @@ export class EventStream {
       this.source = null;
       this.failures++;
       this.setStatus(navigator.onLine === false || this.failures > 3 ? 'offline' : 'reconnecting');
-      this.retrySoon(this.failures === 1 ? 250 : Math.min(MAX_DELAY_MS, 500 * 2 ** (this.failures - 2)) * (0.75 + Math.random() / 2));
+      this.retrySoon(
+        this.failures === 1 ? 250 : Math.min(MAX_DELAY_MS, 500 * 2 ** (this.failures - 2)) * (0.75 + Math.random() / 2),
+      );
     };
     const remember = (e: MessageEvent) => {
       if (e.lastEventId) this.cursor = e.lastEventId;
@@ -154,7 +162,7 @@ export class EventStream {
 
   private async reconnect(): Promise<void> {
     if (this.stopped || this.source) return;
-    let res: Response | null = null;
+    let res: Response | null;
     try {
       res = await fetch('/api/me', { credentials: 'same-origin' });
     } catch {

@@ -22,14 +22,22 @@ export function now(): number {
  */
 export function roomEventLike(roomId: string, seq: number, text: string): object {
   const at = new Date().toISOString();
-  const author = { id: 'Qm9vdHN0cmFwVXNl', username: 'bench_poster', displayName: 'bench_poster', gender: 'unspecified', avatar: null };
+  const author = {
+    id: 'Qm9vdHN0cmFwVXNl',
+    username: 'bench_poster',
+    displayName: 'bench_poster',
+    gender: 'unspecified',
+    avatar: null,
+  };
   return {
     roomId,
     seq,
     type: 'message.created',
     actor: author,
     at,
-    payload: { message: { roomId, seq, author, text, attachments: [], createdAt: at, editedAt: null, deletedAt: null } },
+    payload: {
+      message: { roomId, seq, author, text, attachments: [], createdAt: at, editedAt: null, deletedAt: null },
+    },
   };
 }
 
@@ -53,15 +61,20 @@ export interface ConnectCommand {
 }
 
 export type WorkerCommand =
-  | ConnectCommand
-  | { cmd: 'window'; run: number }
-  | { cmd: 'count' }
-  | { cmd: 'report' }
-  | { cmd: 'close' };
+  ConnectCommand | { cmd: 'window'; run: number } | { cmd: 'count' } | { cmd: 'report' } | { cmd: 'close' };
 
 export type WorkerMessage =
   | { ev: 'ready' }
   | { ev: 'connected'; live: number; opened: number; failed: number; ms: number; errors: string[] }
   | { ev: 'count'; count: number; live: number }
-  | { ev: 'report'; live: number; dropped: number; count: number; bytes: number; hist: import('./histogram.js').SparseHistogram; firstAt: number; lastAt: number }
+  | {
+      ev: 'report';
+      live: number;
+      dropped: number;
+      count: number;
+      bytes: number;
+      hist: import('./histogram.js').SparseHistogram;
+      firstAt: number;
+      lastAt: number;
+    }
   | { ev: 'closed' };

@@ -52,7 +52,14 @@ export class Histogram {
   }
 
   summary(): LatencySummary {
-    return { count: this.count, p50: this.quantile(0.5), p90: this.quantile(0.9), p99: this.quantile(0.99), max: this.max, mean: this.count ? this.sum / this.count : NaN };
+    return {
+      count: this.count,
+      p50: this.quantile(0.5),
+      p90: this.quantile(0.9),
+      p99: this.quantile(0.99),
+      max: this.max,
+      mean: this.count ? this.sum / this.count : NaN,
+    };
   }
 }
 

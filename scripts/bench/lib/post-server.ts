@@ -5,7 +5,10 @@ import http from 'node:http';
  * hands the text to `broadcast` (which fans it out and returns its seq) and answers 201 { seq } afterwards, as Parley
  * answers after its fan-out. Other paths get 404 unless `passThrough` claims them (socket.io serves its own).
  */
-export function createPostServer(broadcast: (text: string) => number, passThrough: (url: string) => boolean = () => false): http.Server {
+export function createPostServer(
+  broadcast: (text: string) => number,
+  passThrough: (url: string) => boolean = () => false,
+): http.Server {
   return http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -15,7 +18,7 @@ export function createPostServer(broadcast: (text: string) => number, passThroug
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        let text = '';
+        let text: string;
         try {
           text = String(JSON.parse(Buffer.concat(chunks).toString('utf8')).text);
         } catch {

@@ -16,7 +16,8 @@ export const LOAD_CORE = Math.max(0, CORES - 1);
 export const PINNED = HAS_TASKSET && CORES >= 2;
 
 export function pinningNote(): string {
-  if (PINNED) return `server pinned to CPU ${SERVER_CORE}, load generators pinned to CPU ${LOAD_CORE} (taskset); ${CORES} CPUs`;
+  if (PINNED)
+    return `server pinned to CPU ${SERVER_CORE}, load generators pinned to CPU ${LOAD_CORE} (taskset); ${CORES} CPUs`;
   if (!HAS_TASKSET) return `not pinned (taskset not found); ${CORES} CPUs shared by server and load`;
   return `not pinned (only ${CORES} CPU); server and load share it`;
 }
@@ -38,7 +39,11 @@ export interface SpawnOptions {
 export function spawnNode(args: string[], opts: SpawnOptions): ChildProcess {
   const cmd = PINNED && opts.core !== null ? 'taskset' : process.execPath;
   const argv = PINNED && opts.core !== null ? ['-c', String(opts.core), process.execPath, ...args] : args;
-  const child = spawn(cmd, argv, { env: opts.env ?? process.env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'], cwd: opts.cwd });
+  const child = spawn(cmd, argv, {
+    env: opts.env ?? process.env,
+    stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'],
+    cwd: opts.cwd,
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -118,7 +123,10 @@ export function openFileLimit(pid: number): number | null {
 export class RssSampler {
   peak = 0;
   private timer: NodeJS.Timeout;
-  constructor(private readonly pid: number, everyMs = 100) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 100,
+  ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
@@ -139,7 +147,10 @@ export class CpuWindow {
   private readonly start: number[];
   private readonly t0 = performance.now();
   private readonly self0 = process.cpuUsage();
-  constructor(private readonly pids: number[], private readonly includeSelf = false) {
+  constructor(
+    private readonly pids: number[],
+    private readonly includeSelf = false,
+  ) {
     this.start = pids.map((pid) => cpuSeconds(pid) ?? 0);
   }
   private used = 0;

@@ -30,9 +30,18 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-async function launch(name: string, args: string[], env: NodeJS.ProcessEnv, port: number, healthPath: string, cleanup: () => void): Promise<Running> {
+async function launch(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  healthPath: string,
+  cleanup: () => void,
+): Promise<Running> {
   const child = spawnNode(args, { core: SERVER_CORE, env, stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code, sig) => reject(new Error(`${name} exited during startup (${code ?? sig})`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, sig) => reject(new Error(`${name} exited during startup (${code ?? sig})`))),
+  );
   exited.catch(() => undefined);
   try {
     await Promise.race([waitForHealth(port, healthPath, 60_000), exited]);
@@ -43,7 +52,8 @@ async function launch(name: string, args: string[], env: NodeJS.ProcessEnv, port
   }
   let stopping = false;
   child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`bench: ${name} (pid ${child.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
+    if (!stopping)
+      process.stderr.write(`bench: ${name} (pid ${child.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
   });
   return {
     name,
@@ -82,13 +92,25 @@ export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
     MAX_STREAMS_PER_USER: '1000000',
     ...opts.env,
   };
-  const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
+  const args = [
+    ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    '--import',
+    'tsx',
+    'server/main.ts',
+  ];
   return launch('parley', args, env, port, '/api/health', () => rmSync(dataDir, { recursive: true, force: true }));
 }
 
 export async function startPeer(): Promise<Running> {
   const port = await freePort();
-  return launch('socket.io peer', ['--import', 'tsx', path.join(HERE, '..', 'servers', 'socketio-peer.ts')], { ...process.env, PORT: String(port), NODE_ENV: 'production' }, port, '/health', () => {});
+  return launch(
+    'socket.io peer',
+    ['--import', 'tsx', path.join(HERE, '..', 'servers', 'socketio-peer.ts')],
+    { ...process.env, PORT: String(port), NODE_ENV: 'production' },
+    port,
+    '/health',
+    () => {},
+  );
 }
 
 export async function startLimit(): Promise<Running & { subscriberPort: number }> {
@@ -117,22 +139,43 @@ export interface Fixture {
 }
 
 async function user(port: number, name: string): Promise<{ accessToken: string; apiToken: string }> {
-  await expectOk(request(port, 'POST', '/api/auth/register', { username: name, email: `${name}@bench.invalid`, password: PASSWORD }), `register ${name}`);
-  const login = await expectOk(request(port, 'POST', '/api/auth/login', { login: name, password: PASSWORD }), `login ${name}`);
+  await expectOk(
+    request(port, 'POST', '/api/auth/register', { username: name, email: `${name}@bench.invalid`, password: PASSWORD }),
+    `register ${name}`,
+  );
+  const login = await expectOk(
+    request(port, 'POST', '/api/auth/login', { login: name, password: PASSWORD }),
+    `login ${name}`,
+  );
   const accessToken = String(login.accessToken);
-  const tok = await expectOk(request(port, 'POST', '/api/tokens', { name: 'bench' }, { authorization: `Bearer ${accessToken}` }), `api token ${name}`);
+  const tok = await expectOk(
+    request(port, 'POST', '/api/tokens', { name: 'bench' }, { authorization: `Bearer ${accessToken}` }),
+    `api token ${name}`,
+  );
   return { accessToken, apiToken: String(tok.token) };
 }
 
 /** A public room, a poster (its owner) and `users` members whose access tokens open the subscriber streams. */
 export async function parleyFixture(port: number, users: number, roomName = 'bench'): Promise<Fixture> {
   const poster = await user(port, `poster_${roomName}`.slice(0, 32));
-  const room = await expectOk(request(port, 'POST', '/api/rooms', { name: roomName, kind: 'public' }, { authorization: `Bearer ${poster.apiToken}` }), 'create room');
+  const room = await expectOk(
+    request(
+      port,
+      'POST',
+      '/api/rooms',
+      { name: roomName, kind: 'public' },
+      { authorization: `Bearer ${poster.apiToken}` },
+    ),
+    'create room',
+  );
   const roomId = String(room.room.id);
   const subscriberTokens: string[] = [];
   for (let i = 0; i < users; i++) {
     const u = await user(port, `sub${i}_${roomName}`.slice(0, 32));
-    await expectOk(request(port, 'POST', `/api/rooms/${roomId}/join`, undefined, { authorization: `Bearer ${u.apiToken}` }), 'join');
+    await expectOk(
+      request(port, 'POST', `/api/rooms/${roomId}/join`, undefined, { authorization: `Bearer ${u.apiToken}` }),
+      'join',
+    );
     subscriberTokens.push(u.accessToken);
   }
   return { roomId, poster, subscriberTokens };
@@ -140,6 +183,9 @@ export async function parleyFixture(port: number, users: number, roomName = 'ben
 
 /** Creates another room owned by the fixture's poster. */
 export async function parleyRoom(port: number, fx: Fixture, name: string): Promise<string> {
-  const room = await expectOk(request(port, 'POST', '/api/rooms', { name, kind: 'public' }, { authorization: `Bearer ${fx.poster.apiToken}` }), 'create room');
+  const room = await expectOk(
+    request(port, 'POST', '/api/rooms', { name, kind: 'public' }, { authorization: `Bearer ${fx.poster.apiToken}` }),
+    'create room',
+  );
   return String(room.room.id);
 }

@@ -10,7 +10,12 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(HERE, '..', 'load', 'subscriber-worker.ts');
 
 class Worker {
-  private waiters: Array<{ ev: WorkerMessage['ev']; resolve: (m: WorkerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = [];
+  private waiters: Array<{
+    ev: WorkerMessage['ev'];
+    resolve: (m: WorkerMessage) => void;
+    reject: (e: Error) => void;
+    timer: NodeJS.Timeout;
+  }> = [];
   exited = false;
   constructor(readonly child: ChildProcess) {
     child.on('message', (msg: WorkerMessage) => {
@@ -31,7 +36,11 @@ class Worker {
   get pid(): number {
     return this.child.pid!;
   }
-  request<E extends WorkerMessage['ev']>(cmd: WorkerCommand | null, ev: E, timeoutMs: number): Promise<Extract<WorkerMessage, { ev: E }>> {
+  request<E extends WorkerMessage['ev']>(
+    cmd: WorkerCommand | null,
+    ev: E,
+    timeoutMs: number,
+  ): Promise<Extract<WorkerMessage, { ev: E }>> {
     return new Promise((resolve, reject) => {
       if (this.exited) return reject(new Error(`load worker ${this.child.pid} is gone`));
       const timer = setTimeout(() => {
@@ -67,7 +76,10 @@ export class LoadPool {
   static async start(n: number): Promise<LoadPool> {
     const workers: Worker[] = [];
     for (let i = 0; i < n; i++) {
-      const child = spawnNode(['--max-old-space-size=1024', '--import', 'tsx', WORKER], { core: LOAD_CORE, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = spawnNode(['--max-old-space-size=1024', '--import', 'tsx', WORKER], {
+        core: LOAD_CORE,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       workers.push(new Worker(child));
     }
     const pool = new LoadPool(workers);

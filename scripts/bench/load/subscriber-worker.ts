@@ -218,7 +218,14 @@ async function connect(cmd: ConnectCommand): Promise<void> {
     };
     pump();
   });
-  send({ ev: 'connected', live: live.size, opened, failed, ms: performance.now() - t0, errors: [...errors].map(([k, v]) => `${v}x ${k}`) });
+  send({
+    ev: 'connected',
+    live: live.size,
+    opened,
+    failed,
+    ms: performance.now() - t0,
+    errors: [...errors].map(([k, v]) => `${v}x ${k}`),
+  });
 }
 
 process.on('message', (msg: WorkerCommand) => {

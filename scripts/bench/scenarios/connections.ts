@@ -1,4 +1,4 @@
-/** Connections: K idle SSE streams on one Parley process, up to what its file-descriptor limit allows; RSS per stream. */
+/** Connections: K idle SSE streams on one Parley process, up to its file-descriptor limit; RSS per stream. */
 import { postAtRate } from '../lib/http.js';
 import { openFileLimit, rssBytes, sleep } from '../lib/proc.js';
 import { parleyFixture, startParley } from '../lib/targets.js';
@@ -50,23 +50,47 @@ export async function connections(cfg: ConnectionsConfig): Promise<ConnectionsRe
     for (let i = 0; i < 50; i++) await fetchHealth(server.port);
     await sleep(1000);
     const baseline = rssBytes(server.pid) ?? 0;
-    cfg.log(`  connections: fd limit ${fdLimit}, stepping to ${top} streams; baseline RSS ${(baseline / 2 ** 20).toFixed(1)} MiB`);
+    cfg.log(
+      `  connections: fd limit ${fdLimit}, stepping to ${top} streams; baseline RSS ${(baseline / 2 ** 20).toFixed(1)} MiB`,
+    );
     const points: ConnectionsPoint[] = [];
     let prev = 0;
     let failed = 0;
     for (const K of steps) {
-      const c = await pool.connect({ mode: 'sse', port: server.port, path: `/api/rooms/${fx.roomId}/events`, tokens: fx.subscriberTokens, concurrency: 32, timeoutMs: 180_000 }, K);
+      const c = await pool.connect(
+        {
+          mode: 'sse',
+          port: server.port,
+          path: `/api/rooms/${fx.roomId}/events`,
+          tokens: fx.subscriberTokens,
+          concurrency: 32,
+          timeoutMs: 180_000,
+        },
+        K,
+      );
       failed += c.failed;
-      if (c.live < K) throw new Error(`connections: ${c.live} of ${K} streams open (${c.errors.slice(0, 3).join(', ')})`);
+      if (c.live < K)
+        throw new Error(`connections: ${c.live} of ${K} streams open (${c.errors.slice(0, 3).join(', ')})`);
       await sleep(1500);
       const rss = rssBytes(server.pid) ?? 0;
       points.push({ streams: c.live, rssMiB: rss / 2 ** 20, openPerSec: ((c.live - prev) * 1000) / c.ms });
-      cfg.log(`    ${c.live} streams: RSS ${(rss / 2 ** 20).toFixed(1)} MiB, opened ${Math.round(((c.live - prev) * 1000) / c.ms)}/s`);
+      cfg.log(
+        `    ${c.live} streams: RSS ${(rss / 2 ** 20).toFixed(1)} MiB, opened ${Math.round(((c.live - prev) * 1000) / c.ms)}/s`,
+      );
       prev = c.live;
     }
     // Every stream still live: one message reaches all of them.
     await pool.window(999_999);
-    const probe = await postAtRate({ port: server.port, path: `/api/rooms/${fx.roomId}/messages`, headers: { authorization: `Bearer ${fx.poster.accessToken}` } }, 999_999, 1, 100);
+    const probe = await postAtRate(
+      {
+        port: server.port,
+        path: `/api/rooms/${fx.roomId}/messages`,
+        headers: { authorization: `Bearer ${fx.poster.accessToken}` },
+      },
+      999_999,
+      1,
+      100,
+    );
     const got = await pool.waitFor(prev * probe.ok, 30_000);
     const last = points[points.length - 1]!;
     const first = points[0]!;
@@ -75,8 +99,9 @@ export async function connections(cfg: ConnectionsConfig): Promise<ConnectionsRe
       baselineRssMiB: baseline / 2 ** 20,
       points,
       maxStreams: last.streams,
-      bytesPerStream: ((last.rssMiB * 2 ** 20 - baseline) / last.streams),
-      marginalBytesPerStream: last.streams > first.streams ? ((last.rssMiB - first.rssMiB) * 2 ** 20) / (last.streams - first.streams) : NaN,
+      bytesPerStream: (last.rssMiB * 2 ** 20 - baseline) / last.streams,
+      marginalBytesPerStream:
+        last.streams > first.streams ? ((last.rssMiB - first.rssMiB) * 2 ** 20) / (last.streams - first.streams) : NaN,
       allLive: probe.ok === 1 && got >= prev,
       failed,
     };

@@ -83,7 +83,13 @@ const round2 = (x: number) => {
   return Math.round(x * 100) / 100;
 };
 
-async function measure(pool: LoadPool, server: Running, target: PostTarget, rate: number, cfg: FanoutConfig): Promise<Step> {
+async function measure(
+  pool: LoadPool,
+  server: Running,
+  target: PostTarget,
+  rate: number,
+  cfg: FanoutConfig,
+): Promise<Step> {
   const run = runCounter++;
   const subscribers = await pool.window(run);
   const cpuS = new CpuWindow([server.pid]);
@@ -147,15 +153,29 @@ async function settle(pool: LoadPool, maxMs: number): Promise<void> {
  * Doubles the rate from startDeliveries / S while the server keeps up, then refines both brackets (p99 under the
  * limit, and keeping up) with a step at their geometric middle.
  */
-async function search(system: System, pool: LoadPool, server: Running, target: PostTarget, S: number, cfg: FanoutConfig, reconnect: () => Promise<unknown>): Promise<Step[]> {
+async function search(
+  system: System,
+  pool: LoadPool,
+  server: Running,
+  target: PostTarget,
+  S: number,
+  cfg: FanoutConfig,
+  reconnect: () => Promise<unknown>,
+): Promise<Step[]> {
   const base = round2(cfg.startDeliveries / S);
   const steps: Step[] = [];
   const run = async (rate: number): Promise<Step> => {
     let step = await measure(pool, server, target, rate, cfg);
     // A step that failed while other work on the machine took a good share of a CPU is noise, not a result: retry it.
-    for (let retry = 0; !step.pass && step.otherCpu > cfg.noisyOtherCpu && retry < cfg.noiseRetries && cfg.retryBudget.left > 0; retry++) {
+    for (
+      let retry = 0;
+      !step.pass && step.otherCpu > cfg.noisyOtherCpu && retry < cfg.noiseRetries && cfg.retryBudget.left > 0;
+      retry++
+    ) {
       cfg.retryBudget.left--;
-      cfg.log(`    ${system.padEnd(9)} S=${S} rate=${rate}/s: failed (${step.why}) while other processes used ${(step.otherCpu * 100).toFixed(0)}% CPU; retrying`);
+      cfg.log(
+        `    ${system.padEnd(9)} S=${S} rate=${rate}/s: failed (${step.why}) while other processes used ${(step.otherCpu * 100).toFixed(0)}% CPU; retrying`,
+      );
       await settle(pool, 15_000);
       if (step.dropped > 0) await reconnect();
       step = { ...(await measure(pool, server, target, rate, cfg)), retries: retry + 1 };
@@ -230,7 +250,11 @@ export async function fanout(system: System, cfg: FanoutConfig): Promise<SizeRes
       connectPort = server.port;
       path = `/api/rooms/${fx.roomId}/events`;
       tokens = fx.subscriberTokens;
-      target = { port: server.port, path: `/api/rooms/${fx.roomId}/messages`, headers: { authorization: `Bearer ${fx.poster.accessToken}` } };
+      target = {
+        port: server.port,
+        path: `/api/rooms/${fx.roomId}/messages`,
+        headers: { authorization: `Bearer ${fx.poster.accessToken}` },
+      };
     } else if (system === 'socket.io') {
       server = await startPeer();
       mode = 'eio';
@@ -246,20 +270,35 @@ export async function fanout(system: System, cfg: FanoutConfig): Promise<SizeRes
     pool = await LoadPool.start(cfg.workers);
     const p = pool;
     for (const S of cfg.sizes) {
-      const connect = () => p.connect({ mode, port: connectPort, path, tokens, concurrency: 32, timeoutMs: 120_000 }, S);
+      const connect = () =>
+        p.connect({ mode, port: connectPort, path, tokens, concurrency: 32, timeoutMs: 120_000 }, S);
       const c = await connect();
-      cfg.log(`  ${system}: ${c.live} subscribers connected in ${(c.ms / 1000).toFixed(1)} s${c.failed ? ` (${c.failed} failed: ${c.errors.slice(0, 3).join(', ')})` : ''}`);
-      if (c.live < S) throw new Error(`${system}: only ${c.live} of ${S} subscribers connected (${c.errors.slice(0, 3).join(', ')})`);
+      cfg.log(
+        `  ${system}: ${c.live} subscribers connected in ${(c.ms / 1000).toFixed(1)} s${c.failed ? ` (${c.failed} failed: ${c.errors.slice(0, 3).join(', ')})` : ''}`,
+      );
+      if (c.live < S)
+        throw new Error(`${system}: only ${c.live} of ${S} subscribers connected (${c.errors.slice(0, 3).join(', ')})`);
       // Warm-up: every subscriber must receive a probe before measuring (proves all streams are live).
       const run = runCounter++;
       await p.window(run);
       const probe = await postAtRate(target, run, 10, 300);
       const got = await p.waitFor(S * probe.ok, 30_000);
-      if (probe.ok === 0 || got < S * probe.ok) throw new Error(`${system}: warm-up probe reached ${got} of ${S * probe.ok} deliveries (${probe.errors.join(', ')})`);
+      if (probe.ok === 0 || got < S * probe.ok)
+        throw new Error(
+          `${system}: warm-up probe reached ${got} of ${S * probe.ok} deliveries (${probe.errors.join(', ')})`,
+        );
       await sleep(300);
       const steps = await search(system, p, server, target, S, cfg, connect);
       const highest = (ok: (x: Step) => boolean) => steps.filter(ok).sort((a, b) => b.rate - a.rate)[0] ?? null;
-      results.push({ system, subscribers: S, connectMs: c.ms, connectFailed: c.failed, steps, best: highest((x) => x.pass), capacity: highest((x) => x.keptUp) });
+      results.push({
+        system,
+        subscribers: S,
+        connectMs: c.ms,
+        connectFailed: c.failed,
+        steps,
+        best: highest((x) => x.pass),
+        capacity: highest((x) => x.keptUp),
+      });
     }
   } finally {
     await pool?.close();

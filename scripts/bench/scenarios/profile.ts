@@ -68,14 +68,20 @@ function area(url: string, fn: string): string {
   return `parley: ${rel.split('/').slice(0, 2).join('/')}`;
 }
 
-export function analyse(profile: CpuProfile, fromUs: number, toUs: number, top = 15): Omit<ProfileResult, 'subscribers' | 'rate' | 'windowS' | 'serverCpu' | 'file'> {
+export function analyse(
+  profile: CpuProfile,
+  fromUs: number,
+  toUs: number,
+  top = 15,
+): Omit<ProfileResult, 'subscribers' | 'rate' | 'windowS' | 'serverCpu' | 'file'> {
   const byId = new Map<number, CpuProfileNode>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) {
     byId.set(n.id, n);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
-  const key = (n: CpuProfileNode) => `${n.callFrame.functionName || '(anonymous)'}\u0000${n.callFrame.url}\u0000${n.callFrame.lineNumber}`;
+  const key = (n: CpuProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'}\u0000${n.callFrame.url}\u0000${n.callFrame.lineNumber}`;
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -109,15 +115,26 @@ export function analyse(profile: CpuProfile, fromUs: number, toUs: number, top =
   const busy = counted - idle;
   const entry = (k: string): ProfileEntry => {
     const [fn, url, line] = k.split('\u0000');
-    return { fn: fn!, where: where(url!, Number(line)), selfPct: (100 * (self.get(k) ?? 0)) / Math.max(1, busy), totalPct: (100 * (total.get(k) ?? 0)) / Math.max(1, busy) };
+    return {
+      fn: fn!,
+      where: where(url!, Number(line)),
+      selfPct: (100 * (self.get(k) ?? 0)) / Math.max(1, busy),
+      totalPct: (100 * (total.get(k) ?? 0)) / Math.max(1, busy),
+    };
   };
-  const sortBy = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k]) => entry(k));
+  const sortBy = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k]) => entry(k));
   return {
     samples: counted,
     idlePct: (100 * idle) / Math.max(1, counted),
     topSelf: sortBy(self),
     topTotal: sortBy(total),
-    byArea: [...areas].sort((a, b) => b[1] - a[1]).map(([a, n]) => ({ area: a, selfPct: (100 * n) / Math.max(1, busy) })),
+    byArea: [...areas]
+      .sort((a, b) => b[1] - a[1])
+      .map(([a, n]) => ({ area: a, selfPct: (100 * n) / Math.max(1, busy) })),
   };
 }
 
@@ -138,9 +155,23 @@ export async function profileFanout(cfg: ProfileConfig): Promise<ProfileResult> 
   try {
     const fx = await parleyFixture(server.port, cfg.users);
     pool = await LoadPool.start(cfg.workers);
-    const c = await pool.connect({ mode: 'sse', port: server.port, path: `/api/rooms/${fx.roomId}/events`, tokens: fx.subscriberTokens, concurrency: 32, timeoutMs: 120_000 }, cfg.subscribers);
+    const c = await pool.connect(
+      {
+        mode: 'sse',
+        port: server.port,
+        path: `/api/rooms/${fx.roomId}/events`,
+        tokens: fx.subscriberTokens,
+        concurrency: 32,
+        timeoutMs: 120_000,
+      },
+      cfg.subscribers,
+    );
     if (c.live < cfg.subscribers) throw new Error(`profile: ${c.live} of ${cfg.subscribers} subscribers connected`);
-    const target = { port: server.port, path: `/api/rooms/${fx.roomId}/messages`, headers: { authorization: `Bearer ${fx.poster.accessToken}` } };
+    const target = {
+      port: server.port,
+      path: `/api/rooms/${fx.roomId}/messages`,
+      headers: { authorization: `Bearer ${fx.poster.accessToken}` },
+    };
     // Warm up (JIT) at the same rate, then measure.
     await pool.window(900_001);
     await postAtRate(target, 900_001, cfg.rate, Math.min(2000, cfg.windowMs));
@@ -168,7 +199,14 @@ export async function profileFanout(cfg: ProfileConfig): Promise<ProfileResult> 
     // half-second margins absorb that shutdown time, so no set-up or tear-down work is counted.
     const toProfile = (wall: number) => profile.endTime - (stopAt - wall) * 1000;
     const res = analyse(profile, toProfile(from + 500), toProfile(to - 500));
-    return { subscribers: cfg.subscribers, rate: cfg.rate, windowS: (to - from) / 1000, serverCpu, file: path.relative(ROOT, file), ...res };
+    return {
+      subscribers: cfg.subscribers,
+      rate: cfg.rate,
+      windowS: (to - from) / 1000,
+      serverCpu,
+      file: path.relative(ROOT, file),
+      ...res,
+    };
   } finally {
     await pool?.close();
     if (!stopped) await server.stop();

@@ -24,7 +24,9 @@ subs.listen(subPort, '127.0.0.1', 2048);
 
 const server = createPostServer((text) => {
   seq++;
-  const frame = Buffer.from(`id: ${seq}\nevent: message.created\ndata: ${JSON.stringify(roomEventLike(ROOM_ID, seq, text))}\n\n`);
+  const frame = Buffer.from(
+    `id: ${seq}\nevent: message.created\ndata: ${JSON.stringify(roomEventLike(ROOM_ID, seq, text))}\n\n`,
+  );
   for (const s of sockets) s.write(frame);
   return seq;
 });

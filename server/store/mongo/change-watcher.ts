@@ -1,6 +1,13 @@
 import { mongo } from 'mongoose';
 import type { RoomEvent } from '../store.js';
-import { EVENTS_COLLECTION, PRESENCE_COLLECTION, SIGNALS_COLLECTION, type EventDoc, type PresenceDoc, type SignalDoc } from './models.js';
+import {
+  EVENTS_COLLECTION,
+  PRESENCE_COLLECTION,
+  SIGNALS_COLLECTION,
+  type EventDoc,
+  type PresenceDoc,
+  type SignalDoc,
+} from './models.js';
 
 type ResumeToken = mongo.ResumeToken;
 type Change = mongo.ChangeStreamDocument<mongo.Document>;
@@ -47,7 +54,9 @@ const POSITION_LOST_NAMES = new Set(['InvalidResumeToken', 'ChangeStreamFatalErr
 
 export function isPositionLost(err: unknown): boolean {
   if (!(err instanceof mongo.MongoServerError)) return false;
-  return (typeof err.code === 'number' && POSITION_LOST_CODES.has(err.code)) || POSITION_LOST_NAMES.has(err.codeName ?? '');
+  return (
+    (typeof err.code === 'number' && POSITION_LOST_CODES.has(err.code)) || POSITION_LOST_NAMES.has(err.codeName ?? '')
+  );
 }
 
 export function toRoomEvent(doc: EventDoc): RoomEvent {
@@ -158,14 +167,18 @@ export class ChangeWatcher {
         return true;
       }
       case 'delete':
-        if (change.ns.coll === PRESENCE_COLLECTION && typeof change.documentKey._id === 'string') this.on.presence(change.documentKey._id);
+        if (change.ns.coll === PRESENCE_COLLECTION && typeof change.documentKey._id === 'string')
+          this.on.presence(change.documentKey._id);
         return true;
       case 'drop':
       case 'rename':
       case 'dropDatabase':
         // The log went away under us (an operator's mistake, or a restore). The stream goes on; what the store now
         // holds is the truth, so subscribers re-read it.
-        this.report(new Error(`the ${change.operationType} of ${change.ns.db}${'coll' in change.ns ? `.${change.ns.coll}` : ''}`), 'the watched log changed; subscribers will re-read it');
+        this.report(
+          new Error(`the ${change.operationType} of ${change.ns.db}${'coll' in change.ns ? `.${change.ns.coll}` : ''}`),
+          'the watched log changed; subscribers will re-read it',
+        );
         this.on.reset();
         return true;
       case 'invalidate':

@@ -7,7 +7,8 @@ import type { BlobStore } from '../store.js';
 export const BLOB_BUCKET = 'uploads';
 
 /** GridFSBucket.delete() throws this (a MongoRuntimeError, no code: NODE-3483) when no files document has the id. */
-const isFileNotFound = (err: unknown) => err instanceof mongo.MongoRuntimeError && err.message.startsWith('File not found');
+const isFileNotFound = (err: unknown) =>
+  err instanceof mongo.MongoRuntimeError && err.message.startsWith('File not found');
 
 /**
  * Upload bytes in GridFS, in the replica set itself, so every instance serves every file. The key is the GridFS

@@ -251,7 +251,10 @@ const messageSchema = new Schema<MessageDoc>(
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
 // A retried post finds its message; unique, so two racing copies cannot both be stored. Partial: only messages that
 // have a key take part (null, the common case, is not indexed and never collides).
-messageSchema.index({ roomId: 1, authorId: 1, clientId: 1 }, { unique: true, partialFilterExpression: { clientId: { $type: 'string' } } });
+messageSchema.index(
+  { roomId: 1, authorId: 1, clientId: 1 },
+  { unique: true, partialFilterExpression: { clientId: { $type: 'string' } } },
+);
 
 export interface UploadDoc {
   /** The upload's id, also its blob key in GridFS. */

@@ -70,7 +70,9 @@ export class MongoPresenceBoard implements PresenceBoard {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
-    await this.queue(() => this.collection.deleteMany({ instance: this.instance })).catch((err) => this.report(err, 'removing presence failed'));
+    await this.queue(() => this.collection.deleteMany({ instance: this.instance })).catch((err) =>
+      this.report(err, 'removing presence failed'),
+    );
   }
 
   set(roomId: string, user: PublicUser, here: boolean): Promise<void> {

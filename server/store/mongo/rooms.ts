@@ -86,8 +86,14 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
       .lean<RoomDoc[]>()
       .exec();
     const [unread, peers] = await Promise.all([
-      this.unreadCounts(userId, mine.map((r) => byRoom.get(r._id)!)),
-      this.directPeers(userId, mine.filter((r) => r.kind === 'direct').map((r) => r._id)),
+      this.unreadCounts(
+        userId,
+        mine.map((r) => byRoom.get(r._id)!),
+      ),
+      this.directPeers(
+        userId,
+        mine.filter((r) => r.kind === 'direct').map((r) => r._id),
+      ),
     ]);
     return mine.map((r) => ({
       room: toRoom(r),
@@ -103,7 +109,12 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
     const after = page.after;
     // Newest first; the page after (createdAt, id) continues exactly where the last one ended.
     const position = after
-      ? { $or: [{ createdAt: { $lt: new Date(after.createdAt) } }, { createdAt: new Date(after.createdAt), _id: { $gt: after.id } }] }
+      ? {
+          $or: [
+            { createdAt: { $lt: new Date(after.createdAt) } },
+            { createdAt: new Date(after.createdAt), _id: { $gt: after.id } },
+          ],
+        }
       : {};
     const rooms = await this.m.rooms
       .find({ kind: 'public', deletedAt: null, _id: { $nin: joined.map((m) => m.roomId) }, ...position })

@@ -25,7 +25,9 @@ export class MongoSignals implements SignalBus {
 
   publish(signal: Signal): void {
     const doc: SignalDoc = { roomId: signal.roomId, type: signal.type, data: signal.data, at: new Date() };
-    this.collection.insertOne(doc, { writeConcern: { w: 1 } }).catch((err) => this.report(err, 'publishing a signal failed'));
+    this.collection
+      .insertOne(doc, { writeConcern: { w: 1 } })
+      .catch((err) => this.report(err, 'publishing a signal failed'));
   }
 
   onSignal(listener: (signal: Signal) => void): () => void {
@@ -34,7 +36,13 @@ export class MongoSignals implements SignalBus {
 
   /** A signal document from the change stream (any instance's). Anything malformed is ignored. */
   received(doc: SignalDoc): void {
-    if (typeof doc.roomId !== 'string' || !SIGNAL_TYPES.includes(doc.type) || typeof doc.data !== 'object' || doc.data === null) return;
+    if (
+      typeof doc.roomId !== 'string' ||
+      !SIGNAL_TYPES.includes(doc.type) ||
+      typeof doc.data !== 'object' ||
+      doc.data === null
+    )
+      return;
     this.listeners.emit({ roomId: doc.roomId, type: doc.type, data: doc.data });
   }
 }

@@ -27,8 +27,7 @@ export type Append = (
   type: RoomEventType,
   actor: PublicUser | null,
   payload:
-    | Record<string, unknown>
-    | ((seq: number, at: string) => Record<string, unknown> | Promise<Record<string, unknown>>),
+    Record<string, unknown> | ((seq: number, at: string) => Record<string, unknown> | Promise<Record<string, unknown>>),
 ) => Promise<RoomEvent>;
 
 /** What one attempt runs: every read and write with `session`; the result counts once the attempt commits. */

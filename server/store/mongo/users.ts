@@ -7,12 +7,7 @@ import { duplicateKey, toPublicUser, toUser, toUserWithSecret } from './mappers.
 import type { Models, UserDoc } from './models.js';
 
 type UserMethods =
-  | 'createUser'
-  | 'getUser'
-  | 'getUserSecret'
-  | 'findUserForLogin'
-  | 'findUserByUsername'
-  | 'updateUser';
+  'createUser' | 'getUser' | 'getUserSecret' | 'findUserForLogin' | 'findUserByUsername' | 'updateUser';
 
 /**
  * Users and their credentials. Usernames and emails are unique through lower-cased key fields with unique indexes,

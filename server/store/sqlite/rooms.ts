@@ -2,7 +2,17 @@ import type Database from 'better-sqlite3';
 import { newId, nowIso } from '../../ids.js';
 import { ROLE_RANK } from '../../rooms/policy.js';
 import { storeErrors } from '../errors.js';
-import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomDirectoryPage, RoomKind, RoomWithMembership } from '../store.js';
+import type {
+  Member,
+  Membership,
+  PublicUser,
+  Role,
+  Room,
+  RoomEvent,
+  RoomDirectoryPage,
+  RoomKind,
+  RoomWithMembership,
+} from '../store.js';
 import type { Append } from './events.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
 

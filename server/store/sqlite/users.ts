@@ -115,12 +115,17 @@ export class SqliteUsers {
   update(id: string, patch: UserPatch): User {
     const sets: string[] = [];
     const values: Record<string, unknown> = { id, now: nowIso() };
-    if (patch.displayName !== undefined)
-      (sets.push('display_name = @displayName'), (values.displayName = patch.displayName));
-    if (patch.gender !== undefined) (sets.push('gender = @gender'), (values.gender = patch.gender));
-    if (patch.avatar !== undefined) (sets.push('avatar = @avatar'), (values.avatar = patch.avatar));
-    if (patch.passwordHash !== undefined)
-      (sets.push('password_hash = @passwordHash'), (values.passwordHash = patch.passwordHash));
+    const columns = {
+      displayName: 'display_name',
+      gender: 'gender',
+      avatar: 'avatar',
+      passwordHash: 'password_hash',
+    } as const;
+    for (const [field, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
+      if (patch[field] === undefined) continue;
+      sets.push(`${column} = @${field}`);
+      values[field] = patch[field];
+    }
     sets.push('updated_at = @now');
     const info = this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = @id`).run(values);
     if (info.changes === 0) throw storeErrors.userNotFound();

@@ -21,8 +21,16 @@ export class ParleyApp extends LitElement {
   @property({ attribute: false })
   client = new ChatClient();
 
-  private readonly session = new Watch(this, () => this.client.session.store, (s) => [s.me, s.authChecked] as const);
-  private readonly rooms = new Watch(this, () => this.client.rooms.store, (s) => s.loaded);
+  private readonly session = new Watch(
+    this,
+    () => this.client.session.store,
+    (s) => [s.me, s.authChecked] as const,
+  );
+  private readonly rooms = new Watch(
+    this,
+    () => this.client.rooms.store,
+    (s) => s.loaded,
+  );
   private readonly documentTitle = new DocumentTitle(this, () => this.client);
   private offs: Array<() => void> = [];
   private readonly onSignedOut = () => navigate('/login', { replace: true });

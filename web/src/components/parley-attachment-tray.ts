@@ -37,24 +37,32 @@ export class ParleyAttachmentTray extends LitElement {
   override render() {
     if (!this.images.length) return nothing;
     return html`<ul class="tray" aria-label="Images to send" data-testid="tray">
-      ${repeat(this.images, (i) => i.key, (i) => {
-        const name = nameOf(i.file);
-        return html`<li class="chip ${i.status}" data-testid="draft-image" data-status=${i.status}>
+      ${repeat(
+        this.images,
+        (i) => i.key,
+        (i) => {
+          const name = nameOf(i.file);
+          return html`<li class="chip ${i.status}" data-testid="draft-image" data-status=${i.status}>
           ${i.preview ? html`<img class="thumb" src=${i.preview} alt="" />` : html`<span class="thumb">${icon('attach')}</span>`}
           <div class="info">
             <span class="fname" title=${name}>${name}</span>
-            ${i.status === 'uploading'
-              ? html`<progress max="100" value=${Math.round(i.progress * 100)} aria-label=${`Uploading ${name}`}></progress>`
-              : i.status === 'done'
-                ? html`<span class="state">Ready · ${formatBytes(i.upload?.size ?? i.file.size)}</span>`
-                : html`<span class="error-text" role="alert" data-testid="upload-error">${name} ${i.error}</span>`}
+            ${
+              i.status === 'uploading'
+                ? html`<progress max="100" value=${Math.round(i.progress * 100)} aria-label=${`Uploading ${name}`}></progress>`
+                : i.status === 'done'
+                  ? html`<span class="state">Ready · ${formatBytes(i.upload?.size ?? i.file.size)}</span>`
+                  : html`<span class="error-text" role="alert" data-testid="upload-error">${name} ${i.error}</span>`
+            }
           </div>
-          ${i.status === 'failed' && i.retryable
-            ? html`<button class="icon-btn" type="button" aria-label=${`Retry ${name}`} title="Retry" @click=${() => this.emit('retry-image', i)}>${icon('retry')}</button>`
-            : nothing}
+          ${
+            i.status === 'failed' && i.retryable
+              ? html`<button class="icon-btn" type="button" aria-label=${`Retry ${name}`} title="Retry" @click=${() => this.emit('retry-image', i)}>${icon('retry')}</button>`
+              : nothing
+          }
           <button class="icon-btn" type="button" aria-label=${`Remove ${name}`} title="Remove" @click=${() => this.emit('remove-image', i)}>${icon('close')}</button>
         </li>`;
-      })}
+        },
+      )}
     </ul>`;
   }
 }

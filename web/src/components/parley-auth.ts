@@ -77,8 +77,9 @@ export class ParleyAuth extends LitElement {
       <p class="sub">${register ? 'Join the conversation in a minute.' : 'Welcome back. Your rooms are waiting.'}</p>
       ${this.formError ? html`<div class="alert" role="alert">${this.formError}</div>` : nothing}
       <form novalidate @submit=${this.submit} aria-label=${register ? 'Register' : 'Sign in'}>
-        ${register
-          ? html`
+        ${
+          register
+            ? html`
               ${this.field('username', 'Username', 'text', 'username', '3–32 letters, digits, “_”, “.” or “-”')}
               ${this.field('email', 'Email', 'email', 'email')}
               ${this.field('password', 'Password', 'password', 'new-password', 'At least 10 characters; a few unrelated words work well.')}
@@ -108,18 +109,21 @@ export class ParleyAuth extends LitElement {
                 </div>
               </fieldset>
             `
-          : html`
+            : html`
               ${this.field('login', 'Username or email', 'text', 'username')}
               ${this.field('password', 'Password', 'password', 'current-password')}
-            `}
+            `
+        }
         <button class="btn primary submit" type="submit" ?disabled=${this.busy}>
           ${this.busy ? (register ? 'Creating account…' : 'Signing in…') : register ? 'Create account' : 'Sign in'}
         </button>
       </form>
       <p class="switch">
-        ${register
-          ? html`Already have an account? <a href="/login" @click=${linkClick}>Sign in</a>`
-          : html`New to Parley? <a href="/register" @click=${linkClick}>Create an account</a>`}
+        ${
+          register
+            ? html`Already have an account? <a href="/login" @click=${linkClick}>Sign in</a>`
+            : html`New to Parley? <a href="/register" @click=${linkClick}>Create an account</a>`
+        }
       </p>
     </main>`;
   }
@@ -146,7 +150,8 @@ export class ParleyAuth extends LitElement {
         await this.client.login(login, password);
         navigate('/', { replace: true });
       } catch (err) {
-        this.formError = err instanceof ApiError && err.status === 401 ? 'Wrong username/email or password.' : errorText(err);
+        this.formError =
+          err instanceof ApiError && err.status === 401 ? 'Wrong username/email or password.' : errorText(err);
       } finally {
         this.busy = false;
       }
@@ -193,7 +198,12 @@ export class ParleyAuth extends LitElement {
   }
 }
 
-const FIELD_NAMES: Record<string, string> = { username: 'Username', email: 'Email', password: 'Password', displayName: 'Display name' };
+const FIELD_NAMES: Record<string, string> = {
+  username: 'Username',
+  email: 'Email',
+  password: 'Password',
+  displayName: 'Display name',
+};
 
 /** "must be at least 3 characters" -> "Username must be at least 3 characters." */
 function sentence(field: string, message: string): string {

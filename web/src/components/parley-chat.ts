@@ -44,15 +44,25 @@ export class ParleyChat extends LitElement {
   private readonly mediumQuery = new MediaQuery(this, MEDIUM, (medium) => {
     this.membersOpen = !medium;
   });
-  private readonly rooms = new Watch(this, () => this.client?.rooms.store, (s) => ({
-    room: this.roomId ? s.rooms.get(this.roomId) : undefined,
-    loaded: s.loaded,
-    unread: totalUnread(s),
-  }));
-  private readonly memberCount = new Watch(this, () => this.client?.members.store, (s) =>
-    this.roomId ? s.byRoom.get(this.roomId)?.length : undefined,
+  private readonly rooms = new Watch(
+    this,
+    () => this.client?.rooms.store,
+    (s) => ({
+      room: this.roomId ? s.rooms.get(this.roomId) : undefined,
+      loaded: s.loaded,
+      unread: totalUnread(s),
+    }),
   );
-  private readonly myName = new Watch(this, () => this.client?.session.store, (s) => s.me?.displayName);
+  private readonly memberCount = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => (this.roomId ? s.byRoom.get(this.roomId)?.length : undefined),
+  );
+  private readonly myName = new Watch(
+    this,
+    () => this.client?.session.store,
+    (s) => s.me?.displayName,
+  );
 
   private get narrow(): boolean {
     return this.narrowQuery.matches;
@@ -159,7 +169,8 @@ export class ParleyChat extends LitElement {
 
   private toggleMembers(): void {
     this.membersOpen = !this.membersOpen;
-    if (this.membersOpen && this.medium) void this.updateComplete.then(() => this.renderRoot.querySelector('parley-members')?.focusFirst());
+    if (this.membersOpen && this.medium)
+      void this.updateComplete.then(() => this.renderRoot.querySelector('parley-members')?.focusFirst());
   }
 
   private closeMembers(): void {
@@ -170,7 +181,11 @@ export class ParleyChat extends LitElement {
   private async leave(): Promise<void> {
     const room = this.rooms.value.room;
     if (!room) return;
-    const ok = await requestConfirm(this, { title: `Leave ${room.name}?`, body: room.kind === 'private' ? 'You will need an invitation to come back.' : 'You can join again at any time.', confirm: 'Leave room' });
+    const ok = await requestConfirm(this, {
+      title: `Leave ${room.name}?`,
+      body: room.kind === 'private' ? 'You will need an invitation to come back.' : 'You can join again at any time.',
+      confirm: 'Leave room',
+    });
     if (!ok) return;
     try {
       await this.client.leaveRoom(room.id);
@@ -210,48 +225,60 @@ export class ParleyChat extends LitElement {
             ${icon('menu')}${unread ? html`<span class="badge" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
           </button>
           <div class="title">
-            ${room
-              ? room.kind === 'direct'
-                ? html`<h1 data-testid="room-title">${room.peer ? avatarSvg(room.peer, 24) : icon('users')}<span>${room.name}</span></h1>
+            ${
+              room
+                ? room.kind === 'direct'
+                  ? html`<h1 data-testid="room-title">${room.peer ? avatarSvg(room.peer, 24) : icon('users')}<span>${room.name}</span></h1>
                     <p>${room.peer ? `Direct messages with @${room.peer.username}` : 'Direct messages'}</p>`
-                : html`<h1 data-testid="room-title">${icon(room.kind === 'private' ? 'lock' : 'hash')}<span>${room.name}</span></h1>
+                  : html`<h1 data-testid="room-title">${icon(room.kind === 'private' ? 'lock' : 'hash')}<span>${room.name}</span></h1>
                     ${room.topic ? html`<p title=${room.topic}>${room.topic}</p>` : nothing}`
-              : html`<h1>Parley</h1>`}
+                : html`<h1>Parley</h1>`
+            }
           </div>
           <parley-connection></parley-connection>
-          ${room?.joined
-            ? html`
-                ${allows(room, room.membership, 'update')
-                  ? html`<button class="icon-btn" aria-label="Room settings" title="Room settings" @click=${() => this.settingsDialog.open(room.id)}>${icon('settings')}</button>`
-                  : nothing}
-                ${mayLeave(room, room.membership)
-                  ? html`<button class="icon-btn" aria-label="Leave room" title="Leave room" @click=${() => this.leave()}>${icon('exit')}</button>`
-                  : nothing}
+          ${
+            room?.joined
+              ? html`
+                ${
+                  allows(room, room.membership, 'update')
+                    ? html`<button class="icon-btn" aria-label="Room settings" title="Room settings" @click=${() => this.settingsDialog.open(room.id)}>${icon('settings')}</button>`
+                    : nothing
+                }
+                ${
+                  mayLeave(room, room.membership)
+                    ? html`<button class="icon-btn" aria-label="Leave room" title="Leave room" @click=${() => this.leave()}>${icon('exit')}</button>`
+                    : nothing
+                }
                 <button class="icon-btn members-btn" aria-label=${`Members${members !== undefined ? ` (${members})` : ''}`} title="Members"
                   aria-controls="members-drawer" aria-expanded=${this.membersOpen ? 'true' : 'false'} @click=${() => this.toggleMembers()}>
                   ${icon('users')}${members !== undefined ? html`<span class="badge count" aria-hidden="true">${members}</span>` : nothing}
                 </button>
               `
-            : nothing}
+              : nothing
+          }
         </header>
-        ${room?.joined
-          ? html`<parley-room-view .roomId=${room.id}></parley-room-view>`
-          : room
-            ? html`<div class="empty"><div><h2>${room.name}</h2><p>${room.topic || 'A public room.'}</p>
+        ${
+          room?.joined
+            ? html`<parley-room-view .roomId=${room.id}></parley-room-view>`
+            : room
+              ? html`<div class="empty"><div><h2>${room.name}</h2><p>${room.topic || 'A public room.'}</p>
                 <button class="btn primary" @click=${() => this.join()}>Join ${room.name}</button></div></div>`
-            : this.roomId && loaded
-              ? html`<div class="empty"><div><h2>Room not found</h2><p>It may have been deleted, or you are not a member.</p></div></div>`
-              : loaded
-                ? html`<div class="empty"><div><h2>Welcome, ${this.myName.value}</h2>
+              : this.roomId && loaded
+                ? html`<div class="empty"><div><h2>Room not found</h2><p>It may have been deleted, or you are not a member.</p></div></div>`
+                : loaded
+                  ? html`<div class="empty"><div><h2>Welcome, ${this.myName.value}</h2>
                     <p>Create a room or join a public one to start talking.</p>
                     <button class="btn primary" @click=${() => this.createDialog.open()}>${icon('plus')} Create a room</button></div></div>`
-                : html`<div class="empty" role="status">Loading rooms…</div>`}
+                  : html`<div class="empty" role="status">Loading rooms…</div>`
+        }
       </main>
-      ${room?.joined
-        ? html`<aside class="members" id="members-drawer" aria-label="Members" ?data-closed=${membersHidden} ?inert=${membersHidden}>
+      ${
+        room?.joined
+          ? html`<aside class="members" id="members-drawer" aria-label="Members" ?data-closed=${membersHidden} ?inert=${membersHidden}>
             <parley-members .roomId=${room.id} .showClose=${membersDrawer} @close-drawer=${() => this.closeMembers()}></parley-members>
           </aside>`
-        : nothing}
+          : nothing
+      }
       <div class="scrim ${(this.narrow && this.roomsOpen) || (membersDrawer && this.membersOpen && room?.joined) ? 'show' : ''}" aria-hidden="true"
         @click=${() => {
           if (this.roomsOpen) this.closeRooms();

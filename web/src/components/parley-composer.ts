@@ -67,7 +67,8 @@ export class ParleyComposer extends LitElement {
     if (!this.roomId || !files.length) return;
     this.note = '';
     const skipped = this.uploads.add(this.roomId, files);
-    if (skipped) this.note = `A message can carry at most ${MAX_ATTACHMENTS} images; ${skipped === 1 ? 'one was' : `${skipped} were`} left out.`;
+    if (skipped)
+      this.note = `A message can carry at most ${MAX_ATTACHMENTS} images; ${skipped === 1 ? 'one was' : `${skipped} were`} left out.`;
   }
 
   private autosize(): void {
@@ -139,7 +140,8 @@ export class ParleyComposer extends LitElement {
   /** The uploads of a message that waited for them ended: it goes, or stays with its text when one failed. */
   private uploadsEnded(roomId: string): void {
     if (!this.uploads.failed(roomId)) this.sendNow(roomId);
-    else if (roomId === this.roomId) this.note = 'Not sent: an image could not be uploaded. Remove it (or retry), then send again. Your text is kept.';
+    else if (roomId === this.roomId)
+      this.note = 'Not sent: an image could not be uploaded. Remove it (or retry), then send again. Your text is kept.';
   }
 
   private retryImage(item: DraftImage): void {
@@ -174,9 +176,11 @@ export class ParleyComposer extends LitElement {
     return html`
       <parley-attachment-tray .images=${[...this.uploads.of(this.roomId)]} @retry-image=${(e: CustomEvent<DraftImage>) => this.retryImage(e.detail)}
         @remove-image=${(e: CustomEvent<DraftImage>) => this.removeImage(e.detail)}></parley-attachment-tray>
-      ${this.note
-        ? html`<div class="compose-note ${waiting ? '' : 'error'}" role=${waiting ? 'status' : 'alert'} data-testid="compose-note">${this.note}</div>`
-        : nothing}
+      ${
+        this.note
+          ? html`<div class="compose-note ${waiting ? '' : 'error'}" role=${waiting ? 'status' : 'alert'} data-testid="compose-note">${this.note}</div>`
+          : nothing
+      }
       <form class="composer" @submit=${this.submit}>
         <input class="file" type="file" accept=${IMAGE_TYPES.join(',')} multiple hidden aria-label="Attach images" data-testid="file-input"
           @change=${this.onFilesChosen} />
@@ -187,9 +191,11 @@ export class ParleyComposer extends LitElement {
           <textarea id="compose" class="compose" rows="1" placeholder=${`Message ${name}`} maxlength=${MESSAGE_MAX_CHARS + 1000}
             enterkeyhint="send" @keydown=${this.onKey} @input=${this.onInput} @paste=${this.onPaste} aria-describedby="compose-hint"></textarea>
           <span id="compose-hint" class="sr-only">Enter sends; Shift+Enter starts a new line.</span>
-          ${length > MESSAGE_MAX_CHARS - 500
-            ? html`<div class="counter ${length > MESSAGE_MAX_CHARS ? 'over' : ''}">${length} / ${MESSAGE_MAX_CHARS}</div>`
-            : nothing}
+          ${
+            length > MESSAGE_MAX_CHARS - 500
+              ? html`<div class="counter ${length > MESSAGE_MAX_CHARS ? 'over' : ''}">${length} / ${MESSAGE_MAX_CHARS}</div>`
+              : nothing
+          }
         </div>
         <button class="send" type="submit" aria-label="Send message" title="Send (Enter)">${icon('send')}</button>
       </form>

@@ -12,7 +12,11 @@ const LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Recon
 @customElement('parley-connection')
 export class ParleyConnection extends LitElement {
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
-  private readonly status = new Watch(this, () => this.client?.connection, (s) => s);
+  private readonly status = new Watch(
+    this,
+    () => this.client?.connection,
+    (s) => s,
+  );
 
   static override styles = [
     base,

@@ -64,21 +64,25 @@ export class ParleyLightbox extends LitElement {
   override render() {
     const img = this.image;
     return html`<dialog class="lightbox" aria-labelledby="lightbox-title" @close=${this.onClose} @click=${this.onClick} data-testid="lightbox">
-      ${img
-        ? html`<div class="frame">
+      ${
+        img
+          ? html`<div class="frame">
             <div class="bar">
               <h2 id="lightbox-title">${img.caption}</h2>
               <a href=${img.src} target="_blank" rel="noopener noreferrer">Open original</a>
               <button class="icon-btn close" type="button" aria-label="Close image" @click=${() => this.dialog.close()}>${icon('close')}</button>
             </div>
             <div class="stage">
-              ${this.failed
-                ? html`<p class="note" role="alert">The image could not be loaded.</p>`
-                : html`<img src=${img.src} alt=${img.alt} width=${img.width || nothing} height=${img.height || nothing} class=${this.loaded ? 'loaded' : ''}
-                    @load=${() => (this.loaded = true)} @error=${() => (this.failed = true)} />`}
+              ${
+                this.failed
+                  ? html`<p class="note" role="alert">The image could not be loaded.</p>`
+                  : html`<img src=${img.src} alt=${img.alt} width=${img.width || nothing} height=${img.height || nothing} class=${this.loaded ? 'loaded' : ''}
+                    @load=${() => (this.loaded = true)} @error=${() => (this.failed = true)} />`
+              }
             </div>
           </div>`
-        : nothing}
+          : nothing
+      }
     </dialog>`;
   }
 }

@@ -16,9 +16,21 @@ export class ParleyMembers extends LitElement {
   @property({ type: Boolean }) showClose = false;
   @internal() private opening: string | null = null;
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
-  private readonly me = new Watch(this, () => this.client?.session.store, (s) => s.me?.id ?? null);
-  private readonly members = new Watch(this, () => this.client?.members.store, (s) => s.byRoom.get(this.roomId));
-  private readonly direct = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId)?.kind === 'direct');
+  private readonly me = new Watch(
+    this,
+    () => this.client?.session.store,
+    (s) => s.me?.id ?? null,
+  );
+  private readonly members = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => s.byRoom.get(this.roomId),
+  );
+  private readonly direct = new Watch(
+    this,
+    () => this.client?.rooms.store,
+    (s) => s.rooms.get(this.roomId)?.kind === 'direct',
+  );
 
   /** Opens the direct conversation with a member (created the first time). */
   private async message(username: string): Promise<void> {
@@ -73,26 +85,28 @@ export class ParleyMembers extends LitElement {
         <h2 id="members-title">Members ${members ? html`<span class="sr-only">, ${online} online</span>` : nothing}</h2>
         ${this.showClose ? html`<button class="icon-btn" aria-label="Close members" @click=${() => this.dispatchEvent(new CustomEvent('close-drawer', { bubbles: true, composed: true }))}>${icon('close')}</button>` : nothing}
       </div>
-      ${!members
-        ? html`<p class="muted" role="status">Loading members…</p>`
-        : html`<ul aria-labelledby="members-title" data-testid="members">
-            ${members.map(
-              (m) => {
-                const self = m.userId === this.me.value;
-                const body = html`<span class="pic">${avatarSvg(m.user, 34)}<span class="dot ${m.online ? 'online' : ''}" data-online=${m.online ? 'true' : 'false'}
+      ${
+        !members
+          ? html`<p class="muted" role="status">Loading members…</p>`
+          : html`<ul aria-labelledby="members-title" data-testid="members">
+            ${members.map((m) => {
+              const self = m.userId === this.me.value;
+              const body = html`<span class="pic">${avatarSvg(m.user, 34)}<span class="dot ${m.online ? 'online' : ''}" data-online=${m.online ? 'true' : 'false'}
                     title=${m.online ? 'Online' : 'Offline'}></span></span>
                   <span class="who"><strong>${m.user.displayName}${self ? ' (you)' : ''}</strong>
                     <span>@${m.user.username} · ${m.online ? 'online' : 'offline'}</span></span>
                   ${m.role !== 'member' ? html`<span class="role ${m.role}">${m.role}</span>` : nothing}`;
-                return html`<li data-username=${m.user.username}>
-                  ${self || direct
-                    ? html`<div class="row">${body}</div>`
-                    : html`<button class="row" type="button" title=${`Direct messages with ${m.user.displayName}`} aria-label=${`${m.user.displayName}, ${m.online ? 'online' : 'offline'}: open direct messages`}
-                        ?disabled=${this.opening === m.user.username} @click=${() => void this.message(m.user.username)}>${body}</button>`}
+              return html`<li data-username=${m.user.username}>
+                  ${
+                    self || direct
+                      ? html`<div class="row">${body}</div>`
+                      : html`<button class="row" type="button" title=${`Direct messages with ${m.user.displayName}`} aria-label=${`${m.user.displayName}, ${m.online ? 'online' : 'offline'}: open direct messages`}
+                        ?disabled=${this.opening === m.user.username} @click=${() => void this.message(m.user.username)}>${body}</button>`
+                  }
                 </li>`;
-              },
-            )}
-          </ul>`}
+            })}
+          </ul>`
+      }
     `;
   }
 }

@@ -135,7 +135,11 @@ export class ParleyMessage extends LitElement {
   }
 
   private async deleteMessage(m: Message): Promise<void> {
-    const ok = await requestConfirm(this, { title: 'Delete message?', body: 'Everyone in the room will see that it was deleted.', confirm: 'Delete' });
+    const ok = await requestConfirm(this, {
+      title: 'Delete message?',
+      body: 'Everyone in the room will see that it was deleted.',
+      confirm: 'Delete',
+    });
     if (!ok) return;
     try {
       await this.client.timelines.remove(m.roomId, m.seq);
@@ -150,7 +154,11 @@ export class ParleyMessage extends LitElement {
     e.preventDefault();
     const size = a.width && a.height ? ` · ${a.width}×${a.height}` : '';
     const caption = `${label}${size} · ${formatBytes(a.size)}`;
-    requestLightbox(this, { src: `/api/uploads/${a.id}`, alt: label, width: a.width, height: a.height, caption }, e.currentTarget as HTMLElement);
+    requestLightbox(
+      this,
+      { src: `/api/uploads/${a.id}`, alt: label, width: a.width, height: a.height, caption },
+      e.currentTarget as HTMLElement,
+    );
   }
 
   override render() {
@@ -169,32 +177,38 @@ export class ParleyMessage extends LitElement {
         data-seq=${m.seq} data-status="sent" data-author=${m.author.username}>
       ${mine ? nothing : html`<div class="gutter">${showHeader ? avatarSvg(m.author, 36) : nothing}</div>`}
       <div class="bubble">
-        ${showHeader
-          ? html`<div class="meta"><strong>${m.author.displayName}</strong><span class="handle">@${m.author.username}</span><time
+        ${
+          showHeader
+            ? html`<div class="meta"><strong>${m.author.displayName}</strong><span class="handle">@${m.author.username}</span><time
               datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time></div>`
-          : nothing}
-        ${editing
-          ? html`<form class="edit" @submit=${(e: Event) => this.saveEdit(e, m)}>
+            : nothing
+        }
+        ${
+          editing
+            ? html`<form class="edit" @submit=${(e: Event) => this.saveEdit(e, m)}>
               <label class="sr-only" for=${`edit-${m.seq}`}>Edit message</label>
               <textarea id=${`edit-${m.seq}`} .value=${m.text ?? ''} @keydown=${(e: KeyboardEvent) => this.onEditKey(e, m)}></textarea>
               <div class="row"><span class="hint">Enter to save · Esc to cancel</span>
                 <button type="button" class="btn small" @click=${() => this.emit('edit-end')}>Cancel</button>
                 <button type="submit" class="btn small primary">Save</button></div>
             </form>`
-          : html`${deleted || m.text ? html`<div class="text" data-testid="message-text">${deleted ? 'This message was deleted.' : linkify(m.text ?? '')}</div>` : nothing}
-              ${deleted ? nothing : this.renderAttachments(m)}`}
+            : html`${deleted || m.text ? html`<div class="text" data-testid="message-text">${deleted ? 'This message was deleted.' : linkify(m.text ?? '')}</div>` : nothing}
+              ${deleted ? nothing : this.renderAttachments(m)}`
+        }
         <div class="foot">
           ${m.editedAt && !deleted ? html`<span class="edited" title=${`Edited ${fullTime(m.editedAt)}`}>edited</span>` : nothing}
           ${showHeader ? nothing : html`<time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time>`}
           ${mine && !deleted ? this.renderTicks() : nothing}
         </div>
       </div>
-      ${(canEdit || canDelete) && !editing
-        ? html`<div class="actions">
+      ${
+        (canEdit || canDelete) && !editing
+          ? html`<div class="actions">
             ${canEdit ? html`<button class="icon-btn" aria-label="Edit message" title="Edit" @click=${() => this.emit('edit-start')}>${icon('edit')}</button>` : nothing}
             ${canDelete ? html`<button class="icon-btn" aria-label="Delete message" title="Delete" @click=${() => this.deleteMessage(m)}>${icon('trash')}</button>` : nothing}
           </div>`
-        : nothing}
+          : nothing
+      }
     </div>`;
   }
 
@@ -227,18 +241,22 @@ export class ParleyMessage extends LitElement {
     return html`<div class="msg mine first ${failed ? 'failed' : 'pending'}" data-testid="message" data-status=${p.status} data-local-id=${p.localId}>
       <div class="bubble">
         ${p.text.trim() ? html`<div class="text" data-testid="message-text">${linkify(p.text)}</div>` : nothing}
-        ${p.attachments.length
-          ? html`<div class="attachments">${p.attachments.map((a) => {
-              const { width, height } = thumbSize(a.upload.width, a.upload.height);
-              return html`<span class="shot"><img src=${a.preview ?? `/api/uploads/${a.upload.id}/thumbnail`} alt="Image being sent" width=${width} height=${height} /></span>`;
-            })}</div>`
-          : nothing}
+        ${
+          p.attachments.length
+            ? html`<div class="attachments">${p.attachments.map((a) => {
+                const { width, height } = thumbSize(a.upload.width, a.upload.height);
+                return html`<span class="shot"><img src=${a.preview ?? `/api/uploads/${a.upload.id}/thumbnail`} alt="Image being sent" width=${width} height=${height} /></span>`;
+              })}</div>`
+            : nothing
+        }
         <div class="foot">
-          ${failed
-            ? html`<span class="status failed" role="alert">Not sent${p.error ? `: ${p.error}` : ''}</span>
+          ${
+            failed
+              ? html`<span class="status failed" role="alert">Not sent${p.error ? `: ${p.error}` : ''}</span>
                 <button class="linkish" @click=${() => void this.client.outbox.retry(p)}>Retry</button>
                 <button class="linkish" @click=${() => this.client.outbox.discard(p)}>Discard</button>`
-            : html`<time datetime=${p.createdAt}>${timeOf(p.createdAt)}</time><span class="status" title="Sending">Sending…</span>`}
+              : html`<time datetime=${p.createdAt}>${timeOf(p.createdAt)}</time><span class="status" title="Sending">Sending…</span>`
+          }
         </div>
       </div>
     </div>`;

@@ -77,7 +77,9 @@ export class ParleyProfile extends LitElement {
     try {
       await this.client.updateProfile(patch);
       this.dialog.close();
-      this.client.notices.toast(patch.newPassword ? 'Password changed. Your other sessions were signed out.' : 'Profile saved');
+      this.client.notices.toast(
+        patch.newPassword ? 'Password changed. Your other sessions were signed out.' : 'Profile saved',
+      );
     } catch (err) {
       // Field errors next to their fields, in words: "Password is too weak: …", "The new password must be …".
       const f = fieldErrors(err);
@@ -85,7 +87,8 @@ export class ParleyProfile extends LitElement {
       const shown: Record<string, string> = {};
       if (code === 'WRONG_PASSWORD') shown.currentPassword = 'This is not your current password';
       else if (f.currentPassword) shown.currentPassword = `The current password ${f.currentPassword}`;
-      if (f.newPassword) shown.newPassword = code === 'WEAK_PASSWORD' ? errorText(err) : `The new password ${f.newPassword}`;
+      if (f.newPassword)
+        shown.newPassword = code === 'WEAK_PASSWORD' ? errorText(err) : `The new password ${f.newPassword}`;
       if (f.displayName) shown.displayName = `The display name ${f.displayName}`;
       this.errors = Object.keys(shown).length ? shown : { form: errorText(err) };
       await this.focusFirstError();
@@ -131,7 +134,8 @@ export class ParleyProfile extends LitElement {
           <div class="avatars">
             <label title="None: a figure by gender"><input type="radio" name="avatar" .checked=${this.avatar === null} @change=${() => (this.avatar = null)} aria-label="No animal (figure by gender)" />${avatarSvg({ avatar: null, gender: this.gender }, 36)}</label>
             ${AVATARS.map(
-              (a) => html`<label title=${AVATAR_LABELS[a]}><input type="radio" name="avatar" .checked=${this.avatar === a} @change=${() => (this.avatar = a)} aria-label=${AVATAR_LABELS[a]} />${avatarSvg({ avatar: a, gender: this.gender }, 36)}</label>`,
+              (a) =>
+                html`<label title=${AVATAR_LABELS[a]}><input type="radio" name="avatar" .checked=${this.avatar === a} @change=${() => (this.avatar = a)} aria-label=${AVATAR_LABELS[a]} />${avatarSvg({ avatar: a, gender: this.gender }, 36)}</label>`,
             )}
           </div>
         </fieldset>

@@ -25,8 +25,16 @@ export class ParleyRoomSettings extends LitElement {
   @internal() private busy = false;
   @query('dialog') private dialog!: HTMLDialogElement;
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
-  private readonly room = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId));
-  private readonly members = new Watch(this, () => this.client?.members.store, (s) => s.byRoom.get(this.roomId));
+  private readonly room = new Watch(
+    this,
+    () => this.client?.rooms.store,
+    (s) => s.rooms.get(this.roomId),
+  );
+  private readonly members = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => s.byRoom.get(this.roomId),
+  );
   static override styles = [base, dialogStyles];
 
   async open(roomId: string): Promise<void> {
@@ -82,7 +90,14 @@ export class ParleyRoomSettings extends LitElement {
   }
 
   private async removeMember(m: Member): Promise<void> {
-    if (!(await requestConfirm(this, { title: `Remove ${m.user.displayName}?`, body: 'They will lose access to this room.', confirm: 'Remove' }))) return;
+    if (
+      !(await requestConfirm(this, {
+        title: `Remove ${m.user.displayName}?`,
+        body: 'They will lose access to this room.',
+        confirm: 'Remove',
+      }))
+    )
+      return;
     try {
       await this.client.members.remove(this.roomId, m.userId);
     } catch (err) {
@@ -91,7 +106,14 @@ export class ParleyRoomSettings extends LitElement {
   }
 
   private async setRole(m: Member, role: Role): Promise<void> {
-    if (role === 'owner' && !(await requestConfirm(this, { title: `Make ${m.user.displayName} the owner?`, body: 'You will become an admin.', confirm: 'Transfer ownership' }))) {
+    if (
+      role === 'owner' &&
+      !(await requestConfirm(this, {
+        title: `Make ${m.user.displayName} the owner?`,
+        body: 'You will become an admin.',
+        confirm: 'Transfer ownership',
+      }))
+    ) {
       this.requestUpdate();
       return;
     }
@@ -105,7 +127,14 @@ export class ParleyRoomSettings extends LitElement {
   private async deleteRoom(): Promise<void> {
     const room = this.client.rooms.get(this.roomId);
     if (!room) return;
-    if (!(await requestConfirm(this, { title: `Delete ${room.name}?`, body: 'The room and all of its messages are deleted for everyone. This cannot be undone.', confirm: 'Delete room' }))) return;
+    if (
+      !(await requestConfirm(this, {
+        title: `Delete ${room.name}?`,
+        body: 'The room and all of its messages are deleted for everyone. This cannot be undone.',
+        confirm: 'Delete room',
+      }))
+    )
+      return;
     try {
       await this.client.deleteRoom(room.id);
       this.dialog.close();
@@ -144,15 +173,19 @@ export class ParleyRoomSettings extends LitElement {
               return html`<li>
                 ${avatarSvg(m.user, 28)}
                 <span class="who">${m.user.displayName} <small>@${m.user.username}</small></span>
-                ${room && mayChangeRoleOf(room, me, m)
-                  ? html`<label class="sr-only" for=${`role-${m.userId}`}>Role of ${m.user.displayName}</label>
+                ${
+                  room && mayChangeRoleOf(room, me, m)
+                    ? html`<label class="sr-only" for=${`role-${m.userId}`}>Role of ${m.user.displayName}</label>
                       <select id=${`role-${m.userId}`} .value=${m.role} @change=${(e: Event) => this.setRole(m, (e.target as HTMLSelectElement).value as Role)}>
                         ${ROLES_UP.map((r) => html`<option value=${r} ?selected=${m.role === r}>${ROLE_LABELS[r]}</option>`)}
                       </select>`
-                  : html`<small>${m.role}</small>`}
-                ${canRemove
-                  ? html`<button class="btn small danger" @click=${() => this.removeMember(m)} aria-label=${`Remove ${m.user.displayName}`}>Remove</button>`
-                  : nothing}
+                    : html`<small>${m.role}</small>`
+                }
+                ${
+                  canRemove
+                    ? html`<button class="btn small danger" @click=${() => this.removeMember(m)} aria-label=${`Remove ${m.user.displayName}`}>Remove</button>`
+                    : nothing
+                }
               </li>`;
             })}
           </ul>
@@ -164,12 +197,14 @@ export class ParleyRoomSettings extends LitElement {
           </form>
           <div id="add-username-msg" class="error-text">${this.errors.username ?? ''}</div>
         </section>
-        ${room && allows(room, me, 'delete')
-          ? html`<section class="danger-zone" aria-label="Danger zone">
+        ${
+          room && allows(room, me, 'delete')
+            ? html`<section class="danger-zone" aria-label="Danger zone">
               <span>Delete this room and all of its messages.</span>
               <button class="btn danger" @click=${() => this.deleteRoom()}>Delete room</button>
             </section>`
-          : nothing}
+            : nothing
+        }
       </div>
     </dialog>`;
   }

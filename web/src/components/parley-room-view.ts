@@ -17,8 +17,16 @@ export class ParleyRoomView extends LitElement {
   @property() roomId = '';
   @query('parley-timeline') private timeline!: HTMLElementTagNameMap['parley-timeline'];
   @query('parley-composer') private composer!: HTMLElementTagNameMap['parley-composer'];
-  private readonly name = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId)?.name);
-  private readonly typing = new Watch(this, () => this.client?.typing.store, (s) => s.get(this.roomId));
+  private readonly name = new Watch(
+    this,
+    () => this.client?.rooms.store,
+    (s) => s.rooms.get(this.roomId)?.name,
+  );
+  private readonly typing = new Watch(
+    this,
+    () => this.client?.typing.store,
+    (s) => s.get(this.roomId),
+  );
   private readonly drop = new DropZone(this, (files) => this.composer?.addFiles(files));
 
   static override styles = [

@@ -17,14 +17,22 @@ export class ParleyRooms extends LitElement {
   @property() activeId: string | null = null;
   @property({ type: Boolean }) showClose = false;
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
-  private readonly me = new Watch(this, () => this.client?.session.store, (s) => s.me);
-  private readonly rooms = new Watch(this, () => this.client?.rooms.store, (s) => ({
-    groups: groupRooms(s.rooms),
-    direct: directRooms(s.rooms),
-    discover: publicRooms(s.rooms),
-    unread: s.unread,
-    loaded: s.loaded,
-  }));
+  private readonly me = new Watch(
+    this,
+    () => this.client?.session.store,
+    (s) => s.me,
+  );
+  private readonly rooms = new Watch(
+    this,
+    () => this.client?.rooms.store,
+    (s) => ({
+      groups: groupRooms(s.rooms),
+      direct: directRooms(s.rooms),
+      discover: publicRooms(s.rooms),
+      unread: s.unread,
+      loaded: s.loaded,
+    }),
+  );
 
   static override styles = [
     base,
@@ -84,7 +92,9 @@ export class ParleyRooms extends LitElement {
   /** Moves focus into the panel (when it opens as a drawer). */
   async focusFirst(): Promise<void> {
     await this.updateComplete;
-    this.renderRoot.querySelector<HTMLElement>('.top .icon-btn, a.room[aria-current="page"], a.room, button.create')?.focus();
+    this.renderRoot
+      .querySelector<HTMLElement>('.top .icon-btn, a.room[aria-current="page"], a.room, button.create')
+      ?.focus();
   }
 
   private renderRoom(room: RoomEntry) {
@@ -118,14 +128,17 @@ export class ParleyRooms extends LitElement {
         <ul aria-labelledby="my-rooms" data-testid="my-rooms">
           ${groups.map((room) => this.renderRoom(room))}
         </ul>
-        ${direct.length
-          ? html`<h2 id="direct-rooms">Direct messages</h2>
+        ${
+          direct.length
+            ? html`<h2 id="direct-rooms">Direct messages</h2>
               <ul aria-labelledby="direct-rooms" data-testid="direct-rooms">
                 ${direct.map((room) => this.renderRoom(room))}
               </ul>`
-          : nothing}
-        ${discover.length
-          ? html`<h2 id="discover">Public rooms</h2>
+            : nothing
+        }
+        ${
+          discover.length
+            ? html`<h2 id="discover">Public rooms</h2>
               <ul class="discover" aria-labelledby="discover" data-testid="public-rooms">
                 ${discover.map(
                   (room) => html`<li>
@@ -134,15 +147,18 @@ export class ParleyRooms extends LitElement {
                   </li>`,
                 )}
               </ul>`
-          : nothing}
+            : nothing
+        }
       </nav>
-      ${me
-        ? html`<div class="me">
+      ${
+        me
+          ? html`<div class="me">
             <button class="profile" aria-label="Edit profile" title="Edit profile" @click=${() => this.emit('edit-profile')}>${avatarSvg(me, 36)}</button>
             <div class="who"><strong>${me.displayName}</strong><span>@${me.username}</span></div>
             <button class="icon-btn" aria-label="Sign out" title="Sign out" data-testid="logout" @click=${() => void this.client.logout()}>${icon('logout')}</button>
           </div>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 }

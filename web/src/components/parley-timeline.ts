@@ -32,17 +32,32 @@ export class ParleyTimeline extends LitElement {
   @internal() private editing: number | null = null;
   @query('.scroller') private scroller!: HTMLElement | null;
   private readonly anchor = new ScrollAnchor(this, () => this.scroller);
-  private readonly timeline = new Watch(this, () => (this.roomId ? this.client?.timelines.of(this.roomId) : null), (t) =>
-    t,
+  private readonly timeline = new Watch(
+    this,
+    () => (this.roomId ? this.client?.timelines.of(this.roomId) : null),
+    (t) => t,
   );
-  private readonly receipts = new Watch(this, () => this.client?.receipts.store, (s) => s.get(this.roomId));
-  private readonly me = new Watch(this, () => this.client?.session.store, (s) => s.me?.id ?? null);
-  private readonly room = new Watch(this, () => this.client?.rooms.store, (s) => s.rooms.get(this.roomId));
+  private readonly receipts = new Watch(
+    this,
+    () => this.client?.receipts.store,
+    (s) => s.get(this.roomId),
+  );
+  private readonly me = new Watch(
+    this,
+    () => this.client?.session.store,
+    (s) => s.me?.id ?? null,
+  );
+  private readonly room = new Watch(
+    this,
+    () => this.client?.rooms.store,
+    (s) => s.rooms.get(this.roomId),
+  );
   // Activity lines name people as they are called now.
-  private readonly people = new Watch(this, () => this.client?.members.store, (s) => [
-    s.byRoom.get(this.roomId)?.map((m) => m.user),
-    s.profiles,
-  ]);
+  private readonly people = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => [s.byRoom.get(this.roomId)?.map((m) => m.user), s.profiles],
+  );
 
   static override styles = [
     base,
@@ -163,24 +178,34 @@ export class ParleyTimeline extends LitElement {
     return html`
       <div class="scroller" role="log" aria-label=${`Messages in ${name}`} aria-live="polite" aria-relevant="additions" tabindex="0" @scroll=${this.onScroll}
         data-testid="timeline">
-        ${tl?.error && !tl.loaded
-          ? html`<div class="load-error" role="alert">Could not load messages: ${tl.error}
+        ${
+          tl?.error && !tl.loaded
+            ? html`<div class="load-error" role="alert">Could not load messages: ${tl.error}
               <button class="btn small" @click=${() => void this.client.timelines.loadLatest(this.roomId)}>Try again</button></div>`
-          : nothing}
+            : nothing
+        }
         <div class="older">
-          ${!tl?.loaded
-            ? html`<span role="status">Loading messages…</span>`
-            : tl.loadingOlder
-              ? html`<span role="status">Loading older messages…</span>`
-              : tl.hasMore
-                ? html`<button class="btn small" @click=${() => this.loadOlder()}>Load older messages</button>`
-                : html`This is the beginning of <strong>${name}</strong>.`}
+          ${
+            !tl?.loaded
+              ? html`<span role="status">Loading messages…</span>`
+              : tl.loadingOlder
+                ? html`<span role="status">Loading older messages…</span>`
+                : tl.hasMore
+                  ? html`<button class="btn small" @click=${() => this.loadOlder()}>Load older messages</button>`
+                  : html`This is the beginning of <strong>${name}</strong>.`
+          }
         </div>
-        ${repeat(rows, (r) => r.key, (r) => this.renderRow(r, room))}
+        ${repeat(
+          rows,
+          (r) => r.key,
+          (r) => this.renderRow(r, room),
+        )}
       </div>
-      ${unseen > 0 && !atBottom
-        ? html`<button class="btn primary small jump" @click=${() => this.jumpToBottom()}>${icon('down')} ${unseen} new message${unseen === 1 ? '' : 's'}</button>`
-        : nothing}
+      ${
+        unseen > 0 && !atBottom
+          ? html`<button class="btn primary small jump" @click=${() => this.jumpToBottom()}>${icon('down')} ${unseen} new message${unseen === 1 ? '' : 's'}</button>`
+          : nothing
+      }
     `;
   }
 

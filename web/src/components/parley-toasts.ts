@@ -10,7 +10,11 @@ import { base, icon } from '../styles.js';
 @customElement('parley-toasts')
 export class ParleyToasts extends LitElement {
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
-  private readonly toasts = new Watch(this, () => this.client?.notices.store, (s) => s);
+  private readonly toasts = new Watch(
+    this,
+    () => this.client?.notices.store,
+    (s) => s,
+  );
   static override styles = [
     base,
     css`

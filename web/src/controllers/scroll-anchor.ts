@@ -91,7 +91,10 @@ export class ScrollAnchor implements ReactiveController {
   jumpToBottom(): void {
     const s = this.scroller();
     if (!s) return;
-    s.scrollTo({ top: s.scrollHeight, behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    s.scrollTo({
+      top: s.scrollHeight,
+      behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth',
+    });
     this.unseen = 0;
     this.host.requestUpdate();
   }

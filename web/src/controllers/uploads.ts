@@ -105,7 +105,9 @@ export class Uploads implements ReactiveController {
       list.push(item);
       if (file.type && !(IMAGE_TYPES as readonly string[]).includes(file.type)) {
         item.status = 'failed';
-        item.error = file.type.startsWith('image/') ? `is not a supported image. ${SUPPORTED}` : `is not an image. ${SUPPORTED}`;
+        item.error = file.type.startsWith('image/')
+          ? `is not a supported image. ${SUPPORTED}`
+          : `is not an image. ${SUPPORTED}`;
         continue;
       }
       item.preview = URL.createObjectURL(file);
@@ -119,10 +121,15 @@ export class Uploads implements ReactiveController {
     item.status = 'uploading';
     item.progress = 0;
     item.error = undefined;
-    const handle = uploadFile<{ upload: Attachment }>(`/api/rooms/${roomId}/uploads`, item.file, nameOf(item.file), (fraction) => {
-      item.progress = fraction;
-      this.host.requestUpdate();
-    });
+    const handle = uploadFile<{ upload: Attachment }>(
+      `/api/rooms/${roomId}/uploads`,
+      item.file,
+      nameOf(item.file),
+      (fraction) => {
+        item.progress = fraction;
+        this.host.requestUpdate();
+      },
+    );
     item.handle = handle;
     handle.done.then(
       ({ upload }) => {

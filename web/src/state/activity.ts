@@ -13,7 +13,9 @@ export function activityText(e: RoomEvent, current: (user: Person) => Person = (
   const actor = current(e.actor);
   switch (e.type) {
     case 'member.joined':
-      return actor && payloadUser && actor.id !== payloadUser.id ? `${who(actor)} added ${who(payloadUser)}` : `${who(payloadUser)} joined`;
+      return actor && payloadUser && actor.id !== payloadUser.id
+        ? `${who(actor)} added ${who(payloadUser)}`
+        : `${who(payloadUser)} joined`;
     case 'member.left':
       return e.payload.reason === 'removed' ? `${who(actor)} removed ${who(payloadUser)}` : `${who(payloadUser)} left`;
     case 'member.role':

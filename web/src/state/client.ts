@@ -46,7 +46,10 @@ export class ChatClient extends EventTarget {
       },
       receipt: (r) => this.receipts.apply(r),
     });
-    this.timelines = new Timelines((text, kind) => this.notices.toast(text, kind), () => this.stream.status === 'live');
+    this.timelines = new Timelines(
+      (text, kind) => this.notices.toast(text, kind),
+      () => this.stream.status === 'live',
+    );
     this.outbox = new Outbox(this.timelines);
     // The open room moved on (or finished loading): tell the server it has been seen.
     this.timelines.onChange((roomId, tl) => {

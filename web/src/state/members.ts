@@ -58,7 +58,10 @@ export class Members {
   applyPresence(p: PresenceChange): void {
     const members = this.of(p.roomId);
     if (!members) return;
-    this.set(p.roomId, members.map((m) => (m.userId === p.user.id ? { ...m, online: p.online } : m)));
+    this.set(
+      p.roomId,
+      members.map((m) => (m.userId === p.user.id ? { ...m, online: p.online } : m)),
+    );
   }
 
   /** Someone's new public profile: every list they are in shows it. */
@@ -67,7 +70,10 @@ export class Members {
     const byRoom = new Map(s.byRoom);
     for (const [roomId, members] of s.byRoom) {
       if (!members.some((m) => m.userId === user.id)) continue;
-      byRoom.set(roomId, members.map((m) => (m.userId === user.id ? { ...m, user } : m)));
+      byRoom.set(
+        roomId,
+        members.map((m) => (m.userId === user.id ? { ...m, user } : m)),
+      );
     }
     this.store.set({ byRoom, profiles: new Map(s.profiles).set(user.id, user) });
   }

@@ -6,7 +6,10 @@ import { Store } from './store.js';
 export type ReceiptsState = ReadonlyMap<string, { deliveredSeq: number; readSeq: number }>;
 
 /** ✓ stored, ✓✓ delivered to everyone, read by everyone. */
-export function receiptOf(marks: { deliveredSeq: number; readSeq: number } | undefined, seq: number): 'sent' | 'delivered' | 'read' {
+export function receiptOf(
+  marks: { deliveredSeq: number; readSeq: number } | undefined,
+  seq: number,
+): 'sent' | 'delivered' | 'read' {
   return marks && marks.readSeq >= seq ? 'read' : marks && marks.deliveredSeq >= seq ? 'delivered' : 'sent';
 }
 

@@ -24,11 +24,17 @@ function memo<R>(compute: (rooms: ReadonlyMap<string, RoomEntry>) => R): (rooms:
 // Derived lists are computed once per room map, so an unchanged map gives the same array (elements compare them).
 const byName = (a: RoomEntry, b: RoomEntry) => a.name.localeCompare(b.name);
 /** My group rooms (public and private), by name. */
-export const groupRooms = memo((rooms) => [...rooms.values()].filter((r) => r.joined && r.kind !== 'direct').sort(byName));
+export const groupRooms = memo((rooms) =>
+  [...rooms.values()].filter((r) => r.joined && r.kind !== 'direct').sort(byName),
+);
 /** My direct conversations, named after the other person. */
-export const directRooms = memo((rooms) => [...rooms.values()].filter((r) => r.joined && r.kind === 'direct').sort(byName));
+export const directRooms = memo((rooms) =>
+  [...rooms.values()].filter((r) => r.joined && r.kind === 'direct').sort(byName),
+);
 /** Public rooms I could join. */
-export const publicRooms = memo((rooms) => [...rooms.values()].filter((r) => !r.joined && r.kind === 'public').sort(byName));
+export const publicRooms = memo((rooms) =>
+  [...rooms.values()].filter((r) => !r.joined && r.kind === 'public').sort(byName),
+);
 const myRooms = memo((rooms) => [...rooms.values()].filter((r) => r.joined).sort(byName));
 
 export function totalUnread(s: RoomsState): number {
@@ -81,7 +87,8 @@ export class Rooms {
       this.store.set({ ...s, rooms: new Map(rooms.map((r) => [r.id, named(r)])), loaded: true, unread });
       return true;
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 401)) this.toast(`Could not load rooms: ${errorText(err)}`, 'error');
+      if (!(err instanceof ApiError && err.status === 401))
+        this.toast(`Could not load rooms: ${errorText(err)}`, 'error');
       return false;
     }
   }
@@ -144,14 +151,20 @@ export class Rooms {
   /** Someone's new profile: a direct room with them takes their new name. */
   applyProfile(user: PublicUser): void {
     for (const room of this.store.value.rooms.values()) {
-      if (room.kind === 'direct' && room.peer?.id === user.id) this.put({ ...room, peer: user, name: user.displayName });
+      if (room.kind === 'direct' && room.peer?.id === user.id)
+        this.put({ ...room, peer: user, name: user.displayName });
     }
   }
 
   /** A room.updated event: its new name (never for a direct room, named after the person) and topic. */
   applyUpdate(roomId: string, payload: { name?: string; topic?: string }): void {
     const current = this.get(roomId);
-    if (current) this.put({ ...current, name: current.kind === 'direct' ? current.name : (payload.name ?? current.name), topic: payload.topic ?? current.topic });
+    if (current)
+      this.put({
+        ...current,
+        name: current.kind === 'direct' ? current.name : (payload.name ?? current.name),
+        topic: payload.topic ?? current.topic,
+      });
   }
 
   clear(): void {

@@ -9,7 +9,10 @@ export interface SessionState {
   authChecked: boolean;
 }
 
-export type ProfilePatch = Partial<Pick<User, 'displayName' | 'gender' | 'avatar'>> & { currentPassword?: string; newPassword?: string };
+export type ProfilePatch = Partial<Pick<User, 'displayName' | 'gender' | 'avatar'>> & {
+  currentPassword?: string;
+  newPassword?: string;
+};
 
 /** Who is signed in. */
 export class Session {

@@ -9,8 +9,7 @@ import { activityText } from './activity.js';
 
 /** One line of a room's timeline, ordered by seq. */
 export type TimelineItem =
-  | { kind: 'message'; seq: number; message: Message }
-  | { kind: 'activity'; seq: number; at: string; event: RoomEvent };
+  { kind: 'message'; seq: number; message: Message } | { kind: 'activity'; seq: number; at: string; event: RoomEvent };
 
 export interface PendingAttachment {
   upload: Attachment;
@@ -155,7 +154,10 @@ export function addPending(tl: Timeline, p: PendingMessage): Timeline {
 /** A post failed: its pending copy says so (unless its stream copy already replaced it). */
 export function failPending(tl: Timeline, localId: string, error: string): Timeline {
   if (!tl.pending.some((p) => p.localId === localId)) return tl;
-  return { ...tl, pending: tl.pending.map((p) => (p.localId === localId ? { ...p, status: 'failed' as const, error } : p)) };
+  return {
+    ...tl,
+    pending: tl.pending.map((p) => (p.localId === localId ? { ...p, status: 'failed' as const, error } : p)),
+  };
 }
 
 export function removePending(tl: Timeline, localId: string): Timeline {

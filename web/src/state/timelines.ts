@@ -98,7 +98,9 @@ export class Timelines {
     }
     this.update(roomId, (t) => ({ ...t, loadingOlder: true }));
     try {
-      const { messages } = await api.get<{ messages: Message[] }>(`/api/rooms/${roomId}/messages?before=${before}&limit=${PAGE}`);
+      const { messages } = await api.get<{ messages: Message[] }>(
+        `/api/rooms/${roomId}/messages?before=${before}&limit=${PAGE}`,
+      );
       const hasMore = messages.length === PAGE;
       this.update(roomId, (t) => ({ ...T.putMessages(t, messages), hasMore }));
       const oldest = messages.length ? Math.min(...messages.map((m) => m.seq)) : 1;
@@ -137,7 +139,9 @@ export class Timelines {
     if (!this.peek(roomId)?.loaded) return;
     for (let i = 0; i < 20; i++) {
       const after = this.peek(roomId)?.headSeq ?? 0;
-      const { messages } = await api.get<{ messages: Message[] }>(`/api/rooms/${roomId}/messages?after=${after}&limit=100`);
+      const { messages } = await api.get<{ messages: Message[] }>(
+        `/api/rooms/${roomId}/messages?after=${after}&limit=100`,
+      );
       this.update(roomId, (tl) => T.putMessages(tl, messages));
       if (messages.length < 100) return;
     }
