@@ -83,7 +83,9 @@ export async function startServer(opts: { env?: Record<string, string> } = {}): 
     // Generous: starting means compiling the server with tsx, slow on a loaded machine.
     const deadline = Date.now() + 90_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${log}`);
+      }
       try {
         const res = await fetch(`${url}/api/health`);
         if (res.ok) return;
