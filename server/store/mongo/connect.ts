@@ -1,5 +1,6 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { mongo, type Connection } from 'mongoose';
 import type { ChangeWatcher } from './change-watcher.js';
+import { BLOB_COLLECTIONS } from './gridfs-blobs.js';
 import type { Models } from './models.js';
 import type { MongoPresenceBoard } from './presence.js';
 
@@ -10,6 +11,21 @@ export interface MongoStoreOptions {
   onFeedError?: (err: unknown, what: string) => void;
   /** How long an instance's presence outlives its last heartbeat (PRESENCE_TTL_MS); default 30 s. */
   presenceTtlMs?: number;
+  /** The driver's timeoutMS for each operation, unless the URI sets timeoutMS; default DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+/**
+ * How long one operation may take, server selection and the driver's retries included, before it fails (and the
+ * request with it, as a 5xx the client may retry). Long enough to ride out an election (about 10 s after a crash),
+ * short enough that a slow or unreachable primary does not hold requests for minutes.
+ */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Whether the connection string sets this option itself (option names are case-insensitive). */
+function uriSets(uri: string, option: string): boolean {
+  const query = uri.split('?')[1] ?? '';
+  return query.split('&').some((p) => p.split('=')[0]!.toLowerCase() === option.toLowerCase());
 }
 
 export type Reporter = (err: unknown, what: string) => void;
@@ -28,8 +44,8 @@ export function presenceTtlOf(opts: MongoStoreOptions): number {
   return Math.min(Math.max(opts.presenceTtlMs ?? 30_000, 3000), 300_000);
 }
 
-/** The connection options (mongoose's and the driver's) every instance uses. */
-export function connectionOptions(opts: MongoStoreOptions): mongoose.ConnectOptions {
+/** The connection options (mongoose's and the driver's) every instance uses; they win over the URI's. */
+export function connectionOptions(uri: string, opts: MongoStoreOptions): mongoose.ConnectOptions {
   return {
     // mongoose selects this database on the client; authentication stays as the URI says.
     ...(opts.dbName ? { dbName: opts.dbName } : {}),
@@ -41,6 +57,15 @@ export function connectionOptions(opts: MongoStoreOptions): mongoose.ConnectOpti
     bufferCommands: false,
     // Writes outside transactions (users, tokens) are majority-acknowledged too, so they survive a failover.
     writeConcern: { w: 'majority' },
+    // Reads see only what a majority has, like the change stream: the log, the room head that positions a new
+    // stream and history pages never show a write that a failover later rolls back (its seq would then be reused by
+    // another event, which the stream would skip as already sent). A POST answers only after a majority commit, so
+    // a client still reads its own writes. Transactions read at "snapshot" (TXN_OPTIONS).
+    readConcernLevel: 'majority',
+    // And from the primary, whatever the URI asks: a lagging secondary's head would make valid resume positions
+    // look like the future and stall gap fills.
+    readPreference: 'primary',
+    ...(uriSets(uri, 'timeoutMS') ? {} : { timeoutMS: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
     retryWrites: true,
     retryReads: true,
   };
@@ -48,7 +73,7 @@ export function connectionOptions(opts: MongoStoreOptions): mongoose.ConnectOpti
 
 /** Connects and checks that the server is a replica set (or a sharded cluster); closes again if it is not. */
 export async function openConnection(uri: string, opts: MongoStoreOptions): Promise<Connection> {
-  const conn = mongoose.createConnection(uri, connectionOptions(opts));
+  const conn = mongoose.createConnection(uri, connectionOptions(uri, opts));
   try {
     await conn.asPromise();
     const hello = await conn.db!.admin().command({ hello: 1 });
@@ -65,11 +90,59 @@ export async function openConnection(uri: string, opts: MongoStoreOptions): Prom
   }
 }
 
-/** Creates every collection (a transaction must not be the first writer of a collection) and every index. */
-export async function prepareSchema(models: Models): Promise<void> {
+/**
+ * Creates every collection (a transaction must not be the first writer of a collection) and every index, the GridFS
+ * bucket's included. Idempotent: it runs at start-up and again whenever one of these collections is dropped, since
+ * a collection that a later write recreates has none of its unique or TTL indexes.
+ */
+export async function prepareSchema(db: mongo.Db, models: Models): Promise<void> {
   for (const model of Object.values(models)) {
     await model.createCollection(); // ignores "already exists"
     await model.createIndexes(); // createIndex is a no-op for an index that already exists as specified
+  }
+  for (const spec of Object.values(BLOB_COLLECTIONS)) {
+    await db.createCollection(spec.name).catch((err: unknown) => {
+      if (!(err instanceof mongo.MongoServerError && err.code === 48)) throw err; // 48: NamespaceExists
+    });
+    // As the driver makes them on a first upload (same keys and options, so either one is a no-op after the other).
+    await db.collection(spec.name).createIndex(spec.index, 'unique' in spec ? { unique: spec.unique } : {});
+  }
+}
+
+/**
+ * Runs prepareSchema again when asked (a collection was dropped), one run at a time: requests that come in during
+ * a run make one more run after it. Failures are reported; the next drop, or a restart, tries again.
+ */
+export class SchemaRepair {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly db: mongo.Db,
+    private readonly models: Models,
+    private readonly report: Reporter,
+  ) {}
+
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await prepareSchema(this.db, this.models);
+        } catch (err) {
+          this.report(err, 'recreating collections and indexes failed');
+        }
+      } while (this.again);
+    })().finally(() => (this.running = null));
+  }
+
+  /** Resolves once no run is going (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 }
 
@@ -78,8 +151,13 @@ export async function prepareSchema(models: Models): Promise<void> {
  * change stream, established before the first request so that every commit after it reaches the hub, then presence
  * (its first heartbeat sweeps what crashed instances left behind).
  */
-export async function startStore(models: Models, watcher: ChangeWatcher, presence: MongoPresenceBoard): Promise<void> {
-  await prepareSchema(models);
+export async function startStore(
+  db: mongo.Db,
+  models: Models,
+  watcher: ChangeWatcher,
+  presence: MongoPresenceBoard,
+): Promise<void> {
+  await prepareSchema(db, models);
   await watcher.start();
   await presence.start();
 }
