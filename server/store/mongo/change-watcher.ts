@@ -22,27 +22,52 @@ export interface ChangeHandlers {
   presence(id: string): void;
   /** Changes may have been missed: re-read what matters from the collections. */
   reset(): void;
+  /** One of the store's collections (or the database) was dropped or renamed: make collections and indexes again. */
+  schema(): void;
   /** Whether the stream is open (GET /api/health shows it as `feed`). */
   live(value: boolean): void;
 }
 
 /**
  * The one filter, run by the server: room events, signals and presence arrivals are inserts; presence departures are
- * deletes (a departing instance, a sweep of a dead one, or the TTL monitor). Dropping or renaming the events
- * collection, or the database, loses the log's position, so those come through too. Updates (heartbeats) do not.
+ * deletes (a departing instance, a sweep of a dead one, or the TTL monitor). Dropping or renaming one of the store's
+ * collections, or the database, comes through too: the schema must be made again, and for the log its position is
+ * lost. Updates (heartbeats) do not.
  */
-const PIPELINE = [
-  {
-    $match: {
-      $or: [
-        { operationType: 'insert', 'ns.coll': { $in: [EVENTS_COLLECTION, SIGNALS_COLLECTION, PRESENCE_COLLECTION] } },
-        { operationType: 'delete', 'ns.coll': PRESENCE_COLLECTION },
-        { operationType: { $in: ['drop', 'rename'] }, 'ns.coll': EVENTS_COLLECTION },
-        { operationType: { $in: ['dropDatabase', 'invalidate'] } },
-      ],
+function pipeline(collections: readonly string[]): mongo.Document[] {
+  return [
+    {
+      $match: {
+        $or: [
+          { operationType: 'insert', 'ns.coll': { $in: [EVENTS_COLLECTION, SIGNALS_COLLECTION, PRESENCE_COLLECTION] } },
+          { operationType: 'delete', 'ns.coll': PRESENCE_COLLECTION },
+          {
+            operationType: { $in: ['drop', 'rename'] },
+            'ns.coll': { $in: [...new Set([EVENTS_COLLECTION, ...collections])] },
+          },
+          { operationType: { $in: ['dropDatabase', 'invalidate'] } },
+        ],
+      },
     },
-  },
-];
+  ];
+}
+
+/**
+ * A typing notice older than this when it arrives is dropped: after the stream was down (an election, a network
+ * blip) it resumes from its token and brings every signal written meanwhile, and a notice that is minutes old would
+ * show someone typing who stopped long ago. (Clients show a notice for 5 s.) Receipt signals carry watermarks, which
+ * only grow, so a late one is still true and is delivered.
+ */
+export const TYPING_MAX_AGE_MS = 5000;
+
+export interface WatcherOptions {
+  /** The store's collections, whose drop or rename calls schema(). */
+  collections?: readonly string[];
+  /** The database server's time (ms), to judge a change's age by its wallTime; defaults to this machine's clock. */
+  serverNow?: () => number;
+  /** How long one getMore waits for changes (ms). */
+  maxAwaitTimeMS?: number;
+}
 
 /**
  * Server error codes meaning "this stream cannot continue from the saved position": the resume point has left the
@@ -94,13 +119,19 @@ export class ChangeWatcher {
   private loop: Promise<void> | null = null;
 
   private readonly report: (err: unknown, what: string) => void;
+  private readonly pipeline: mongo.Document[];
+  private readonly serverNow: () => number;
+  private readonly maxAwaitTimeMS: number;
 
   constructor(
     private readonly db: mongo.Db,
     private readonly on: ChangeHandlers,
     report: (err: unknown, what: string) => void,
-    private readonly maxAwaitTimeMS = 1000,
+    options: WatcherOptions = {},
   ) {
+    this.pipeline = pipeline(options.collections ?? []);
+    this.serverNow = options.serverNow ?? Date.now;
+    this.maxAwaitTimeMS = options.maxAwaitTimeMS ?? 1000;
     // The loop runs on its own; nothing it calls may reject it (an unhandled rejection ends the process).
     this.report = (err, what) => {
       try {
@@ -138,7 +169,7 @@ export class ChangeWatcher {
     const options: mongo.ChangeStreamOptions = { maxAwaitTimeMS: this.maxAwaitTimeMS };
     if (this.startAfter) options.startAfter = this.startAfter;
     else if (this.token) options.resumeAfter = this.token;
-    const stream = this.db.watch<mongo.Document, Change>(PIPELINE, options);
+    const stream = this.db.watch<mongo.Document, Change>(this.pipeline, options);
     this.stream = stream;
     return stream;
   }
@@ -162,7 +193,7 @@ export class ChangeWatcher {
       case 'insert': {
         const coll = change.ns.coll;
         if (coll === EVENTS_COLLECTION) this.on.event(change.fullDocument as EventDoc);
-        else if (coll === SIGNALS_COLLECTION) this.on.signal(change.fullDocument as SignalDoc);
+        else if (coll === SIGNALS_COLLECTION) this.signal(change.fullDocument as SignalDoc, change.wallTime);
         else if (coll === PRESENCE_COLLECTION) this.on.presence((change.fullDocument as PresenceDoc)._id);
         return true;
       }
@@ -172,15 +203,18 @@ export class ChangeWatcher {
         return true;
       case 'drop':
       case 'rename':
-      case 'dropDatabase':
-        // The log went away under us (an operator's mistake, or a restore). The stream goes on; what the store now
-        // holds is the truth, so subscribers re-read it.
-        this.report(
-          new Error(`the ${change.operationType} of ${change.ns.db}${'coll' in change.ns ? `.${change.ns.coll}` : ''}`),
-          'the watched log changed; subscribers will re-read it',
-        );
-        this.on.reset();
+      case 'dropDatabase': {
+        // A collection went away under us (an operator's mistake, or a restore). Writes would recreate it without
+        // its unique and TTL indexes, so the schema is made again. If it was the log, the stream goes on: what the
+        // store now holds is the truth, so subscribers re-read it.
+        const coll = 'coll' in change.ns ? change.ns.coll : undefined;
+        const what = `the ${change.operationType} of ${change.ns.db}${coll ? `.${coll}` : ''}`;
+        const log = coll === undefined || coll === EVENTS_COLLECTION;
+        this.report(new Error(what), log ? 'the log changed; subscribers will re-read it' : 'recreating the schema');
+        this.on.schema();
+        if (log) this.on.reset();
         return true;
+      }
       case 'invalidate':
         this.startAfter = change._id;
         this.token = null;
@@ -190,6 +224,15 @@ export class ChangeWatcher {
       default:
         return true;
     }
+  }
+
+  /** A signal, unless it is a typing notice that arrives too late to mean anything (TYPING_MAX_AGE_MS). */
+  private signal(doc: SignalDoc, wallTime: Date | undefined): void {
+    // wallTime is the server's clock at the insert (MongoDB 6.0+); before that, the publishing instance's clock.
+    const written = wallTime ?? doc.at;
+    const age = written instanceof Date ? this.serverNow() - written.getTime() : 0;
+    if (doc.type === 'typing' && age > TYPING_MAX_AGE_MS) return;
+    this.on.signal(doc);
   }
 
   private async run(established: mongo.ChangeStream<mongo.Document, Change>, first: Change | null): Promise<void> {
