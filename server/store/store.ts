@@ -134,6 +134,13 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | null>;
   /** Removes the key; missing keys are fine. */
   delete(key: string): Promise<void>;
+  /**
+   * Deletes the blobs of uploads that are gone (a deleted message's, expired unused ones), now where it can. One it
+   * cannot delete now stays queued for sweep(), so this does not fail for it; missing keys are fine.
+   */
+  discard(keys: string[]): Promise<void>;
+  /** Retries the queued deletions (the upload janitor calls it); resolves with how many are still queued. */
+  sweep(): Promise<number>;
 }
 
 export interface Message {
@@ -385,7 +392,8 @@ export interface Store {
     actor: PublicUser,
     text: string,
   ): Promise<{ message: Message; event: RoomEvent }>;
-  /** Also removes the message's uploads (their rows); returns them so the caller deletes their blobs. */
+  /** Also removes the message's uploads (their rows); returns them so the caller discards their blobs (a store may
+   * also queue them for deletion in the same transaction, so that none is orphaned). */
   deleteMessage(
     roomId: string,
     seq: number,
@@ -403,7 +411,8 @@ export interface Store {
   // Uploads (the metadata; bytes are in `blobs`).
   createUpload(upload: Omit<Upload, 'messageSeq' | 'createdAt'>): Promise<Upload>;
   getUpload(id: string): Promise<Upload | null>;
-  /** Removes unused uploads created before `before` and returns them (their blobs are the caller's to delete). */
+  /** Removes unused uploads created before `before` and returns them (their blobs are the caller's to discard, as
+   * for deleteMessage). */
   removeUnusedUploads(before: string): Promise<Upload[]>;
 
   // The log.

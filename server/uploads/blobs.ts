@@ -5,7 +5,8 @@ export function thumbnailKey(uploadId: string): string {
   return `${uploadId}.thumb`;
 }
 
-/** Deletes the bytes of uploads whose rows are gone (a deleted message's images, expired unused uploads). */
+/** Deletes the bytes of uploads whose rows are gone (a deleted message's images, expired unused uploads). What
+ * cannot be deleted now is left to the upload janitor's next sweep, so this does not fail for it. */
 export async function removeBlobs(store: Store, uploadIds: string[]): Promise<void> {
-  await Promise.all(uploadIds.flatMap((id) => [store.blobs.delete(id), store.blobs.delete(thumbnailKey(id))]));
+  await store.blobs.discard(uploadIds.flatMap((id) => [id, thumbnailKey(id)]));
 }

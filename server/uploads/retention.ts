@@ -32,6 +32,9 @@ export class UploadJanitor {
       this.store,
       gone.map((u) => u.id),
     );
+    // Blobs whose deletion failed earlier (here or after a message was deleted).
+    const left = await this.store.blobs.sweep();
+    if (left) this.log.warn({ count: left }, 'upload files still waiting to be deleted');
     if (gone.length) this.log.info({ count: gone.length }, 'removed unused uploads');
     return gone.length;
   }

@@ -2,26 +2,46 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mongo } from 'mongoose';
 import type { BlobStore } from '../store.js';
+import type { BlobDeletionDoc } from './models.js';
 
 /** The GridFS bucket: collections uploads.files (one document per file) and uploads.chunks (its bytes). */
 export const BLOB_BUCKET = 'uploads';
 
-/** GridFSBucket.delete() throws this (a MongoRuntimeError, no code: NODE-3483) when no files document has the id. */
-const isFileNotFound = (err: unknown) =>
-  err instanceof mongo.MongoRuntimeError && err.message.startsWith('File not found');
+/** The bucket's two collections, with the indexes the driver would make on a first upload (prepareSchema makes
+ * them at start-up, and again after a drop). */
+export const BLOB_COLLECTIONS = {
+  files: { name: `${BLOB_BUCKET}.files`, index: { filename: 1, uploadDate: 1 } },
+  chunks: { name: `${BLOB_BUCKET}.chunks`, index: { files_id: 1, n: 1 }, unique: true },
+} as const;
+
+type FileDoc = { _id: mongo.ObjectId; filename: string };
+type ChunkDoc = { _id: mongo.ObjectId; files_id: mongo.ObjectId; n: number };
 
 /**
  * Upload bytes in GridFS, in the replica set itself, so every instance serves every file. The key is the GridFS
  * filename. A GridFS file becomes visible only when its files document is inserted, after all of its chunks, so a
  * reader never sees a partial file; what a failed upload can leave behind is chunks without a files document,
  * which put() deletes before it rethrows.
+ *
+ * Deleting is idempotent and can be resumed: a file's chunks go first, its files document last, so a delete cut
+ * short (an election between the two writes: the chunks' deleteMany is not a retryable write) leaves the files
+ * document, by which the next attempt finds the rest. Keys whose uploads are gone wait in `blob_deletions` until
+ * their files are deleted: discard() deletes at once when it can, sweep() retries the rest.
  */
 export class GridFsBlobStore implements BlobStore {
   private readonly bucket: mongo.GridFSBucket;
+  private readonly files: mongo.Collection<FileDoc>;
+  private readonly chunks: mongo.Collection<ChunkDoc>;
 
-  constructor(db: mongo.Db) {
+  constructor(
+    db: mongo.Db,
+    private readonly queue: mongo.Collection<BlobDeletionDoc>,
+    private readonly report: (err: unknown, what: string) => void,
+  ) {
     // Majority-acknowledged like every other write of the store: a stored file survives a failover.
     this.bucket = new mongo.GridFSBucket(db, { bucketName: BLOB_BUCKET, writeConcern: { w: 'majority' } });
+    this.files = db.collection<FileDoc>(BLOB_COLLECTIONS.files.name);
+    this.chunks = db.collection<ChunkDoc>(BLOB_COLLECTIONS.chunks.name);
   }
 
   async put(key: string, data: Buffer, contentType: string): Promise<void> {
@@ -37,8 +57,8 @@ export class GridFsBlobStore implements BlobStore {
       await pipeline(Readable.from(slices), upload);
     } catch (err) {
       // abort() would delete the chunks too, but it refuses once the stream has ended (a failure while inserting the
-      // last chunk or the files document); delete() by id removes the files document if it was written after all,
-      // then the chunks, in every case.
+      // last chunk or the files document); deleting by id removes the chunks and the files document if it was
+      // written after all, in every case.
       await this.deleteFile(upload.id).catch(() => {});
       throw err;
     }
@@ -57,17 +77,51 @@ export class GridFsBlobStore implements BlobStore {
     return Buffer.concat(parts);
   }
 
+  /** Removes every file of that name; a missing key is fine. */
   async delete(key: string): Promise<void> {
-    const files = await this.bucket.find({ filename: key }, { projection: { _id: 1 } }).toArray();
+    const files = await this.files.find({ filename: key }, { projection: { _id: 1 } }).toArray();
     for (const file of files) await this.deleteFile(file._id);
   }
 
-  /** Deletes the files document, then the chunks; a file someone else deleted meanwhile is fine. */
+  /** Chunks first, the files document last (see the class comment). Both writes match nothing the second time. */
   private async deleteFile(id: mongo.ObjectId): Promise<void> {
-    try {
-      await this.bucket.delete(id);
-    } catch (err) {
-      if (!isFileNotFound(err)) throw err;
+    await this.chunks.deleteMany({ files_id: id });
+    await this.files.deleteOne({ _id: id });
+  }
+
+  /** Deletes the keys now where it can; a key it cannot delete stays queued for sweep(). Never rejects. */
+  async discard(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.delete(key);
+        await this.queue.deleteOne({ _id: key });
+      } catch (err) {
+        this.report(err, `deleting blob ${key} failed; the upload janitor retries it`);
+        // Normally queued already (by the transaction that removed its upload); make sure of it if we can.
+        await this.enqueue([key]).catch((e) => this.report(e, `queueing blob ${key} for deletion failed`));
+      }
     }
+  }
+
+  /** Deletes the queued keys, oldest first, at most `batch` of them; resolves with how many are still queued. */
+  async sweep(batch = 500): Promise<number> {
+    const due = await this.queue.find({}, { sort: { queuedAt: 1 }, limit: batch, projection: { _id: 1 } }).toArray();
+    for (const { _id: key } of due) {
+      try {
+        await this.delete(key);
+        await this.queue.deleteOne({ _id: key });
+      } catch (err) {
+        this.report(err, `deleting blob ${key} failed; it stays queued`);
+      }
+    }
+    return this.queue.countDocuments({});
+  }
+
+  private async enqueue(keys: string[]): Promise<void> {
+    const queuedAt = new Date();
+    const ops = keys.map((key) => ({
+      updateOne: { filter: { _id: key }, update: { $setOnInsert: { queuedAt } }, upsert: true },
+    }));
+    if (ops.length > 0) await this.queue.bulkWrite(ops, { ordered: false });
   }
 }

@@ -369,6 +369,26 @@ const failureSchema = new Schema<FailureDoc>(
 // Closed windows go away by themselves.
 failureSchema.index({ resetAt: 1 }, { expireAfterSeconds: 0 });
 
+/**
+ * Blobs (GridFS files, by key) whose uploads are gone and that are still to be deleted. A key is queued in the same
+ * transaction that removes its upload row, and dequeued once its file is gone, so a failure in between (an
+ * election, a crash) leaves it queued for the upload janitor's next sweep instead of orphaning the file.
+ */
+export interface BlobDeletionDoc {
+  _id: string;
+  queuedAt: Date;
+}
+
+const blobDeletionSchema = new Schema<BlobDeletionDoc>(
+  {
+    _id: { type: String, required: true },
+    queuedAt: { type: Date, required: true },
+  },
+  options,
+);
+// The sweep takes the oldest first.
+blobDeletionSchema.index({ queuedAt: 1 });
+
 /** The collections the change stream follows (see ChangeWatcher). */
 export const EVENTS_COLLECTION = 'events';
 export const SIGNALS_COLLECTION = 'signals';
@@ -390,6 +410,7 @@ export function defineModels(conn: Connection) {
     signals: conn.model<SignalDoc>('Signal', signalSchema, SIGNALS_COLLECTION),
     presence: conn.model<PresenceDoc>('Presence', presenceSchema, PRESENCE_COLLECTION),
     failures: conn.model<FailureDoc>('Failure', failureSchema, 'login_failures'),
+    blobDeletions: conn.model<BlobDeletionDoc>('BlobDeletion', blobDeletionSchema, 'blob_deletions'),
   };
 }
 

@@ -1,12 +1,30 @@
+import type { ClientSession } from 'mongoose';
+import { thumbnailKey } from '../../uploads/blobs.js';
 import type { Store, Upload } from '../store.js';
 import { toUpload } from './mappers.js';
 import { UNUSED, type Models, type UploadDoc } from './models.js';
+import type { Transactor } from './transact.js';
 
 type UploadMethods = 'createUpload' | 'getUpload' | 'removeUnusedUploads';
 
+/**
+ * Queues the blobs of uploads whose rows this transaction removes (see BlobDeletionDoc): they are deleted after the
+ * commit (BlobStore.discard) or, if that fails or never happens, by the upload janitor's sweep.
+ */
+export async function queueBlobDeletions(m: Models, uploadIds: string[], session: ClientSession): Promise<void> {
+  const queuedAt = new Date();
+  const ops = uploadIds
+    .flatMap((id) => [id, thumbnailKey(id)])
+    .map((key) => ({ updateOne: { filter: { _id: key }, update: { $setOnInsert: { queuedAt } }, upsert: true } }));
+  if (ops.length > 0) await m.blobDeletions.bulkWrite(ops, { session });
+}
+
 /** Upload metadata (the bytes are in GridFS, see gridfs-blobs.ts). A message claims its uploads in its transaction. */
 export class MongoUploads implements Pick<Store, UploadMethods> {
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    private readonly tx: Transactor,
+  ) {}
 
   async createUpload(upload: Omit<Upload, 'messageSeq' | 'createdAt'>): Promise<Upload> {
     const doc: UploadDoc = {
@@ -34,12 +52,17 @@ export class MongoUploads implements Pick<Store, UploadMethods> {
       .find({ messageSeq: UNUSED, createdAt: { $lt: new Date(before) } }, { _id: 1 })
       .lean<Array<Pick<UploadDoc, '_id'>>>()
       .exec();
-    // No transaction: each upload is removed by its own atomic findOneAndDelete that re-checks "unused", so one a
-    // message claimed since the find (or that another instance's sweep took) is skipped, never returned.
+    // Each upload is removed with its blobs queued, in a transaction of its own that re-checks "unused": one a message
+    // claimed since the find (a write conflict, then no match), or that another instance's sweep took, is skipped.
     const gone: Upload[] = [];
     for (const { _id } of candidates) {
-      const u = await this.m.uploads.findOneAndDelete({ _id, messageSeq: UNUSED }).lean<UploadDoc>().exec();
-      if (u) gone.push(toUpload(u));
+      const removed = await this.tx.run(async (session) => {
+        const unused = { _id, messageSeq: UNUSED };
+        const u = await this.m.uploads.findOneAndDelete(unused, { session }).lean<UploadDoc>().exec();
+        if (u) await queueBlobDeletions(this.m, [u._id], session);
+        return u;
+      });
+      if (removed) gone.push(toUpload(removed));
     }
     return gone;
   }

@@ -9,6 +9,9 @@ import { makePrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-file
  * Directories are 0700 and files 0600; making the top directory private at start closes older files too.
  */
 export class FileBlobStore implements BlobStore {
+  /** Keys whose file could not be removed yet (a local unlink rarely fails): sweep() tries them again. */
+  private readonly undeleted = new Set<string>();
+
   constructor(private readonly dir: string) {
     makePrivate(dir, PRIVATE_DIR_MODE);
   }
@@ -42,5 +45,23 @@ export class FileBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
+  }
+
+  async discard(keys: string[]): Promise<void> {
+    for (const key of keys) this.undeleted.add(key);
+    await this.sweep();
+  }
+
+  async sweep(): Promise<number> {
+    for (const key of [...this.undeleted]) {
+      if (
+        await this.delete(key).then(
+          () => true,
+          () => false,
+        )
+      )
+        this.undeleted.delete(key);
+    }
+    return this.undeleted.size;
   }
 }
