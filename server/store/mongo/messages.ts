@@ -5,17 +5,29 @@ import { toRoomEvent } from './change-watcher.js';
 import { duplicateKey, toAttachment, toMessage, toUpload } from './mappers.js';
 import { UNUSED, type EventDoc, type MessageDoc, type Models, type UploadDoc } from './models.js';
 import { redactCopies } from './redaction.js';
+import type { Reporter } from './connect.js';
+import { Gate } from './gate.js';
 import type { Transactor } from './transact.js';
+import { queueBlobDeletions } from './uploads.js';
 import type { MongoUsers } from './users.js';
 
 type LogMethods = 'postMessage' | 'editMessage' | 'deleteMessage' | 'getMessage' | 'listMessages' | 'eventsAfter';
 
+/**
+ * Log reads at once. After the change stream lost its position, every stream of the instance replays its rooms from
+ * the store at the same moment; the gate turns that herd into a queue.
+ */
+export const LOG_READS_AT_ONCE = 16;
+
 /** The event log and the messages read model (a message is stored with its event, in one transaction). */
 export class MongoMessages implements Pick<Store, LogMethods> {
+  private readonly logReads = new Gate(LOG_READS_AT_ONCE);
+
   constructor(
     private readonly m: Models,
     private readonly tx: Transactor,
     private readonly users: MongoUsers,
+    private readonly report: Reporter,
   ) {}
 
   private async withAuthors(docs: MessageDoc[], session?: ClientSession): Promise<Message[]> {
@@ -47,7 +59,9 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       return doc ? ((await this.withAuthors([doc], session))[0] ?? null) : null;
     };
     try {
-      return await this.appendMessage(roomId, author, input.text, input.attachments, clientId, earlier);
+      const posted = await this.appendMessage(roomId, author, input.text, input.attachments, clientId, earlier);
+      if (posted.created) await this.readUpTo(roomId, author.id, posted.message.seq);
+      return posted;
     } catch (err) {
       // Two copies of one post racing: normally the second one's transaction conflicts on the room's lastSeq, is
       // retried, and finds the first one's message. The unique index is the second guard; its refusal means the
@@ -107,11 +121,22 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         clientId,
       };
       await this.m.messages.create([doc], { session });
-      // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
-      const upToHere = { readSeq: event.seq, deliveredSeq: event.seq };
-      await this.m.memberships.updateOne({ roomId, userId: author.id }, { $max: upToHere }, { session }).exec();
       return { message, created: true };
     });
+  }
+
+  /**
+   * Whoever posts has the room up to their own message: it counts as delivered to and read by them. After the
+   * commit, not in it: the poster's membership is also written by their receipts (every 250 ms while they stream),
+   * and each of those would abort the append. $max is monotonic, so it needs no transaction; if it fails, the post
+   * stands and the next receipt moves the watermarks.
+   */
+  private async readUpTo(roomId: string, userId: string, seq: number): Promise<void> {
+    try {
+      await this.m.memberships.updateOne({ roomId, userId }, { $max: { readSeq: seq, deliveredSeq: seq } }).exec();
+    } catch (err) {
+      this.report(err, 'marking a post read by its author failed');
+    }
   }
 
   async editMessage(
@@ -156,10 +181,14 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       const [message] = await this.withAuthors([doc], session);
       if (!message) throw storeErrors.messageNotFound();
       // The message's uploads go in the same transaction (read and delete in one snapshot: nothing else writes a used
-      // upload); their GridFS files are the caller's to delete after the commit.
+      // upload), and their GridFS files are queued for deletion: the caller discards them after the commit, and what
+      // that cannot delete stays queued for the upload janitor.
       const used = await this.m.uploads.find({ roomId, messageSeq: seq }, null, { session }).lean<UploadDoc[]>().exec();
       const ids = used.map((u) => u._id);
-      if (ids.length > 0) await this.m.uploads.deleteMany({ _id: { $in: ids } }, { session }).exec();
+      if (ids.length > 0) {
+        await this.m.uploads.deleteMany({ _id: { $in: ids } }, { session }).exec();
+        await queueBlobDeletions(this.m, ids, session);
+      }
       const event = await append(roomId, 'message.deleted', actor, { seq, message });
       await redactCopies(this.m, message, session);
       return { message, event, removedUploads: used.map(toUpload) };
@@ -186,12 +215,14 @@ export class MongoMessages implements Pick<Store, LogMethods> {
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
     // MongoDB reads limit(0) as no limit at all: "at most 0" must not become the whole log.
     if (limit <= 0) return [];
-    const docs = await this.m.events
-      .find({ roomId, seq: { $gt: afterSeq } })
-      .sort({ seq: 1 })
-      .limit(limit)
-      .lean<EventDoc[]>()
-      .exec();
+    const docs = await this.logReads.run(() =>
+      this.m.events
+        .find({ roomId, seq: { $gt: afterSeq } })
+        .sort({ seq: 1 })
+        .limit(limit)
+        .lean<EventDoc[]>()
+        .exec(),
+    );
     return docs.map(toRoomEvent);
   }
 }

@@ -1,19 +1,20 @@
-import type { Connection } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import { FeedPublisher } from '../feed.js';
 import type { Store } from '../store.js';
 import { redactEarlierCopies } from './redaction.js';
 import { isMongoUnavailable } from './unavailable.js';
 import { ChangeWatcher, toRoomEvent } from './change-watcher.js';
-import { openConnection, presenceTtlOf, reporterOf, startStore } from './connect.js';
+import { openConnection, presenceTtlOf, reporterOf, SchemaRepair, startStore } from './connect.js';
 import type { MongoStoreOptions, Reporter } from './connect.js';
 import { MongoFailureCounter } from './failures.js';
-import { GridFsBlobStore } from './gridfs-blobs.js';
+import { BLOB_COLLECTIONS, GridFsBlobStore } from './gridfs-blobs.js';
 import { MongoMessages } from './messages.js';
 import { defineModels, type Models } from './models.js';
-import type { EventDoc, FailureDoc, PresenceDoc, SignalDoc } from './models.js';
+import type { BlobDeletionDoc, EventDoc, FailureDoc, PresenceDoc, SignalDoc } from './models.js';
 import { MongoPresenceBoard } from './presence.js';
 import { MongoReceipts } from './receipts.js';
 import { MongoRooms } from './rooms.js';
+import { ServerClock } from './server-clock.js';
 import { MongoSessions } from './sessions.js';
 import { MongoSignals } from './signals.js';
 import { Transactor } from './transact.js';
@@ -44,6 +45,7 @@ export class MongoStore implements Store {
   private readonly messages: MongoMessages;
   private readonly uploads: MongoUploads;
   private readonly receipts: MongoReceipts;
+  private readonly schema: SchemaRepair;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -55,23 +57,31 @@ export class MongoStore implements Store {
     const m = defineModels(conn);
     this.m = m;
     const tx = new Transactor(conn, m);
+    const collection = <T extends mongo.Document>(model: { collection: { collectionName: string } }) =>
+      db.collection<T>(model.collection.collectionName);
+    const clock = new ServerClock(async () => (await db.command({ hello: 1 })).localTime as Date);
     this.users = new MongoUsers(m);
     this.sessions = new MongoSessions(m);
     this.rooms = new MongoRooms(m, tx, this.users);
-    this.messages = new MongoMessages(m, tx, this.users);
-    this.uploads = new MongoUploads(m);
+    this.messages = new MongoMessages(m, tx, this.users, report);
+    this.uploads = new MongoUploads(m, tx);
     this.receipts = new MongoReceipts(m);
-    this.blobs = new GridFsBlobStore(db);
+    this.blobs = new GridFsBlobStore(db, collection<BlobDeletionDoc>(m.blobDeletions), report);
     this.feed = new FeedPublisher((err) => report(err, 'feed listener failed'));
-    this.failures = new MongoFailureCounter(db.collection<FailureDoc>(m.failures.collection.collectionName));
-    this.signals = new MongoSignals(db.collection<SignalDoc>(m.signals.collection.collectionName), report);
+    this.failures = new MongoFailureCounter(collection<FailureDoc>(m.failures));
+    this.signals = new MongoSignals(collection<SignalDoc>(m.signals), report);
     this.presence = new MongoPresenceBoard(
-      db.collection<PresenceDoc>(m.presence.collection.collectionName),
-      async () => (await db.command({ hello: 1 })).localTime as Date,
+      collection<PresenceDoc>(m.presence),
+      () => clock.sync(),
       async (id) => (await this.users.publicUsers([id])).get(id) ?? null,
       presenceTtlMs,
       report,
     );
+    this.schema = new SchemaRepair(db, m, report);
+    const collections = [
+      ...Object.values(m).map((model) => model.collection.collectionName),
+      ...Object.values(BLOB_COLLECTIONS).map((c) => c.name),
+    ];
     this.watcher = new ChangeWatcher(
       db,
       {
@@ -82,9 +92,11 @@ export class MongoStore implements Store {
           this.feed.reset();
           this.presence.resync();
         },
+        schema: () => this.schema.request(),
         live: (value) => (this.feed.live = value),
       },
       report,
+      { collections, serverNow: () => clock.now() },
     );
   }
 
@@ -93,7 +105,7 @@ export class MongoStore implements Store {
     const conn = await openConnection(uri, opts);
     try {
       const store = new MongoStore(conn, reporterOf(opts), presenceTtlOf(opts));
-      await startStore(store.m, store.watcher, store.presence);
+      await startStore(conn.db!, store.m, store.watcher, store.presence);
       // In the background: copies stored before redaction existed lose their old text (idempotent, so a restart
       // part-way through simply does the rest).
       redactEarlierCopies(store.m).catch((err) => store.report(err, 'redacting earlier message copies failed'));
@@ -112,6 +124,7 @@ export class MongoStore implements Store {
     this.closing ??= (async () => {
       await this.presence.close();
       await this.watcher.close();
+      await this.schema.idle();
       await this.conn.close();
     })();
     return this.closing;

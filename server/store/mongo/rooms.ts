@@ -1,6 +1,6 @@
 import type { ClientSession } from 'mongoose';
 import { ROLE_RANK } from '../../rooms/policy.js';
-import { StoreError, storeErrors } from '../errors.js';
+import { storeErrors } from '../errors.js';
 import { newId } from '../../ids.js';
 import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind, Upload } from '../store.js';
 import type { RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
@@ -312,24 +312,28 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
   }
 
   /**
-   * One transaction per room: each room's lastSeq is its write lock, so a single transaction over all of a user's
-   * rooms would conflict with a post to any of them and, for someone in many busy rooms, could retry until the
-   * transaction gives up. Each room's announcement is atomic on its own (a room that is deleted meanwhile is skipped).
+   * One transaction over all of the user's live rooms, as on SQLite: every room gets its member.updated, or, when the
+   * transaction fails, none does (and a retry announces once to each). Each room's lastSeq is its write lock, so a
+   * post to one of the rooms between this transaction's start and its append there is a write conflict and the whole
+   * announcement runs again after a pause; a post that meets a room it has already appended to is the one that
+   * conflicts and retries. Past the retry budget the request fails with nothing written.
    */
   async announceProfile(user: PublicUser): Promise<RoomEvent[]> {
-    const memberships = await this.m.memberships
-      .find({ userId: user.id }, { roomId: 1 })
-      .lean<Array<Pick<MembershipDoc, 'roomId'>>>()
-      .exec();
-    const events: RoomEvent[] = [];
-    for (const roomId of memberships.map((m) => m.roomId).sort()) {
-      try {
-        events.push(await this.tx.run((_session, append) => append(roomId, 'member.updated', user, { user })));
-      } catch (err) {
-        if (!(err instanceof StoreError && err.code === 'ROOM_NOT_FOUND')) throw err;
+    return this.tx.run(async (session, append) => {
+      const memberships = await this.m.memberships
+        .find({ userId: user.id }, { roomId: 1 }, { session })
+        .lean<Array<Pick<MembershipDoc, 'roomId'>>>()
+        .exec();
+      const live = await this.m.rooms
+        .find({ _id: { $in: memberships.map((m) => m.roomId) }, deletedAt: null }, { _id: 1 }, { session })
+        .lean<Array<Pick<RoomDoc, '_id'>>>()
+        .exec();
+      const events: RoomEvent[] = [];
+      for (const roomId of live.map((r) => r._id).sort()) {
+        events.push(await append(roomId, 'member.updated', user, { user }));
       }
-    }
-    return events;
+      return events;
+    });
   }
 
   async setRole(

@@ -53,9 +53,10 @@ export interface RetryClock {
 
 /**
  * The default policy. The pause spreads out writers contending for one hot room (each conflict costs an attempt);
- * the budget bounds how long a request can be held by conflicts or an election before it fails.
+ * the budget bounds how long a request can be held by conflicts or an election before it fails (the driver's own
+ * withTransaction would go on for 120 s). Each operation inside is bounded by the client's timeoutMS as well.
  */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { budgetMs: 120_000, baseDelayMs: 5, maxDelayMs: 100 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { budgetMs: 15_000, baseDelayMs: 5, maxDelayMs: 100 };
 
 export const systemClock: RetryClock = {
   now: () => Date.now(),
