@@ -7,6 +7,7 @@ import type { RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
 import { duplicateKey, toMembership, toRoom, toUpload } from './mappers.js';
 import type { MembershipDoc, Models, RoomDoc, UploadDoc } from './models.js';
 import type { Transactor } from './transact.js';
+import { queueBlobDeletions } from './uploads.js';
 import type { MongoUsers } from './users.js';
 
 type RoomMethods =
@@ -187,9 +188,15 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
           { session },
         )
         .exec();
-      // A deleted room keeps no images: their rows go here, their bytes are the caller's to delete.
+      // A deleted room keeps no images: their rows go here, and their bytes are queued for deletion in the same
+      // transaction (the caller discards them after the commit; what that cannot delete, the janitor sweeps).
       const uploads = await this.m.uploads.find({ roomId }, null, { session }).lean<UploadDoc[]>().exec();
       await this.m.uploads.deleteMany({ roomId }, { session }).exec();
+      await queueBlobDeletions(
+        this.m,
+        uploads.map((u) => u._id),
+        session,
+      );
       return { event, removedUploads: uploads.map((u) => toUpload(u)) };
     });
   }
