@@ -110,6 +110,22 @@ export const AttachmentSchema = z
   })
   .meta({ id: 'Attachment' });
 
+export const ReplyRefSchema = z
+  .object({
+    seq: z.number().int().describe('the message replied to'),
+    author: PublicUserSchema.nullable().describe('null once the parent is deleted'),
+    excerpt: z.string().nullable().describe("up to 140 characters of the parent's current text; null once deleted"),
+  })
+  .meta({ id: 'ReplyRef' });
+
+export const ThreadSummarySchema = z
+  .object({
+    replies: z.number().int().describe('replies that are not deleted'),
+    lastReplyAt: z.string().nullable(),
+    participants: z.array(PublicUserSchema).describe('up to 5 repliers, the most recent first'),
+  })
+  .meta({ id: 'ThreadSummary' });
+
 export const MessageSchema = z
   .object({
     roomId: z.string(),
@@ -121,6 +137,9 @@ export const MessageSchema = z
     editedAt: z.string().nullable(),
     deletedAt: z.string().nullable(),
     clientId: z.string().nullable().describe('the key the author sent with the post (null when none)'),
+    replyTo: ReplyRefSchema.nullable().describe('what this reply answers; null when not a reply'),
+    threadSeq: z.number().int().nullable().describe("a reply's thread: the seq of its root; null when not a reply"),
+    thread: ThreadSummarySchema.nullable().describe("a root's replies; null while it has none"),
   })
   .meta({ id: 'Message' });
 

@@ -24,6 +24,7 @@ export const ERRORS = {
   WRONG_PASSWORD: { status: 400, message: 'The current password is not correct' },
   DM_SELF: { status: 400, message: 'A direct conversation needs someone else' },
   CANNOT_CHANGE_OWN_ROLE: { status: 400, message: 'Make someone else owner to step down' },
+  REPLY_TO_UNKNOWN: { status: 400, message: 'replyTo names no message of this room' },
 
   // 401: who is asking is unknown
   UNAUTHENTICATED: { status: 401, message: 'Sign in, or send a valid Bearer access token or API token' },
@@ -47,6 +48,7 @@ export const ERRORS = {
   USER_NOT_FOUND: { status: 404, message: 'User not found' },
   UPLOAD_NOT_FOUND: { status: 404, message: 'No such image' },
   TOKEN_NOT_FOUND: { status: 404, message: 'No such token' },
+  THREAD_NOT_FOUND: { status: 404, message: 'No thread starts at this message' },
 
   // 409: conflicts with what is stored
   USERNAME_TAKEN: { status: 409, message: 'That username is taken' },
@@ -57,6 +59,7 @@ export const ERRORS = {
     message: 'Transfer ownership (make someone else owner) or delete the room before leaving',
   },
   DIRECT_ROOM: { status: 409, message: 'A direct conversation cannot be left' },
+  REPLY_TO_DELETED: { status: 409, message: 'The message you reply to was deleted' },
 
   // 408, 413, 414, 415, 422, 431: the request itself
   REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },

@@ -7,10 +7,20 @@ import { perUser, registerUserRateLimits } from '../http/user-rate-limit.js';
 import { MAX_ATTACHMENTS } from '../limits.js';
 import { authorizeRoom } from '../rooms/access.js';
 import { mayDeleteMessage, mayEditMessage } from '../rooms/policy.js';
-import { Id, MessageSchema, MessageText, PublicUserSchema, RoomParams, Seq, errors } from '../schemas.js';
+import {
+  Id,
+  MessageSchema,
+  MessageText,
+  PublicUserSchema,
+  RoomParams,
+  Seq,
+  errorResponses,
+  errors,
+} from '../schemas.js';
 import type { Message } from '../store/store.js';
 import { removeBlobs } from '../uploads/blobs.js';
 import { publicUser } from '../users/public-user.js';
+import threadRoutes from './thread-routes.js';
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -18,6 +28,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   const tags = ['messages'];
   await registerUserRateLimits(app);
   const MessageParams = RoomParams.extend({ seq: Seq });
+  await app.register(threadRoutes);
 
   /** The message at `seq`, or 404. A deleted message still reads (as a tombstone) unless `live` is asked for. */
   async function loadMessage(roomId: string, seq: number, opts: { live?: boolean } = {}): Promise<Message> {
@@ -52,6 +63,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
               .describe(
                 'your key for this post, unique per room (e.g. a UUID); a retry with it returns the stored message',
               ),
+            replyTo: Seq.optional().describe(
+              'reply to this message of the room; the reply joins its thread (the root is the first message)',
+            ),
           })
           .refine((b) => b.text !== undefined || b.attachments.length > 0, {
             path: ['text'],
@@ -64,18 +78,20 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
         response: {
           201: z.object({ message: MessageSchema }),
           200: z.object({ message: MessageSchema }).describe('already posted with this clientId'),
-          ...errors(400, 401, 403, 404, 413, 429),
+          ...errors(401, 403, 404, 413, 429),
+          ...errorResponses('INVALID_ATTACHMENT', 'REPLY_TO_UNKNOWN', 'REPLY_TO_DELETED'),
         },
       },
     },
     async (request, reply) => {
       const user = me(request);
       const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-      const { text, attachments, clientId } = request.body;
+      const { text, attachments, clientId, replyTo } = request.body;
       const { message, created } = await store.postMessage(room.id, publicUser(user), {
         text: text ?? null,
         attachments,
         clientId: clientId ?? null,
+        replyTo: replyTo ?? null,
       });
       return reply.code(created ? 201 : 200).send({ message });
     },

@@ -40,4 +40,12 @@ export const storeErrors = {
     new StoreError('invalid', 'INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
       { path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` },
     ]),
+  replyToUnknown: (seq: number) =>
+    new StoreError('invalid', 'REPLY_TO_UNKNOWN', 'replyTo names no message of this room', [
+      { path: 'body.replyTo', message: `no message #${seq} in this room` },
+    ]),
+  replyToDeleted: (seq: number) =>
+    new StoreError('conflict', 'REPLY_TO_DELETED', 'The message you reply to was deleted', [
+      { path: 'body.replyTo', message: `message #${seq} was deleted` },
+    ]),
 };

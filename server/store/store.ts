@@ -92,6 +92,7 @@ export const ROOM_EVENT_TYPES = [
   'member.updated',
   'room.updated',
   'room.deleted',
+  'thread.updated',
 ] as const;
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 
@@ -154,6 +155,28 @@ export interface Message {
   deletedAt: string | null;
   /** The key the author's client chose for this post (retries with it return this message); null when none. */
   clientId: string | null;
+  /** What a reply answers (its parent, as it is now); null when the message is not a reply. */
+  replyTo: ReplyRef | null;
+  /** A reply's thread: the seq of the thread's root (the first message); null when the message is not a reply. */
+  threadSeq: number | null;
+  /** A root's thread summary; null while it has no live replies. */
+  thread: ThreadSummary | null;
+}
+
+/** The parent of a reply. `author` and `excerpt` are null once the parent is deleted. */
+export interface ReplyRef {
+  seq: number;
+  author: PublicUser | null;
+  /** At most REPLY_EXCERPT_CHARS characters of the parent's current text ('' for an image without text). */
+  excerpt: string | null;
+}
+
+/** The replies under a thread's root that are not deleted. */
+export interface ThreadSummary {
+  replies: number;
+  lastReplyAt: string | null;
+  /** Up to THREAD_PARTICIPANTS distinct authors of replies, the most recent replier first. */
+  participants: PublicUser[];
 }
 
 /** A page of the room directory: at most `limit` rooms after the room `after` names (newest first). */
@@ -379,11 +402,14 @@ export interface Store {
    * transaction.
    * With a `clientId` the author already used in this room, nothing is written: the message posted with it is
    * returned with `created: false` (a client's retry after a lost answer, including two racing copies).
+   * With `replyTo` (a seq), the message is a reply: the parent must be a live message of the room (else 400
+   * REPLY_TO_UNKNOWN or 409 REPLY_TO_DELETED, nothing written); the thread's root gets a thread.updated event in the
+   * same transaction, right after the message.created.
    */
   postMessage(
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null },
+    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
   ): Promise<{ message: Message; created: boolean }>;
   /** 404 MESSAGE_NOT_FOUND when missing or deleted. */
   editMessage(
@@ -392,8 +418,12 @@ export interface Store {
     actor: PublicUser,
     text: string,
   ): Promise<{ message: Message; event: RoomEvent }>;
-  /** Also removes the message's uploads (their rows); returns them so the caller discards their blobs (a store may
-   * also queue them for deletion in the same transaction, so that none is orphaned). */
+  /**
+   * Also removes the message's uploads (their rows); returns them so the caller discards their blobs (a store may
+   * also queue them for deletion in the same transaction, so that none is orphaned). Deleting a reply appends
+   * thread.updated for its root. Editing or deleting a parent rewrites the excerpts its replies' stored copies carry
+   * (redaction reaches them too).
+   */
   deleteMessage(
     roomId: string,
     seq: number,
@@ -401,6 +431,8 @@ export interface Store {
   ): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }>;
   getMessage(roomId: string, seq: number): Promise<Message | null>;
   listMessages(roomId: string, page: MessagePage): Promise<Message[]>;
+  /** The replies (deleted ones included, as tombstones) of the thread rooted at `rootSeq`, ascending, seq > after. */
+  listThread(roomId: string, rootSeq: number, page: { after?: number; limit: number }): Promise<Message[]>;
 
   // Receipts. Both watermarks only move forward: lower values are ignored; values are capped at the room's lastSeq.
   markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void>;

@@ -21,7 +21,11 @@ t.test('the document lists the codes of each error response of the real routes',
   t.teardown(() => srv.close());
   const doc = (await api(srv.url, 'GET', '/docs/json')).body;
   const post = '/api/rooms/{roomId}/messages';
-  t.match(codes(doc, post, 'post', 400), ['VALIDATION_FAILED', 'INVALID_JSON'], 'a body: validation and JSON');
+  t.ok(
+    ['VALIDATION_FAILED', 'INVALID_JSON', 'REPLY_TO_UNKNOWN'].every((c) => codes(doc, post, 'post', 400)?.includes(c)),
+    'a body: validation and JSON, and the codes the route declares',
+  );
+  t.ok(codes(doc, post, 'post', 409)?.includes('REPLY_TO_DELETED'), 'a reply to a deleted message');
   t.same(codes(doc, post, 'post', 401), ['UNAUTHENTICATED', 'BAD_AUTHORIZATION'], 'authenticated');
   t.ok(codes(doc, post, 'post', 403)?.includes('CROSS_ORIGIN'), 'a write: same-origin cookies');
   t.same(codes(doc, post, 'post', 413), ['PAYLOAD_TOO_LARGE']);

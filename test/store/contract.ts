@@ -2,6 +2,7 @@ import t from 'tap';
 import { asHttpError } from '../../server/http/error-mapping.js';
 import { StoreError } from '../../server/store/errors.js';
 import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
+import { threadContract } from './contract-threads.js';
 
 /**
  * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md).
@@ -486,6 +487,8 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       await gone;
       t.same([...(await store.presence.online(roomId))], [bob.id], 'alice went offline, bob stays');
     });
+
+    threadContract(t, store, { makeUser, rejects, untilSeen, seen });
 
     t.test('room directory: public rooms you are not in, newest first, paged without loss or repeat', async (t) => {
       const [owner, visitor] = [await makeUser('dir'), await makeUser('visit')];

@@ -19,6 +19,9 @@ function message(seq: number, author: PublicUser, text: string, clientId: string
     editedAt: null,
     deletedAt: null,
     clientId,
+    replyTo: null,
+    threadSeq: null,
+    thread: null,
   };
 }
 

@@ -76,7 +76,8 @@ export function toUpload(u: UploadDoc): Upload {
   return { ...attachment, ...owner, messageSeq: u.messageSeq ?? null, createdAt: iso(u.createdAt) };
 }
 
-export function toMessage(m: MessageDoc, author: PublicUser): Message {
+/** `thread` is what only the caller can resolve: the parent a reply quotes, the root's participants. */
+export function toMessage(m: MessageDoc, author: PublicUser, thread: Pick<Message, 'replyTo' | 'thread'>): Message {
   return {
     roomId: m.roomId,
     seq: m.seq,
@@ -87,6 +88,9 @@ export function toMessage(m: MessageDoc, author: PublicUser): Message {
     editedAt: isoOrNull(m.editedAt),
     deletedAt: isoOrNull(m.deletedAt),
     clientId: m.clientId ?? null,
+    replyTo: thread.replyTo,
+    threadSeq: m.threadSeq ?? null,
+    thread: thread.thread,
   };
 }
 

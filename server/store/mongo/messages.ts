@@ -1,17 +1,20 @@
 import type { ClientSession } from 'mongoose';
 import { storeErrors } from '../errors.js';
-import type { Attachment, Message, MessagePage, PublicUser, RoomEvent, Store, Upload } from '../store.js';
+import type { Attachment, Message, MessagePage, PublicUser, ReplyRef, RoomEvent, Store, Upload } from '../store.js';
+import { replyRefOf } from '../threads.js';
 import { toRoomEvent } from './change-watcher.js';
 import { duplicateKey, toAttachment, toMessage, toUpload } from './mappers.js';
 import { UNUSED, type EventDoc, type MessageDoc, type Models, type UploadDoc } from './models.js';
 import { redactCopies } from './redaction.js';
 import type { Reporter } from './connect.js';
 import { Gate } from './gate.js';
+import { MongoThreads } from './threads.js';
 import type { Transactor } from './transact.js';
 import { queueBlobDeletions } from './uploads.js';
 import type { MongoUsers } from './users.js';
 
-type LogMethods = 'postMessage' | 'editMessage' | 'deleteMessage' | 'getMessage' | 'listMessages' | 'eventsAfter';
+type LogMethods =
+  'postMessage' | 'editMessage' | 'deleteMessage' | 'getMessage' | 'listMessages' | 'listThread' | 'eventsAfter';
 
 /**
  * Log reads at once. After the change stream lost its position, every stream of the instance replays its rooms from
@@ -22,23 +25,31 @@ export const LOG_READS_AT_ONCE = 16;
 /** The event log and the messages read model (a message is stored with its event, in one transaction). */
 export class MongoMessages implements Pick<Store, LogMethods> {
   private readonly logReads = new Gate(LOG_READS_AT_ONCE);
+  private readonly threads: MongoThreads;
 
   constructor(
     private readonly m: Models,
     private readonly tx: Transactor,
     private readonly users: MongoUsers,
     private readonly report: Reporter,
-  ) {}
+  ) {
+    this.threads = new MongoThreads(m, users);
+  }
 
+  /** Messages with their authors' current profiles, the parents replies quote and the threads' participants. */
   private async withAuthors(docs: MessageDoc[], session?: ClientSession): Promise<Message[]> {
-    const authors = await this.users.publicUsers(
-      docs.map((d) => d.authorId),
-      session,
-    );
+    const parents = await this.threads.parentsOf(docs, session);
+    const ids = docs.flatMap((d) => [d.authorId, ...(d.thread?.participantIds ?? [])]);
+    for (const p of parents.values()) ids.push(p.authorId);
+    const users = await this.users.publicUsers(ids, session);
     const out: Message[] = [];
     for (const d of docs) {
-      const author = authors.get(d.authorId);
-      if (author) out.push(toMessage(d, author));
+      const author = users.get(d.authorId);
+      const thread = {
+        replyTo: this.threads.replyRef(d, parents, users),
+        thread: this.threads.summaryOf(d.thread, users),
+      };
+      if (author) out.push(toMessage(d, author, thread));
     }
     return out;
   }
@@ -46,7 +57,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
   async postMessage(
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null },
+    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
   ): Promise<{ message: Message; created: boolean }> {
     const clientId = input.clientId ?? null;
     const earlier = async (session?: ClientSession): Promise<Message | null> => {
@@ -59,7 +70,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       return doc ? ((await this.withAuthors([doc], session))[0] ?? null) : null;
     };
     try {
-      const posted = await this.appendMessage(roomId, author, input.text, input.attachments, clientId, earlier);
+      const posted = await this.appendMessage(roomId, author, input, clientId, earlier);
       if (posted.created) await this.readUpTo(roomId, author.id, posted.message.seq);
       return posted;
     } catch (err) {
@@ -77,15 +88,29 @@ export class MongoMessages implements Pick<Store, LogMethods> {
   private appendMessage(
     roomId: string,
     author: PublicUser,
-    text: string | null,
-    uploadIds: string[],
+    input: { text: string | null; attachments: string[]; replyTo?: number | null },
     clientId: string | null,
     earlier: (session: ClientSession) => Promise<Message | null>,
   ): Promise<{ message: Message; created: boolean }> {
+    const { text, attachments: uploadIds } = input;
     return this.tx.run(async (session, append) => {
       // A retry (or a racing copy) of a post already committed: answer with its message, write nothing.
       const found = await earlier(session);
       if (found) return { message: found, created: false };
+      // A reply joins its parent's thread; the root is the thread's first message.
+      let replyTo: ReplyRef | null = null;
+      let threadSeq: number | null = null;
+      if (input.replyTo != null) {
+        const parentDoc = await this.m.messages
+          .findOne({ roomId, seq: input.replyTo }, null, { session })
+          .lean<MessageDoc>()
+          .exec();
+        const [parent] = parentDoc ? await this.withAuthors([parentDoc], session) : [];
+        if (!parent) throw storeErrors.replyToUnknown(input.replyTo);
+        if (parent.deletedAt !== null) throw storeErrors.replyToDeleted(input.replyTo);
+        replyTo = replyRefOf(parent);
+        threadSeq = parent.threadSeq ?? parent.seq;
+      }
       let message!: Message;
       // The event carries the message, built once its seq (the event's) is known.
       const event = await append(roomId, 'message.created', author, async (seq, at) => {
@@ -106,7 +131,10 @@ export class MongoMessages implements Pick<Store, LogMethods> {
           if (!upload) throw storeErrors.invalidAttachment(id);
           attachments.push(toAttachment({ ...upload, id: upload._id }));
         }
-        message = { roomId, seq, author, text, attachments, createdAt: at, editedAt: null, deletedAt: null, clientId };
+        message = {
+          ...{ roomId, seq, author, text, attachments, createdAt: at, editedAt: null, deletedAt: null, clientId },
+          ...{ replyTo, threadSeq, thread: null },
+        };
         return { message };
       });
       const doc: MessageDoc = {
@@ -119,8 +147,12 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         editedAt: null,
         deletedAt: null,
         clientId,
+        replyToSeq: replyTo?.seq ?? null,
+        threadSeq,
+        thread: null,
       };
       await this.m.messages.create([doc], { session });
+      if (threadSeq !== null) await this.threads.refresh(session, append, roomId, threadSeq, author);
       return { message, created: true };
     });
   }
@@ -159,6 +191,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       if (!message) throw storeErrors.messageNotFound();
       const event = await append(roomId, 'message.edited', actor, { message });
       await redactCopies(this.m, message, session);
+      await this.threads.redactExcerpts(message, session);
       return { message, event };
     });
   }
@@ -191,6 +224,9 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       }
       const event = await append(roomId, 'message.deleted', actor, { seq, message });
       await redactCopies(this.m, message, session);
+      await this.threads.redactExcerpts(message, session);
+      // A deleted reply no longer counts in its thread.
+      if (message.threadSeq !== null) await this.threads.refresh(session, append, roomId, message.threadSeq, actor);
       return { message, event, removedUploads: used.map(toUpload) };
     });
   }
@@ -209,6 +245,16 @@ export class MongoMessages implements Pick<Store, LogMethods> {
     else if (page.before !== undefined) query = messages.find({ roomId, seq: { $lt: page.before } }).sort({ seq: -1 });
     else query = messages.find({ roomId }).sort({ seq: -1 });
     const docs = await query.limit(page.limit).lean<MessageDoc[]>().exec();
+    return this.withAuthors(docs);
+  }
+
+  async listThread(roomId: string, rootSeq: number, page: { after?: number; limit: number }): Promise<Message[]> {
+    const docs = await this.m.messages
+      .find({ roomId, threadSeq: rootSeq, seq: { $gt: page.after ?? 0 } })
+      .sort({ seq: 1 })
+      .limit(page.limit)
+      .lean<MessageDoc[]>()
+      .exec();
     return this.withAuthors(docs);
   }
 

@@ -1,6 +1,7 @@
 import { Schema, type Connection } from 'mongoose';
 import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
 import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind, SignalType } from '../store.js';
+import { indexReplies, threadFields, type ThreadFields } from './thread-models.js';
 
 /**
  * The MongoDB documents behind the Store port, one collection per concept. Times are BSON Dates here (TTL indexes
@@ -207,7 +208,7 @@ eventSchema.index(
   { partialFilterExpression: { 'payload.message.seq': { $exists: true } } },
 );
 
-export interface MessageDoc {
+export interface MessageDoc extends ThreadFields {
   roomId: string;
   seq: number;
   authorId: string;
@@ -244,9 +245,11 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     clientId: { type: String, default: null },
+    ...threadFields,
   },
   options,
 );
+indexReplies(messageSchema, eventSchema);
 // History pages scan (roomId, seq) in either direction.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
 // A retried post finds its message; unique, so two racing copies cannot both be stored. Partial: only messages that

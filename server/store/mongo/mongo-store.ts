@@ -171,6 +171,7 @@ export class MongoStore implements Store {
   deleteMessage: Store['deleteMessage'] = (roomId, seq, actor) => this.messages.deleteMessage(roomId, seq, actor);
   getMessage: Store['getMessage'] = (roomId, seq) => this.messages.getMessage(roomId, seq);
   listMessages: Store['listMessages'] = (roomId, page) => this.messages.listMessages(roomId, page);
+  listThread: Store['listThread'] = (roomId, rootSeq, page) => this.messages.listThread(roomId, rootSeq, page);
   eventsAfter: Store['eventsAfter'] = (roomId, after, limit) => this.messages.eventsAfter(roomId, after, limit);
 
   // ---- receipts

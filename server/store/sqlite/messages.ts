@@ -1,14 +1,21 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
-import type { Attachment, Message, MessagePage, PublicUser, RoomEvent, Upload } from '../store.js';
+import type { Attachment, Message, MessagePage, PublicUser, ReplyRef, RoomEvent, Upload } from '../store.js';
+import { excerptOf, replyRefOf, threadSummary } from '../threads.js';
 import type { Append, SqliteEventLog } from './events.js';
 import type { SqliteReceipts } from './receipts.js';
+import type { SqliteThreads } from './threads.js';
 import type { SqliteUploads } from './uploads.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
 
-/** A message with its author's current profile. */
-interface MessageRow extends PrefixedProfile<'a_'> {
+/** The parent of a reply (LEFT JOINed: all null for a message that is not a reply). */
+type ParentColumns = { p_seq: number | null; p_text: string | null; p_deleted_at: string | null } & {
+  [K in keyof PrefixedProfile<'p_'>]: PrefixedProfile<'p_'>[K] | null;
+};
+
+/** A message with its author's current profile, and its parent's when it is a reply. */
+interface MessageRow extends PrefixedProfile<'a_'>, ParentColumns {
   room_id: string;
   seq: number;
   text: string | null;
@@ -18,14 +25,38 @@ interface MessageRow extends PrefixedProfile<'a_'> {
   edited_at: string | null;
   deleted_at: string | null;
   client_id: string | null;
+  reply_to_seq: number | null;
+  thread_seq: number | null;
+  thread_replies: number;
+  thread_last_reply_at: string | null;
+  /** JSON: ids of the thread's participants, the most recent replier first. */
+  thread_participants: string;
 }
 
 const SELECT = `
   SELECT m.room_id, m.seq, m.text, m.attachments, m.created_at, m.edited_at, m.deleted_at, m.client_id,
-         ${publicUserColumns('u', 'a_')}
-  FROM messages m JOIN users u ON u.id = m.author_id`;
+         m.reply_to_seq, m.thread_seq, m.thread_replies, m.thread_last_reply_at, m.thread_participants,
+         ${publicUserColumns('u', 'a_')},
+         p.seq AS p_seq, p.text AS p_text, p.deleted_at AS p_deleted_at, ${publicUserColumns('pu', 'p_')}
+  FROM messages m JOIN users u ON u.id = m.author_id
+  LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
+  LEFT JOIN users pu ON pu.id = p.author_id`;
 
-function toMessage(r: MessageRow): Message {
+/** The parent as a reply quotes it now (its excerpt follows edits and is gone once it is deleted). */
+function replyRefOfRow(r: MessageRow): ReplyRef | null {
+  if (r.reply_to_seq === null) return null;
+  if (r.p_seq === null || r.p_deleted_at !== null || r.p_id === null) {
+    return { seq: r.reply_to_seq, author: null, excerpt: null };
+  }
+  return {
+    seq: r.reply_to_seq,
+    author: toPublicUser(r as PrefixedProfile<'p_'>, 'p_'),
+    excerpt: excerptOf(r.p_text, false),
+  };
+}
+
+function toMessage(r: MessageRow, users: (ids: string[]) => PublicUser[]): Message {
+  const participants = r.thread_replies > 0 ? users(JSON.parse(r.thread_participants) as string[]) : [];
   return {
     roomId: r.room_id,
     seq: r.seq,
@@ -36,6 +67,9 @@ function toMessage(r: MessageRow): Message {
     editedAt: r.edited_at ?? null,
     deletedAt: r.deleted_at ?? null,
     clientId: r.client_id ?? null,
+    replyTo: replyRefOfRow(r),
+    threadSeq: r.thread_seq ?? null,
+    thread: threadSummary(r.thread_replies, r.thread_last_reply_at, participants),
   };
 }
 
@@ -48,11 +82,15 @@ export class SqliteMessages {
     private readonly uploads: SqliteUploads,
     private readonly receipts: SqliteReceipts,
     private readonly log: SqliteEventLog,
+    private readonly threads: SqliteThreads,
   ) {
     this.stmts = {
-      insert: db.prepare<[string, number, string, string | null, string, string, string | null]>(
-        `INSERT INTO messages (room_id, seq, author_id, text, attachments, created_at, client_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      insert: db.prepare<
+        [string, number, string, string | null, string, string, string | null, number | null, number | null]
+      >(
+        `INSERT INTO messages (room_id, seq, author_id, text, attachments, created_at, client_id, reply_to_seq,
+           thread_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byClientId: db.prepare<[string, string, string], MessageRow>(
         `${SELECT} WHERE m.room_id = ? AND m.author_id = ? AND m.client_id = ?`,
@@ -72,19 +110,36 @@ export class SqliteMessages {
       after: db.prepare<[string, number, number], MessageRow>(
         `${SELECT} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`,
       ),
+      thread: db.prepare<[string, number, number, number], MessageRow>(
+        `${SELECT} WHERE m.room_id = ? AND m.thread_seq = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`,
+      ),
     };
+  }
+
+  private toMessage(r: MessageRow): Message {
+    return toMessage(r, (ids) => this.threads.users(ids));
   }
 
   post(
     append: Append,
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null },
+    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
   ): { message: Message; created: boolean } {
     const clientId = input.clientId ?? null;
     if (clientId !== null) {
       const earlier = this.stmts.byClientId.get(roomId, author.id, clientId);
-      if (earlier) return { message: toMessage(earlier), created: false };
+      if (earlier) return { message: this.toMessage(earlier), created: false };
+    }
+    // A reply joins its parent's thread; the root is the thread's first message.
+    let replyTo: ReplyRef | null = null;
+    let threadSeq: number | null = null;
+    if (input.replyTo != null) {
+      const parent = this.get(roomId, input.replyTo);
+      if (!parent) throw storeErrors.replyToUnknown(input.replyTo);
+      if (parent.deletedAt !== null) throw storeErrors.replyToDeleted(input.replyTo);
+      replyTo = replyRefOf(parent);
+      threadSeq = parent.threadSeq ?? parent.seq;
     }
     // The event carries the message; the message's seq and time are its creation event's.
     let message!: Message;
@@ -101,10 +156,25 @@ export class SqliteMessages {
         editedAt: null,
         deletedAt: null,
         clientId,
+        replyTo,
+        threadSeq,
+        thread: null,
       };
       return { message };
     });
-    this.stmts.insert.run(roomId, event.seq, author.id, input.text, JSON.stringify(attachments), event.at, clientId);
+    const json = JSON.stringify(attachments);
+    this.stmts.insert.run(
+      roomId,
+      event.seq,
+      author.id,
+      input.text,
+      json,
+      event.at,
+      clientId,
+      replyTo?.seq ?? null,
+      threadSeq,
+    );
+    if (threadSeq !== null) this.threads.refresh(append, roomId, threadSeq, author);
     // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
     this.receipts.markRead({ roomId, userId: author.id, seq: event.seq });
     return { message, created: true };
@@ -121,6 +191,7 @@ export class SqliteMessages {
     const message = this.get(roomId, seq)!;
     const event = append(roomId, 'message.edited', actor, { message });
     this.log.redactCopies(message);
+    this.threads.redactExcerpts(message);
     return { message, event };
   }
 
@@ -136,12 +207,15 @@ export class SqliteMessages {
     const removedUploads = this.uploads.removeOfMessage(roomId, seq);
     const event = append(roomId, 'message.deleted', actor, { seq, message });
     this.log.redactCopies(message);
+    this.threads.redactExcerpts(message);
+    // A deleted reply no longer counts in its thread.
+    if (message.threadSeq !== null) this.threads.refresh(append, roomId, message.threadSeq, actor);
     return { message, event, removedUploads };
   }
 
   get(roomId: string, seq: number): Message | null {
     const r = this.stmts.one.get(roomId, seq);
-    return r ? toMessage(r) : null;
+    return r ? this.toMessage(r) : null;
   }
 
   list(roomId: string, page: MessagePage): Message[] {
@@ -149,6 +223,10 @@ export class SqliteMessages {
     if (page.after !== undefined) rows = this.stmts.after.all(roomId, page.after, page.limit);
     else if (page.before !== undefined) rows = this.stmts.before.all(roomId, page.before, page.limit);
     else rows = this.stmts.latest.all(roomId, page.limit);
-    return rows.map(toMessage);
+    return rows.map((r) => this.toMessage(r));
+  }
+
+  listThread(roomId: string, rootSeq: number, page: { after?: number; limit: number }): Message[] {
+    return this.stmts.thread.all(roomId, rootSeq, page.after ?? 0, page.limit).map((r) => this.toMessage(r));
   }
 }

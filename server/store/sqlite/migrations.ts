@@ -136,6 +136,17 @@ export const MIGRATIONS: string[] = [
       AND EXISTS (SELECT 1 FROM messages m WHERE m.room_id = room_events.room_id AND m.seq = room_events.message_seq
                   AND (m.deleted_at IS NOT NULL OR m.edited_at IS NOT NULL));
   `,
+  // 6: replies and threads. A reply keeps its parent's seq and its thread's root seq; a root keeps its thread's
+  // summary (kept current by every change to its replies), so history pages read it without aggregating.
+  `
+  ALTER TABLE messages ADD COLUMN reply_to_seq INTEGER;
+  ALTER TABLE messages ADD COLUMN thread_seq INTEGER;
+  ALTER TABLE messages ADD COLUMN thread_replies INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN thread_last_reply_at TEXT;
+  ALTER TABLE messages ADD COLUMN thread_participants TEXT NOT NULL DEFAULT '[]';
+  CREATE INDEX messages_by_parent ON messages(room_id, reply_to_seq) WHERE reply_to_seq IS NOT NULL;
+  CREATE INDEX messages_by_thread ON messages(room_id, thread_seq, seq) WHERE thread_seq IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -36,6 +36,7 @@ import { SqliteMessages } from './messages.js';
 import { SqliteReceipts } from './receipts.js';
 import { SqliteRooms } from './rooms.js';
 import { SqliteSessions } from './sessions.js';
+import { SqliteThreads } from './threads.js';
 import { SqliteUploads } from './uploads.js';
 import { SqliteUsers } from './users.js';
 
@@ -82,7 +83,7 @@ export class SqliteStore implements Store {
     this.rooms = new SqliteRooms(this.db);
     this.receipts = new SqliteReceipts(this.db);
     this.uploads = new SqliteUploads(this.db);
-    this.messages = new SqliteMessages(this.db, this.uploads, this.receipts, this.log);
+    this.messages = new SqliteMessages(this.db, this.uploads, this.receipts, this.log, new SqliteThreads(this.db));
   }
 
   /**
@@ -257,7 +258,7 @@ export class SqliteStore implements Store {
   async postMessage(
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null },
+    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
   ): Promise<{ message: Message; created: boolean }> {
     return this.commit((append) => this.messages.post(append, roomId, author, input));
   }
@@ -285,6 +286,10 @@ export class SqliteStore implements Store {
 
   async listMessages(roomId: string, page: MessagePage): Promise<Message[]> {
     return this.messages.list(roomId, page);
+  }
+
+  async listThread(roomId: string, rootSeq: number, page: { after?: number; limit: number }): Promise<Message[]> {
+    return this.messages.listThread(roomId, rootSeq, page);
   }
 
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
