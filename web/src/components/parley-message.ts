@@ -1,9 +1,12 @@
 import { consume } from '@lit/context';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { errorText } from '../api.js';
 import { avatarSvg } from '../avatars.js';
-import { formatBytes, fullTime, linkify, timeOf } from '../format.js';
+import { formatBytes, fullTime, timeOf } from '../format.js';
+import { renderMarkdown } from '../markdown.js';
+import { markdownStyles } from '../markdown-styles.js';
 import { requestConfirm, requestLightbox } from '../overlays.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
@@ -23,6 +26,14 @@ function thumbSize(w: number, h: number): { width: number; height: number } {
 }
 
 export type Receipt = 'sent' | 'delivered' | 'read';
+
+/**
+ * A message's text as formatted Markdown. unsafeHTML is safe here and only here: renderMarkdown's output has raw HTML
+ * disabled (the source's tags arrive escaped, as text) and every link checked (http, https, mailto); see markdown.ts.
+ */
+function formatted(text: string) {
+  return html`<div class="text md" data-testid="message-text">${unsafeHTML(renderMarkdown(text))}</div>`;
+}
 
 /**
  * One message of a timeline: a stored one (with its author, images, receipt ticks, and Edit / Delete for those
@@ -45,6 +56,7 @@ export class ParleyMessage extends LitElement {
 
   static override styles = [
     base,
+    markdownStyles,
     css`
       :host { display: block; }
       .msg { display: flex; gap: 0.5rem; align-items: flex-end; margin-top: 2px; position: relative; }
@@ -63,8 +75,6 @@ export class ParleyMessage extends LitElement {
       .meta { display: flex; gap: 0.5rem; align-items: baseline; font-size: 0.82rem; margin-bottom: 0.1rem; }
       .meta strong { color: #166534; }
       .meta .handle { color: var(--muted); font-size: 0.75rem; }
-      .text { white-space: pre-wrap; }
-      .text a { color: #1d4ed8; text-decoration: underline; }
       .foot { display: flex; justify-content: flex-end; gap: 0.35rem; font-size: 0.72rem; color: var(--muted); margin-top: 0.1rem; }
       .attachments { display: flex; flex-wrap: wrap; gap: 0.35rem; margin: 0.3rem 0 0.1rem; }
       .attachments a, .attachments .shot { display: block; border-radius: 10px; max-width: 100%; line-height: 0; }
@@ -192,7 +202,7 @@ export class ParleyMessage extends LitElement {
                 <button type="button" class="btn small" @click=${() => this.emit('edit-end')}>Cancel</button>
                 <button type="submit" class="btn small primary">Save</button></div>
             </form>`
-            : html`${deleted || m.text ? html`<div class="text" data-testid="message-text">${deleted ? 'This message was deleted.' : linkify(m.text ?? '')}</div>` : nothing}
+            : html`${deleted ? html`<div class="text" data-testid="message-text">This message was deleted.</div>` : m.text ? formatted(m.text) : nothing}
               ${deleted ? nothing : this.renderAttachments(m)}`
         }
         <div class="foot">
@@ -240,7 +250,7 @@ export class ParleyMessage extends LitElement {
     const failed = p.status === 'failed';
     return html`<div class="msg mine first ${failed ? 'failed' : 'pending'}" data-testid="message" data-status=${p.status} data-local-id=${p.localId}>
       <div class="bubble">
-        ${p.text.trim() ? html`<div class="text" data-testid="message-text">${linkify(p.text)}</div>` : nothing}
+        ${p.text.trim() ? formatted(p.text) : nothing}
         ${
           p.attachments.length
             ? html`<div class="attachments">${p.attachments.map((a) => {
