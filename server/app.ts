@@ -21,6 +21,7 @@ import uploadJanitor from './plugins/upload-janitor.js';
 import webAssets from './plugins/web-assets.js';
 import realtimeRoutes from './realtime/routes.js';
 import roomRoutes from './rooms/routes.js';
+import searchRoutes from './search/routes.js';
 import imageWork from './uploads/image-work.js';
 import uploadRoutes from './uploads/routes.js';
 import type { Store } from './store/store.js';
@@ -61,6 +62,7 @@ export async function buildApp({ config, store, closeStore = false, logger }: Bu
   await app.register(authRoutes);
   await app.register(roomRoutes);
   await app.register(messageRoutes);
+  await app.register(searchRoutes);
   await app.register(realtimeRoutes);
   await app.register(uploadRoutes);
   await app.register(webAssets);

@@ -36,6 +36,10 @@ export const storeErrors = {
     new StoreError('conflict', 'EMAIL_TAKEN', 'That email is already registered', [
       { path: 'email', message: 'already registered' },
     ]),
+  badSearchCursor: () =>
+    new StoreError('invalid', 'VALIDATION_FAILED', 'querystring.cursor: not a position of a search', [
+      { path: 'querystring.cursor', message: 'not a position of a search' },
+    ]),
   invalidAttachment: (id: string) =>
     new StoreError('invalid', 'INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
       { path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` },

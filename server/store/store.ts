@@ -11,6 +11,7 @@
  *   Nothing is written when a method throws.
  * - Times are ISO-8601 strings in UTC.
  */
+import type { SearchTerm } from '../search/query.js';
 
 export const GENDERS = ['female', 'male', 'other', 'unspecified'] as const;
 export type Gender = (typeof GENDERS)[number];
@@ -231,6 +232,22 @@ export interface MessagePage {
   limit: number;
 }
 
+/** What searchMessages looks for. Every term must match; the filters narrow further. */
+export interface MessageSearch {
+  /** Folded words and phrases (server/search/query.ts); none: every live message passes the text test. */
+  terms: SearchTerm[];
+  /** Only these rooms (still only those the user is a member of). */
+  roomIds?: string[];
+  /** Only messages by these users. */
+  authorIds?: string[];
+  /** ISO times: createdAt < before, createdAt >= after. */
+  before?: string;
+  after?: string;
+  /** Only messages older than this one (the last of the previous page). 400 when it names no message. */
+  cursor?: { roomId: string; seq: number };
+  limit: number;
+}
+
 export type FeedListener = (event: RoomEvent) => void;
 /** Called when the feed may have lost events (e.g. change-stream history lost): subscribers must be told to reset. */
 export type FeedResetListener = () => void;
@@ -433,6 +450,11 @@ export interface Store {
   listMessages(roomId: string, page: MessagePage): Promise<Message[]>;
   /** The replies (deleted ones included, as tombstones) of the thread rooted at `rootSeq`, ascending, seq > after. */
   listThread(roomId: string, rootSeq: number, page: { after?: number; limit: number }): Promise<Message[]>;
+  /**
+   * Live messages (not deleted; edited ones by their current text) in the rooms `userId` is a member of, matching
+   * `search`, newest first: at most `limit`.
+   */
+  searchMessages(userId: string, search: MessageSearch): Promise<Message[]>;
 
   // Receipts. Both watermarks only move forward: lower values are ignored; values are capped at the room's lastSeq.
   markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void>;

@@ -3,6 +3,7 @@ import { asHttpError } from '../../server/http/error-mapping.js';
 import { StoreError } from '../../server/store/errors.js';
 import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 import { threadContract } from './contract-threads.js';
+import { searchContract } from './contract-search.js';
 
 /**
  * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md).
@@ -22,6 +23,8 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
+
+    t.test('search', (t) => searchContract(t, store));
 
     let n = 0;
     const makeUser = async (prefix = 'u'): Promise<PublicUser> => {

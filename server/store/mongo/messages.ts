@@ -1,6 +1,16 @@
 import type { ClientSession } from 'mongoose';
 import { storeErrors } from '../errors.js';
-import type { Attachment, Message, MessagePage, PublicUser, ReplyRef, RoomEvent, Store, Upload } from '../store.js';
+import type {
+  Attachment,
+  Message,
+  MessagePage,
+  MessageSearch,
+  PublicUser,
+  ReplyRef,
+  RoomEvent,
+  Store,
+  Upload,
+} from '../store.js';
 import { replyRefOf } from '../threads.js';
 import { toRoomEvent } from './change-watcher.js';
 import { duplicateKey, toAttachment, toMessage, toUpload } from './mappers.js';
@@ -8,13 +18,21 @@ import { UNUSED, type EventDoc, type MessageDoc, type Models, type UploadDoc } f
 import { redactCopies } from './redaction.js';
 import type { Reporter } from './connect.js';
 import { Gate } from './gate.js';
+import { searchFields, searchFilter } from './search.js';
 import { MongoThreads } from './threads.js';
 import type { Transactor } from './transact.js';
 import { queueBlobDeletions } from './uploads.js';
 import type { MongoUsers } from './users.js';
 
 type LogMethods =
-  'postMessage' | 'editMessage' | 'deleteMessage' | 'getMessage' | 'listMessages' | 'listThread' | 'eventsAfter';
+  | 'postMessage'
+  | 'editMessage'
+  | 'deleteMessage'
+  | 'getMessage'
+  | 'listMessages'
+  | 'listThread'
+  | 'searchMessages'
+  | 'eventsAfter';
 
 /**
  * Log reads at once. After the change stream lost its position, every stream of the instance replays its rooms from
@@ -150,6 +168,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         replyToSeq: replyTo?.seq ?? null,
         threadSeq,
         thread: null,
+        ...searchFields(text),
       };
       await this.m.messages.create([doc], { session });
       if (threadSeq !== null) await this.threads.refresh(session, append, roomId, threadSeq, author);
@@ -181,7 +200,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       const doc = await this.m.messages
         .findOneAndUpdate(
           { roomId, seq, deletedAt: null },
-          { $set: { text, editedAt: new Date() } },
+          { $set: { text, editedAt: new Date(), ...searchFields(text) } },
           { session, new: true },
         )
         .lean<MessageDoc>()
@@ -205,7 +224,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       const doc = await this.m.messages
         .findOneAndUpdate(
           { roomId, seq, deletedAt: null },
-          { $set: { text: null, attachments: [], deletedAt: new Date() } },
+          { $set: { text: null, attachments: [], deletedAt: new Date(), ...searchFields(null) } },
           { session, new: true },
         )
         .lean<MessageDoc>()
@@ -253,6 +272,18 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       .find({ roomId, threadSeq: rootSeq, seq: { $gt: page.after ?? 0 } })
       .sort({ seq: 1 })
       .limit(page.limit)
+      .lean<MessageDoc[]>()
+      .exec();
+    return this.withAuthors(docs);
+  }
+
+  async searchMessages(userId: string, search: MessageSearch): Promise<Message[]> {
+    if (search.limit <= 0) return []; // limit(0) would be no limit
+    const filter = await searchFilter(this.m, userId, search);
+    const docs = await this.m.messages
+      .find(filter)
+      .sort({ createdAt: -1, roomId: -1, seq: -1 })
+      .limit(search.limit)
       .lean<MessageDoc[]>()
       .exec();
     return this.withAuthors(docs);

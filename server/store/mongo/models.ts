@@ -220,6 +220,11 @@ export interface MessageDoc extends ThreadFields {
   deletedAt: Date | null;
   /** The author's client's key for the post; null when none. */
   clientId: string | null;
+  /** Search: the folded words of the live text (server/search/tokens.ts), each once; [] once deleted. Absent on
+   * messages stored before search existed until the start-up backfill reaches them. */
+  searchWords?: string[];
+  /** Search: the folded words in order, joined by single spaces, for phrases; null once deleted. */
+  searchText?: string | null;
 }
 
 // An embedded attachment: no _id of its own, and no `id` virtual (it has a real `id` field: the upload's id).
@@ -246,10 +251,18 @@ const messageSchema = new Schema<MessageDoc>(
     deletedAt: { type: Date, default: null },
     clientId: { type: String, default: null },
     ...threadFields,
+    searchWords: { type: [String], default: undefined },
+    searchText: { type: String, default: undefined },
   },
   options,
 );
 indexReplies(messageSchema, eventSchema);
+// Search: a word (or a prefix, an anchored regex: an index range) narrows to its messages, newest first. Not a $text
+// index: $text cannot match a prefix, and its stemming and stop words are per language; these are the same folded
+// words that SQLite's FTS5 index holds, so both stores find the same messages.
+messageSchema.index({ searchWords: 1, createdAt: -1 });
+// Search with operators only (from:, in:, dates): a room's messages newest first.
+messageSchema.index({ roomId: 1, createdAt: -1 });
 // History pages scan (roomId, seq) in either direction.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
 // A retried post finds its message; unique, so two racing copies cannot both be stored. Partial: only messages that

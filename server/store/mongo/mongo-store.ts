@@ -9,6 +9,7 @@ import type { MongoStoreOptions, Reporter } from './connect.js';
 import { MongoFailureCounter } from './failures.js';
 import { BLOB_COLLECTIONS, GridFsBlobStore } from './gridfs-blobs.js';
 import { MongoMessages } from './messages.js';
+import { indexEarlierMessages } from './search.js';
 import { defineModels, type Models } from './models.js';
 import type { BlobDeletionDoc, EventDoc, FailureDoc, PresenceDoc, SignalDoc } from './models.js';
 import { MongoPresenceBoard } from './presence.js';
@@ -109,6 +110,8 @@ export class MongoStore implements Store {
       // In the background: copies stored before redaction existed lose their old text (idempotent, so a restart
       // part-way through simply does the rest).
       redactEarlierCopies(store.m).catch((err) => store.report(err, 'redacting earlier message copies failed'));
+      // Likewise messages stored before search existed gain their search words (until then they are not found).
+      indexEarlierMessages(store.m).catch((err) => store.report(err, 'indexing earlier messages for search failed'));
       return store;
     } catch (err) {
       await conn.close().catch(() => {});
@@ -172,6 +175,7 @@ export class MongoStore implements Store {
   getMessage: Store['getMessage'] = (roomId, seq) => this.messages.getMessage(roomId, seq);
   listMessages: Store['listMessages'] = (roomId, page) => this.messages.listMessages(roomId, page);
   listThread: Store['listThread'] = (roomId, rootSeq, page) => this.messages.listThread(roomId, rootSeq, page);
+  searchMessages: Store['searchMessages'] = (userId, search) => this.messages.searchMessages(userId, search);
   eventsAfter: Store['eventsAfter'] = (roomId, after, limit) => this.messages.eventsAfter(roomId, after, limit);
 
   // ---- receipts

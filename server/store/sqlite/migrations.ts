@@ -147,6 +147,46 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX messages_by_parent ON messages(room_id, reply_to_seq) WHERE reply_to_seq IS NOT NULL;
   CREATE INDEX messages_by_thread ON messages(room_id, thread_seq, seq) WHERE thread_seq IS NOT NULL;
   `,
+  // 7: full-text search. message_search numbers the messages in the order they were posted (the FTS rowid, so that
+  // newest-first is the index's own order) and keeps what the operators filter on; messages_fts is a contentless
+  // FTS5 index over the live text. Triggers keep both in the transaction of every write to messages (post, edit,
+  // delete); existing messages are indexed here.
+  `
+  CREATE TABLE message_search (
+    id         INTEGER PRIMARY KEY,
+    room_id    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    author_id  TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (room_id, seq)
+  );
+  CREATE INDEX message_search_by_author ON message_search(author_id);
+  CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+  );
+  INSERT INTO message_search (room_id, seq, author_id, created_at)
+    SELECT room_id, seq, author_id, created_at FROM messages ORDER BY created_at, room_id, seq;
+  INSERT INTO messages_fts (rowid, text)
+    SELECT s.id, m.text FROM message_search s JOIN messages m ON m.room_id = s.room_id AND m.seq = s.seq
+    WHERE m.text IS NOT NULL AND m.deleted_at IS NULL;
+  CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO message_search (room_id, seq, author_id, created_at)
+      VALUES (new.room_id, new.seq, new.author_id, new.created_at);
+    INSERT INTO messages_fts (rowid, text)
+      SELECT id, new.text FROM message_search WHERE room_id = new.room_id AND seq = new.seq
+        AND new.text IS NOT NULL AND new.deleted_at IS NULL;
+  END;
+  CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = (SELECT id FROM message_search WHERE room_id = old.room_id AND seq = old.seq);
+    INSERT INTO messages_fts (rowid, text)
+      SELECT id, new.text FROM message_search WHERE room_id = new.room_id AND seq = new.seq
+        AND new.text IS NOT NULL AND new.deleted_at IS NULL;
+  END;
+  CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = (SELECT id FROM message_search WHERE room_id = old.room_id AND seq = old.seq);
+    DELETE FROM message_search WHERE room_id = old.room_id AND seq = old.seq;
+  END;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

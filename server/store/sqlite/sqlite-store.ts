@@ -10,6 +10,7 @@ import type {
   Membership,
   Message,
   MessagePage,
+  MessageSearch,
   NewUser,
   PublicUser,
   RefreshUse,
@@ -35,6 +36,7 @@ import { GroupCommit } from './group-commit.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteReceipts } from './receipts.js';
 import { SqliteRooms } from './rooms.js';
+import { SqliteSearch } from './search.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteThreads } from './threads.js';
 import { SqliteUploads } from './uploads.js';
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
   private readonly receipts: SqliteReceipts;
   private readonly uploads: SqliteUploads;
   private readonly messages: SqliteMessages;
+  private readonly search: SqliteSearch;
 
   constructor(opts: {
     file: string;
@@ -84,6 +87,7 @@ export class SqliteStore implements Store {
     this.receipts = new SqliteReceipts(this.db);
     this.uploads = new SqliteUploads(this.db);
     this.messages = new SqliteMessages(this.db, this.uploads, this.receipts, this.log, new SqliteThreads(this.db));
+    this.search = new SqliteSearch(this.db);
   }
 
   /**
@@ -290,6 +294,15 @@ export class SqliteStore implements Store {
 
   async listThread(roomId: string, rootSeq: number, page: { after?: number; limit: number }): Promise<Message[]> {
     return this.messages.listThread(roomId, rootSeq, page);
+  }
+
+  async searchMessages(userId: string, search: MessageSearch): Promise<Message[]> {
+    if (search.limit <= 0) return []; // SQLite reads a negative LIMIT as no limit
+    // Keys first, then the messages: the page is small, and one read model builds every Message.
+    return this.search
+      .find(userId, search)
+      .map((k) => this.messages.get(k.roomId, k.seq))
+      .filter((m): m is Message => m !== null);
   }
 
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
