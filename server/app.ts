@@ -19,6 +19,7 @@ import securityHeaders from './plugins/security-headers.js';
 import storePlugin from './plugins/store.js';
 import uploadJanitor from './plugins/upload-janitor.js';
 import webAssets from './plugins/web-assets.js';
+import reactionRoutes from './reactions/routes.js';
 import realtimeRoutes from './realtime/routes.js';
 import roomRoutes from './rooms/routes.js';
 import searchRoutes from './search/routes.js';
@@ -63,6 +64,7 @@ export async function buildApp({ config, store, closeStore = false, logger }: Bu
   await app.register(roomRoutes);
   await app.register(messageRoutes);
   await app.register(searchRoutes);
+  await app.register(reactionRoutes);
   await app.register(realtimeRoutes);
   await app.register(uploadRoutes);
   await app.register(webAssets);

@@ -6,3 +6,7 @@ export const MAX_ATTACHMENTS = 4;
 /** Public rooms listed at once: GET /api/rooms includes the first page, /api/rooms/directory pages on. */
 export const DIRECTORY_FIRST_PAGE = 50;
 export const DIRECTORY_MAX_PAGE = 200;
+/** Distinct emoji one message can carry, users listed per emoji, and pins per room. */
+export const MAX_REACTION_EMOJI = 20;
+export const REACTION_USERS_SHOWN = 10;
+export const MAX_PINS = 50;

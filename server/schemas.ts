@@ -125,6 +125,14 @@ export const ThreadSummarySchema = z
     participants: z.array(PublicUserSchema).describe('up to 5 repliers, the most recent first'),
   })
   .meta({ id: 'ThreadSummary' });
+export const ReactionSchema = z
+  .object({
+    emoji: z.string(),
+    count: z.number().int(),
+    users: z.array(z.string()).describe('ids of the first users who reacted with it (at most 10), earliest first'),
+    me: z.boolean().describe('whether you reacted with it'),
+  })
+  .meta({ id: 'Reaction' });
 
 export const MessageSchema = z
   .object({
@@ -140,6 +148,7 @@ export const MessageSchema = z
     replyTo: ReplyRefSchema.nullable().describe('what this reply answers; null when not a reply'),
     threadSeq: z.number().int().nullable().describe("a reply's thread: the seq of its root; null when not a reply"),
     thread: ThreadSummarySchema.nullable().describe("a root's replies; null while it has none"),
+    reactions: z.array(ReactionSchema).describe('each emoji in the order it was first used'),
   })
   .meta({ id: 'Message' });
 

@@ -8,6 +8,7 @@ import {
   mayDeleteMessage,
   mayEditMessage,
   mayLeave,
+  mayPin,
   mayRemove,
   mayRemoveMembers,
   roomRefusal,
@@ -129,6 +130,16 @@ t.test('refusals name the catalogued code the server answers with', async (t) =>
         `${r.name} in a ${kind} room`,
       );
     }
+  }
+});
+
+t.test('mayPin: owner and admins pin; in a direct conversation both people', async (t) => {
+  for (const kind of KINDS) {
+    t.same(
+      WHO.map((who) => mayPin({ kind }, actor(who))),
+      kind === 'direct' ? [false, true, true, true] : [false, false, true, true],
+      `in a ${kind} room`,
+    );
   }
 });
 

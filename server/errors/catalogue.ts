@@ -38,6 +38,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, message: 'You may not do that' },
   NOT_A_MEMBER: { status: 403, message: 'Join the room first' },
   NOT_AUTHOR: { status: 403, message: 'Only the author may do that' },
+  PIN_FORBIDDEN: { status: 403, message: 'Only the owner or an admin pins messages' },
   SESSION_REQUIRED: { status: 403, message: 'API tokens are managed from a signed-in session, not with an API token' },
   CROSS_ORIGIN: { status: 403, message: 'Cookie-authenticated requests must come from the Parley origin' },
 
@@ -60,6 +61,8 @@ export const ERRORS = {
   },
   DIRECT_ROOM: { status: 409, message: 'A direct conversation cannot be left' },
   REPLY_TO_DELETED: { status: 409, message: 'The message you reply to was deleted' },
+  TOO_MANY_REACTIONS: { status: 409, message: 'This message has as many different emoji as it can take' },
+  TOO_MANY_PINS: { status: 409, message: 'This room has as many pins as it can take; unpin one first' },
 
   // 408, 413, 414, 415, 422, 431: the request itself
   REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },

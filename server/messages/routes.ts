@@ -18,6 +18,7 @@ import {
   errors,
 } from '../schemas.js';
 import type { Message } from '../store/store.js';
+import { oneWithReactions, withReactions } from '../reactions/view.js';
 import { removeBlobs } from '../uploads/blobs.js';
 import { publicUser } from '../users/public-user.js';
 import threadRoutes from './thread-routes.js';
@@ -93,7 +94,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
         clientId: clientId ?? null,
         replyTo: replyTo ?? null,
       });
-      return reply.code(created ? 201 : 200).send({ message });
+      return reply
+        .code(created ? 201 : 200)
+        .send({ message: await oneWithReactions(store, room.id, message, user.id) });
     },
   );
 
@@ -127,7 +130,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       // Messages handed over in a history page are delivered to the reader as much as streamed ones are.
       const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
       if (newest > 0) app.hub.receipts.delivered(room.id, user.id, newest);
-      return { messages };
+      return { messages: await withReactions(store, room.id, messages, user.id) };
     },
   );
 
@@ -197,8 +200,11 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       },
     },
     async (request) => {
-      const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
-      return { message: await loadMessage(room.id, request.params.seq) };
+      const viewer = me(request).id;
+      const { room } = await authorizeRoom(store, request.params.roomId, viewer, 'post');
+      return {
+        message: await oneWithReactions(store, room.id, await loadMessage(room.id, request.params.seq), viewer),
+      };
     },
   );
 
@@ -221,7 +227,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
         throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
       }
       const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
-      return { message };
+      return { message: await oneWithReactions(store, room.id, message, user.id) };
     },
   );
 

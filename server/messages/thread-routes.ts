@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fail } from '../errors.js';
 import { me } from '../http/current-user.js';
 import { authorizeRoom } from '../rooms/access.js';
+import { withReactions } from '../reactions/view.js';
 import { MessageSchema, RoomParams, Seq, errorResponses, errors } from '../schemas.js';
 
 /** Threads: the replies of a root, in order. Replying itself is POST .../messages with `replyTo`. */
@@ -33,7 +34,8 @@ export default async function threadRoutes(app: FastifyInstance): Promise<void> 
       },
     },
     async (request) => {
-      const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
+      const viewer = me(request).id;
+      const { room } = await authorizeRoom(store, request.params.roomId, viewer, 'post');
       const root = await store.getMessage(room.id, request.params.seq);
       if (!root) throw fail('MESSAGE_NOT_FOUND');
       if (root.threadSeq !== null) {
@@ -43,7 +45,8 @@ export default async function threadRoutes(app: FastifyInstance): Promise<void> 
         });
       }
       const replies = await store.listThread(room.id, root.seq, request.query);
-      return { root, replies };
+      const [shown, ...shownReplies] = await withReactions(store, room.id, [root, ...replies], viewer);
+      return { root: shown!, replies: shownReplies };
     },
   );
 }

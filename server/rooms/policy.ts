@@ -109,3 +109,9 @@ export function mayDeleteMessage(room: RoomRef, actor: MemberRef | null, message
   if (!allows(room, actor, 'post') || message.deletedAt) return false;
   return message.author.id === actor!.userId || allows(room, actor, 'moderate-messages');
 }
+
+/** May `actor` pin and unpin messages? The owner and admins; in a direct conversation, both people. */
+export function mayPin(room: RoomRef, actor: MemberRef | null): boolean {
+  if (!allows(room, actor, 'post')) return false;
+  return room.kind === 'direct' || isAtLeast(actor, 'admin');
+}

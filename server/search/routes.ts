@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
 import { me } from '../http/current-user.js';
+import { withReactionsAcrossRooms } from '../reactions/view.js';
 import { Id, MessageSchema, RoomSchema, errors } from '../schemas.js';
 import type { Room } from '../store/store.js';
 import { isDate, isEmptyQuery, nextDay, parseQuery } from './query.js';
@@ -139,7 +140,7 @@ export default async function searchRoutes(app: FastifyInstance): Promise<void> 
       const page = found.slice(0, qs.limit);
       const rooms = new Map<string, Room | null>();
       const results = [];
-      for (const message of page) {
+      for (const message of await withReactionsAcrossRooms(store, page, user.id)) {
         if (!rooms.has(message.roomId)) rooms.set(message.roomId, await store.getRoom(message.roomId));
         const room = rooms.get(message.roomId);
         if (!room) continue;

@@ -40,6 +40,9 @@ export const storeErrors = {
     new StoreError('invalid', 'VALIDATION_FAILED', 'querystring.cursor: not a position of a search', [
       { path: 'querystring.cursor', message: 'not a position of a search' },
     ]),
+  tooManyReactions: (max: number) =>
+    new StoreError('conflict', 'TOO_MANY_REACTIONS', `A message takes at most ${max} different emoji`),
+  tooManyPins: (max: number) => new StoreError('conflict', 'TOO_MANY_PINS', `A room has at most ${max} pins`),
   invalidAttachment: (id: string) =>
     new StoreError('invalid', 'INVALID_ATTACHMENT', 'Attach only your own unused uploads of this room', [
       { path: 'body.attachments', message: `${id} is not an unused upload of yours in this room` },

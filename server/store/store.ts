@@ -94,6 +94,10 @@ export const ROOM_EVENT_TYPES = [
   'room.updated',
   'room.deleted',
   'thread.updated',
+  'reaction.added',
+  'reaction.removed',
+  'message.pinned',
+  'message.unpinned',
 ] as const;
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 
@@ -178,6 +182,37 @@ export interface ThreadSummary {
   lastReplyAt: string | null;
   /** Up to THREAD_PARTICIPANTS distinct authors of replies, the most recent replier first. */
   participants: PublicUser[];
+}
+
+/** One emoji's reactions on a message, as a viewer sees them. */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  /** The first users who reacted with it (ids, earliest first; at most REACTION_USERS_SHOWN). */
+  users: string[];
+  /** Whether the viewer is among those who reacted with it. */
+  me: boolean;
+}
+
+/** A message as a member is shown it: with its reactions (`me` is that member's). */
+export interface MessageWithReactions extends Message {
+  reactions: ReactionSummary[];
+}
+
+/** Who pinned a message, and when. */
+export interface PinMark {
+  by: PublicUser;
+  at: string;
+}
+
+/** A pinned message of a room. */
+export interface Pin extends PinMark {
+  message: Message;
+}
+
+/** The outcome of adding or removing a reaction or a pin: `event` is null when nothing changed (idempotent). */
+export interface ToggleResult {
+  event: RoomEvent | null;
 }
 
 /** A page of the room directory: at most `limit` rooms after the room `after` names (newest first). */
@@ -455,6 +490,32 @@ export interface Store {
    * `search`, newest first: at most `limit`.
    */
   searchMessages(userId: string, search: MessageSearch): Promise<Message[]>;
+
+  // Reactions: one per (message, emoji, user). Each change appends reaction.added / reaction.removed; adding one
+  // that exists or removing one that does not writes nothing. 404 MESSAGE_NOT_FOUND for a missing or deleted
+  // message; 409 TOO_MANY_REACTIONS for a new emoji beyond `maxEmoji` distinct ones on the message.
+  addReaction(roomId: string, seq: number, emoji: string, user: PublicUser, maxEmoji: number): Promise<ToggleResult>;
+  removeReaction(roomId: string, seq: number, emoji: string, user: PublicUser): Promise<ToggleResult>;
+  /**
+   * The reactions of the messages with these seqs, in one query: per seq, each emoji in the order it was first
+   * used, with its count, its first `usersShown` users and whether `viewerId` reacted with it. Seqs without
+   * reactions are absent from the map.
+   */
+  listReactions(
+    roomId: string,
+    seqs: number[],
+    viewerId: string | null,
+    usersShown: number,
+  ): Promise<Map<number, ReactionSummary[]>>;
+
+  // Pins: one per message. Pinning appends message.pinned (with the message), unpinning message.unpinned; pinning a
+  // pinned message or unpinning one that is not writes nothing. 404 MESSAGE_NOT_FOUND for a missing or deleted
+  // message (unpinning: for one missing or not pinned is fine); 409 TOO_MANY_PINS beyond `maxPins` in the room.
+  // Deleting a message removes its reactions and its pin in the same transaction (message.deleted says so).
+  pinMessage(roomId: string, seq: number, actor: PublicUser, maxPins: number): Promise<ToggleResult>;
+  unpinMessage(roomId: string, seq: number, actor: PublicUser): Promise<ToggleResult>;
+  /** The room's pinned messages, newest pin first. */
+  listPins(roomId: string): Promise<Pin[]>;
 
   // Receipts. Both watermarks only move forward: lower values are ignored; values are capped at the room's lastSeq.
   markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void>;

@@ -4,6 +4,7 @@ import { StoreError } from '../../server/store/errors.js';
 import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 import { threadContract } from './contract-threads.js';
 import { searchContract } from './contract-search.js';
+import { reactionsContract } from './contract-reactions.js';
 
 /**
  * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md).
@@ -529,6 +530,8 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       );
       t.same(await store.listPublicRooms(visitor.id, { limit: 0 }), [], 'a zero limit gives nothing');
     });
+
+    reactionsContract(t, store, makeUser);
 
     t.test('redaction: the log keeps no deleted text and no previous text of an edit', async (t) => {
       const author = await makeUser('redact');

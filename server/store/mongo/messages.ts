@@ -54,8 +54,9 @@ export class MongoMessages implements Pick<Store, LogMethods> {
     this.threads = new MongoThreads(m, users);
   }
 
-  /** Messages with their authors' current profiles, the parents replies quote and the threads' participants. */
-  private async withAuthors(docs: MessageDoc[], session?: ClientSession): Promise<Message[]> {
+  /** Messages with their authors' current profiles, the parents replies quote and the threads' participants (also
+   * how reactions.ts shows the messages it pins). */
+  async withAuthors(docs: MessageDoc[], session?: ClientSession): Promise<Message[]> {
     const parents = await this.threads.parentsOf(docs, session);
     const ids = docs.flatMap((d) => [d.authorId, ...(d.thread?.participantIds ?? [])]);
     for (const p of parents.values()) ids.push(p.authorId);
@@ -241,6 +242,9 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         await this.m.uploads.deleteMany({ _id: { $in: ids } }, { session }).exec();
         await queueBlobDeletions(this.m, ids, session);
       }
+      // Its reactions and its pin go with it (message.deleted says so; they have no events of their own).
+      await this.m.reactions.deleteMany({ roomId, seq }, { session }).exec();
+      await this.m.pins.deleteMany({ roomId, seq }, { session }).exec();
       const event = await append(roomId, 'message.deleted', actor, { seq, message });
       await redactCopies(this.m, message, session);
       await this.threads.redactExcerpts(message, session);

@@ -1,5 +1,6 @@
 import { Schema, type Connection } from 'mongoose';
 import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
+import { pinSchema, reactionSchema, type PinDoc, type ReactionDoc } from './reaction-models.js';
 import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind, SignalType } from '../store.js';
 import { indexReplies, threadFields, type ThreadFields } from './thread-models.js';
 
@@ -427,6 +428,8 @@ export function defineModels(conn: Connection) {
     presence: conn.model<PresenceDoc>('Presence', presenceSchema, PRESENCE_COLLECTION),
     failures: conn.model<FailureDoc>('Failure', failureSchema, 'login_failures'),
     blobDeletions: conn.model<BlobDeletionDoc>('BlobDeletion', blobDeletionSchema, 'blob_deletions'),
+    reactions: conn.model<ReactionDoc>('Reaction', reactionSchema, 'reactions'),
+    pins: conn.model<PinDoc>('Pin', pinSchema, 'pins'),
   };
 }
 

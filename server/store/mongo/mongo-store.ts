@@ -13,6 +13,7 @@ import { indexEarlierMessages } from './search.js';
 import { defineModels, type Models } from './models.js';
 import type { BlobDeletionDoc, EventDoc, FailureDoc, PresenceDoc, SignalDoc } from './models.js';
 import { MongoPresenceBoard } from './presence.js';
+import { MongoReactions } from './reactions.js';
 import { MongoReceipts } from './receipts.js';
 import { MongoRooms } from './rooms.js';
 import { ServerClock } from './server-clock.js';
@@ -47,6 +48,7 @@ export class MongoStore implements Store {
   private readonly uploads: MongoUploads;
   private readonly receipts: MongoReceipts;
   private readonly schema: SchemaRepair;
+  private readonly reactions: MongoReactions;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -68,6 +70,7 @@ export class MongoStore implements Store {
     this.uploads = new MongoUploads(m, tx);
     this.receipts = new MongoReceipts(m);
     this.blobs = new GridFsBlobStore(db, collection<BlobDeletionDoc>(m.blobDeletions), report);
+    this.reactions = new MongoReactions(m, tx, this.users, (docs, session) => this.messages.withAuthors(docs, session));
     this.feed = new FeedPublisher((err) => report(err, 'feed listener failed'));
     this.failures = new MongoFailureCounter(collection<FailureDoc>(m.failures));
     this.signals = new MongoSignals(collection<SignalDoc>(m.signals), report);
@@ -177,6 +180,14 @@ export class MongoStore implements Store {
   listThread: Store['listThread'] = (roomId, rootSeq, page) => this.messages.listThread(roomId, rootSeq, page);
   searchMessages: Store['searchMessages'] = (userId, search) => this.messages.searchMessages(userId, search);
   eventsAfter: Store['eventsAfter'] = (roomId, after, limit) => this.messages.eventsAfter(roomId, after, limit);
+
+  // ---- reactions and pins
+  addReaction: Store['addReaction'] = (...args) => this.reactions.addReaction(...args);
+  removeReaction: Store['removeReaction'] = (...args) => this.reactions.removeReaction(...args);
+  listReactions: Store['listReactions'] = (...args) => this.reactions.listReactions(...args);
+  pinMessage: Store['pinMessage'] = (...args) => this.reactions.pinMessage(...args);
+  unpinMessage: Store['unpinMessage'] = (...args) => this.reactions.unpinMessage(...args);
+  listPins: Store['listPins'] = (roomId) => this.reactions.listPins(roomId);
 
   // ---- receipts
   markDelivered: Store['markDelivered'] = (entries) => this.receipts.markDelivered(entries);

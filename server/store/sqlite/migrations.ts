@@ -187,6 +187,26 @@ export const MIGRATIONS: string[] = [
     DELETE FROM message_search WHERE room_id = old.room_id AND seq = old.seq;
   END;
   `,
+  // 8: reactions (one per message, emoji and user) and pins (one per message). `added_seq` / `pin_seq` are the
+  // seqs of the events that made them: a total order within the room, where timestamps can tie.
+  `
+  CREATE TABLE reactions (
+    room_id   TEXT NOT NULL REFERENCES rooms(id),
+    seq       INTEGER NOT NULL,
+    emoji     TEXT NOT NULL,
+    user_id   TEXT NOT NULL REFERENCES users(id),
+    added_seq INTEGER NOT NULL,
+    PRIMARY KEY (room_id, seq, emoji, user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE pins (
+    room_id   TEXT NOT NULL REFERENCES rooms(id),
+    seq       INTEGER NOT NULL,
+    pinned_by TEXT NOT NULL REFERENCES users(id),
+    pinned_at TEXT NOT NULL,
+    pin_seq   INTEGER NOT NULL,
+    PRIMARY KEY (room_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

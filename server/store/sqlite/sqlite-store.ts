@@ -12,6 +12,9 @@ import type {
   MessagePage,
   MessageSearch,
   NewUser,
+  Pin,
+  ReactionSummary,
+  ToggleResult,
   PublicUser,
   RefreshUse,
   Role,
@@ -34,6 +37,8 @@ import { SqliteEventLog, type Append } from './events.js';
 import { FileBlobStore } from './file-blobs.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteMessages } from './messages.js';
+import { SqlitePins } from './pins.js';
+import { SqliteReactions } from './reactions.js';
 import { SqliteReceipts } from './receipts.js';
 import { SqliteRooms } from './rooms.js';
 import { SqliteSearch } from './search.js';
@@ -65,6 +70,8 @@ export class SqliteStore implements Store {
   private readonly uploads: SqliteUploads;
   private readonly messages: SqliteMessages;
   private readonly search: SqliteSearch;
+  private readonly reactions: SqliteReactions;
+  private readonly pins: SqlitePins;
 
   constructor(opts: {
     file: string;
@@ -88,6 +95,8 @@ export class SqliteStore implements Store {
     this.uploads = new SqliteUploads(this.db);
     this.messages = new SqliteMessages(this.db, this.uploads, this.receipts, this.log, new SqliteThreads(this.db));
     this.search = new SqliteSearch(this.db);
+    this.reactions = new SqliteReactions(this.db);
+    this.pins = new SqlitePins(this.db, (roomId, seq) => this.messages.get(roomId, seq));
   }
 
   /**
@@ -281,7 +290,13 @@ export class SqliteStore implements Store {
     seq: number,
     actor: PublicUser,
   ): Promise<{ message: Message; event: RoomEvent; removedUploads: Upload[] }> {
-    return this.commit((append) => this.messages.delete(append, roomId, seq, actor));
+    return this.commit((append) => {
+      const deleted = this.messages.delete(append, roomId, seq, actor);
+      // A deleted message keeps no reactions and no pin; its message.deleted event says so for both.
+      this.reactions.removeOfMessage(roomId, seq);
+      this.pins.removeOfMessage(roomId, seq);
+      return deleted;
+    });
   }
 
   async getMessage(roomId: string, seq: number): Promise<Message | null> {
@@ -308,6 +323,43 @@ export class SqliteStore implements Store {
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
     if (limit <= 0) return []; // SQLite reads a negative LIMIT as no limit
     return this.log.after(roomId, afterSeq, limit);
+  }
+
+  // ---- reactions and pins
+
+  async addReaction(
+    roomId: string,
+    seq: number,
+    emoji: string,
+    user: PublicUser,
+    maxEmoji: number,
+  ): Promise<ToggleResult> {
+    return this.commit((append) => this.reactions.add(append, roomId, seq, emoji, user, maxEmoji));
+  }
+
+  async removeReaction(roomId: string, seq: number, emoji: string, user: PublicUser): Promise<ToggleResult> {
+    return this.commit((append) => this.reactions.remove(append, roomId, seq, emoji, user));
+  }
+
+  async listReactions(
+    roomId: string,
+    seqs: number[],
+    viewerId: string | null,
+    usersShown: number,
+  ): Promise<Map<number, ReactionSummary[]>> {
+    return this.reactions.list(roomId, seqs, viewerId, usersShown);
+  }
+
+  async pinMessage(roomId: string, seq: number, actor: PublicUser, maxPins: number): Promise<ToggleResult> {
+    return this.commit((append) => this.pins.pin(append, roomId, seq, actor, maxPins));
+  }
+
+  async unpinMessage(roomId: string, seq: number, actor: PublicUser): Promise<ToggleResult> {
+    return this.commit((append) => this.pins.unpin(append, roomId, seq, actor));
+  }
+
+  async listPins(roomId: string): Promise<Pin[]> {
+    return this.pins.list(roomId);
   }
 
   // ---- uploads
