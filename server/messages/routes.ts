@@ -20,6 +20,7 @@ import {
 import type { Message } from '../store/store.js';
 import { oneWithReactions, withReactions } from '../reactions/view.js';
 import { removeBlobs } from '../uploads/blobs.js';
+import { messagesAround } from './around.js';
 import { publicUser } from '../users/public-user.js';
 import threadRoutes from './thread-routes.js';
 
@@ -105,7 +106,12 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     {
       schema: {
         tags,
-        summary: 'A page of history: newest first (optionally before a seq), or ascending after a seq',
+        summary:
+          'A page of history: newest first (optionally before a seq), ascending after a seq, or ascending around a seq',
+        description:
+          'With `around`, the page is centred on that message (a jump to a linked message; as many older as newer, ' +
+          'the other side filling in near either end) and says whether older and newer messages exist beyond it. ' +
+          'A seq that is not a message of this room is 404 MESSAGE_NOT_FOUND.',
         params: RoomParams,
         querystring: z
           .object({
@@ -117,20 +123,35 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
               .max(Number.MAX_SAFE_INTEGER)
               .optional()
               .describe('messages with seq > after, oldest first'),
+            around: Seq.optional().describe('the page centred on the message with this seq, oldest first'),
             limit: z.coerce.number().int().min(1).max(100).default(50),
           })
-          .refine((q) => q.before === undefined || q.after === undefined, 'use either before or after, not both'),
-        response: { 200: z.object({ messages: z.array(MessageSchema) }), ...errors(400, 401, 403, 404) },
+          .refine(
+            (q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1,
+            'use one of before, after and around',
+          ),
+        response: {
+          200: z.object({
+            messages: z.array(MessageSchema),
+            hasMoreBefore: z.boolean().optional().describe('with around: older messages exist before the page'),
+            hasMoreAfter: z.boolean().optional().describe('with around: newer messages exist after the page'),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     async (request) => {
       const user = me(request);
       const { room } = await authorizeRoom(store, request.params.roomId, user.id, 'post');
-      const messages = await store.listMessages(room.id, request.query);
+      const { around, ...page } = request.query;
+      const result =
+        around === undefined
+          ? { messages: await store.listMessages(room.id, page) }
+          : await messagesAround(store, room.id, around, page.limit);
       // Messages handed over in a history page are delivered to the reader as much as streamed ones are.
-      const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
+      const newest = result.messages.reduce((max, m) => Math.max(max, m.seq), 0);
       if (newest > 0) app.hub.receipts.delivered(room.id, user.id, newest);
-      return { messages: await withReactions(store, room.id, messages, user.id) };
+      return { ...result, messages: await withReactions(store, room.id, result.messages, user.id) };
     },
   );
 
