@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import attentionRoutes from './attention/routes.js';
 import authRoutes from './auth/routes.js';
 import tokens from './auth/tokens.js';
 import type { Config } from './config.js';
@@ -65,6 +66,7 @@ export async function buildApp({ config, store, closeStore = false, logger }: Bu
   await app.register(messageRoutes);
   await app.register(searchRoutes);
   await app.register(reactionRoutes);
+  await app.register(attentionRoutes);
   await app.register(realtimeRoutes);
   await app.register(uploadRoutes);
   await app.register(webAssets);

@@ -2,7 +2,7 @@ import { ERRORS, type ErrorCode } from './errors/catalogue.js';
 import { MESSAGE_MAX_CHARS } from './limits.js';
 import { z } from 'zod';
 import { ID_PATTERN } from './ids.js';
-import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from './store/store.js';
+import { AVATARS, GENDERS, NOTIFY_LEVELS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from './store/store.js';
 
 /** Shared zod schemas: request validation, response serialization and the OpenAPI document all come from these. */
 
@@ -88,6 +88,8 @@ export const MembershipSchema = z
     joinedAt: z.string(),
     deliveredSeq: z.number().int(),
     readSeq: z.number().int(),
+    notify: z.enum(NOTIFY_LEVELS).describe('which messages notify you: all, mentions of you, or none'),
+    muted: z.boolean().describe('a muted room shows no unread badge and notifies of nothing'),
   })
   .meta({ id: 'Membership' });
 
@@ -97,6 +99,7 @@ export const RoomListEntrySchema = RoomSchema.extend({
   membership: MembershipSchema.nullable().describe('null for public rooms you can join'),
   joined: z.boolean(),
   unread: z.number().int().describe('messages by others after your read position'),
+  unreadMentions: z.number().int().describe('of those, the ones that mention you (@you, @room, @here)'),
   peer: PublicUserSchema.nullable().describe('direct rooms: the other person'),
 }).meta({ id: 'RoomListEntry' });
 
@@ -149,6 +152,9 @@ export const MessageSchema = z
     threadSeq: z.number().int().nullable().describe("a reply's thread: the seq of its root; null when not a reply"),
     thread: ThreadSummarySchema.nullable().describe("a root's replies; null while it has none"),
     reactions: z.array(ReactionSchema).describe('each emoji in the order it was first used'),
+    mentions: z.array(z.string()).describe('ids of the members the text names with @username'),
+    mentionsRoom: z.boolean().describe('the text says @room: every member'),
+    mentionsHere: z.boolean().describe('the text says @here: every member online when it was sent'),
   })
   .meta({ id: 'Message' });
 

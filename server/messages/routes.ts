@@ -6,6 +6,7 @@ import { me } from '../http/current-user.js';
 import { perUser, registerUserRateLimits } from '../http/user-rate-limit.js';
 import { MAX_ATTACHMENTS } from '../limits.js';
 import { authorizeRoom } from '../rooms/access.js';
+import { mayMention } from './mentions.js';
 import { mayDeleteMessage, mayEditMessage } from '../rooms/policy.js';
 import {
   Id,
@@ -37,6 +38,11 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     const message = await store.getMessage(roomId, seq);
     if (!message || (opts.live && message.deletedAt)) throw fail('MESSAGE_NOT_FOUND');
     return message;
+  }
+
+  /** Who is online in the room, for an @here in `text` (mentions.ts); none asked for when the text has no `@`. */
+  async function onlineFor(roomId: string, text: string | undefined): Promise<string[]> {
+    return mayMention(text ?? null) ? [...(await store.presence.online(roomId))] : [];
   }
 
   r.post(
@@ -94,6 +100,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
         attachments,
         clientId: clientId ?? null,
         replyTo: replyTo ?? null,
+        online: await onlineFor(room.id, text),
       });
       return reply
         .code(created ? 201 : 200)
@@ -247,7 +254,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       if (!mayEditMessage(room, membership, existing)) {
         throw fail('NOT_AUTHOR', { message: 'Only the author edits a message' });
       }
-      const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), request.body.text);
+      const { text } = request.body;
+      const online = await onlineFor(room.id, text);
+      const { message } = await store.editMessage(room.id, existing.seq, publicUser(user), text, online);
       return { message: await oneWithReactions(store, room.id, message, user.id) };
     },
   );

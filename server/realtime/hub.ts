@@ -77,6 +77,10 @@ export class Hub {
     );
     this.unsubscribe.push(
       this.store.signals.onSignal(({ roomId, type, data }) => {
+        // A member's own settings (membership) go to that member's streams only.
+        const owner = type === 'membership' ? (data.membership as { userId?: unknown } | undefined)?.userId : null;
+        if (typeof owner === 'string')
+          return this.broadcastEphemeral(roomId, type, data, (sub) => sub.userId !== owner);
         // A notice about a user (typing) is not sent back to that user.
         const about = (data.user as { id?: unknown } | undefined)?.id;
         this.broadcastEphemeral(

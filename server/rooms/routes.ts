@@ -63,7 +63,14 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     const rooms = await store.listPublicRooms(userId, { limit: limit + 1, after });
     const page = rooms.slice(0, limit);
     const last = page.at(-1);
-    const entries = page.map((room) => ({ ...room, membership: null, joined: false, unread: 0, peer: null }));
+    const entries = page.map((room) => ({
+      ...room,
+      membership: null,
+      joined: false,
+      unread: 0,
+      unreadMentions: 0,
+      peer: null,
+    }));
     return { entries, next: rooms.length > limit && last ? encodeDirectoryCursor(last) : null };
   };
 
@@ -101,11 +108,12 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         store.listRoomsOfUser(userId),
         directoryPage(userId, request.query.publicLimit),
       ]);
-      const rooms = mine.map(({ room, membership, unread, peer }) => ({
+      const rooms = mine.map(({ room, membership, unread, unreadMentions, peer }) => ({
         ...room,
         membership,
         joined: true,
         unread,
+        unreadMentions,
         peer,
       }));
       return { rooms: [...rooms, ...directory.entries], publicCursor: directory.next };

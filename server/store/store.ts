@@ -70,6 +70,12 @@ export interface Room {
 export const ROLES = ['owner', 'admin', 'member'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Which messages of a room notify the member: every one, those that mention them, or none. */
+export const NOTIFY_LEVELS = ['all', 'mentions', 'none'] as const;
+export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
+/** Rooms notify on mentions; a direct conversation is all mentions of you, so it notifies on every message. */
+export const defaultNotifyLevel = (kind: RoomKind): NotifyLevel => (kind === 'direct' ? 'all' : 'mentions');
+
 export interface Membership {
   roomId: string;
   userId: string;
@@ -77,6 +83,15 @@ export interface Membership {
   joinedAt: string;
   deliveredSeq: number;
   readSeq: number;
+  notify: NotifyLevel;
+  /** A muted room shows no unread badge (and notifies no one: the client treats it as `none`). */
+  muted: boolean;
+}
+
+/** A member's own notification settings for a room (either or both). */
+export interface NotifyPatch {
+  notify?: NotifyLevel;
+  muted?: boolean;
 }
 
 export interface Member extends Membership {
@@ -166,6 +181,11 @@ export interface Message {
   threadSeq: number | null;
   /** A root's thread summary; null while it has no live replies. */
   thread: ThreadSummary | null;
+  /** Members named with @username (ids), as resolved when it was stored or last edited. */
+  mentions: string[];
+  /** It says @room (every member) / @here (every member online when it was sent). */
+  mentionsRoom: boolean;
+  mentionsHere: boolean;
 }
 
 /** The parent of a reply. `author` and `excerpt` are null once the parent is deleted. */
@@ -215,6 +235,12 @@ export interface ToggleResult {
   event: RoomEvent | null;
 }
 
+/** A page of the messages that mention a user, newest first, continuing after `before` (an earlier page's last). */
+export interface MentionPage {
+  limit: number;
+  before?: { at: string; roomId: string; seq: number };
+}
+
 /** A page of the room directory: at most `limit` rooms after the room `after` names (newest first). */
 export interface RoomDirectoryPage {
   limit: number;
@@ -226,6 +252,8 @@ export interface RoomWithMembership {
   membership: Membership | null;
   /** Messages by others after the member's readSeq that are not deleted; 0 when not a member. */
   unread: number;
+  /** Of those, the ones that mention the member (@them, @room, or @here while they were online). */
+  unreadMentions: number;
   /** For direct rooms: the other member. */
   peer: PublicUser | null;
 }
@@ -295,7 +323,7 @@ export interface EventFeed {
   readonly live: boolean;
 }
 
-export const SIGNAL_TYPES = ['typing', 'receipt'] as const;
+export const SIGNAL_TYPES = ['typing', 'receipt', 'membership'] as const;
 export type SignalType = (typeof SIGNAL_TYPES)[number];
 
 /** An ephemeral notice for a room's subscribers on every instance (typing, receipt watermarks). Never stored in the
@@ -461,14 +489,24 @@ export interface Store {
   postMessage(
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
+    input: {
+      text: string | null;
+      attachments: string[];
+      clientId?: string | null;
+      replyTo?: number | null;
+      online?: string[];
+    },
   ): Promise<{ message: Message; created: boolean }>;
-  /** 404 MESSAGE_NOT_FOUND when missing or deleted. */
+  /**
+   * 404 MESSAGE_NOT_FOUND when missing or deleted. Mentions are resolved again from the new text (`online`: who is
+   * online now, for an @here; those an earlier @here reached stay mentioned while the text keeps it).
+   */
   editMessage(
     roomId: string,
     seq: number,
     actor: PublicUser,
     text: string,
+    online?: string[],
   ): Promise<{ message: Message; event: RoomEvent }>;
   /**
    * Also removes the message's uploads (their rows); returns them so the caller discards their blobs (a store may
@@ -516,6 +554,13 @@ export interface Store {
   unpinMessage(roomId: string, seq: number, actor: PublicUser): Promise<ToggleResult>;
   /** The room's pinned messages, newest pin first. */
   listPins(roomId: string): Promise<Pin[]>;
+
+  // Mentions. postMessage and editMessage resolve them (server/messages/mentions.ts) against the room's members and
+  // record whom each message mentions; a deleted message mentions no one.
+  /** The messages that mention the user (not their own, not deleted) in rooms they are still in, newest first. */
+  listMentions(userId: string, page: MentionPage): Promise<Message[]>;
+  /** Sets the member's notification level and mute; null when not a member. No event: it is the member's own. */
+  setNotify(roomId: string, userId: string, patch: NotifyPatch): Promise<Membership | null>;
 
   // Receipts. Both watermarks only move forward: lower values are ignored; values are capped at the room's lastSeq.
   markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void>;

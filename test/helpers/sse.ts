@@ -12,7 +12,7 @@ export interface SseEvent {
   json: any;
 }
 
-const EPHEMERAL = new Set(['presence', 'typing', 'receipt']);
+const EPHEMERAL = new Set(['presence', 'typing', 'receipt', 'membership']);
 
 export interface SseStreamOptions {
   token?: string;

@@ -22,6 +22,9 @@ function message(seq: number, author: PublicUser, text: string, clientId: string
     replyTo: null,
     threadSeq: null,
     thread: null,
+    mentions: [],
+    mentionsRoom: false,
+    mentionsHere: false,
   };
 }
 

@@ -43,6 +43,8 @@ export function toMembership(m: MembershipDoc): Membership {
     joinedAt: iso(m.joinedAt),
     deliveredSeq: m.deliveredSeq,
     readSeq: m.readSeq,
+    notify: m.notify ?? 'mentions',
+    muted: m.muted ?? false,
   };
 }
 
@@ -91,6 +93,9 @@ export function toMessage(m: MessageDoc, author: PublicUser, thread: Pick<Messag
     replyTo: thread.replyTo,
     threadSeq: m.threadSeq ?? null,
     thread: thread.thread,
+    mentions: m.mentions ?? [],
+    mentionsRoom: m.mentionsRoom ?? false,
+    mentionsHere: m.mentionsHere ?? false,
   };
 }
 

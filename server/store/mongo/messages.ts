@@ -22,6 +22,7 @@ import { searchFields, searchFilter } from './search.js';
 import { MongoThreads } from './threads.js';
 import type { Transactor } from './transact.js';
 import { queueBlobDeletions } from './uploads.js';
+import { NO_MENTIONS, type MongoMentions } from './mentions.js';
 import type { MongoUsers } from './users.js';
 
 type LogMethods =
@@ -50,6 +51,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
     private readonly tx: Transactor,
     private readonly users: MongoUsers,
     private readonly report: Reporter,
+    private readonly mentions: MongoMentions,
   ) {
     this.threads = new MongoThreads(m, users);
   }
@@ -76,7 +78,13 @@ export class MongoMessages implements Pick<Store, LogMethods> {
   async postMessage(
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
+    input: {
+      text: string | null;
+      attachments: string[];
+      clientId?: string | null;
+      replyTo?: number | null;
+      online?: string[];
+    },
   ): Promise<{ message: Message; created: boolean }> {
     const clientId = input.clientId ?? null;
     const earlier = async (session?: ClientSession): Promise<Message | null> => {
@@ -89,7 +97,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       return doc ? ((await this.withAuthors([doc], session))[0] ?? null) : null;
     };
     try {
-      const posted = await this.appendMessage(roomId, author, input, clientId, earlier);
+      const posted = await this.appendMessage(roomId, author, input, clientId, input.online ?? [], earlier);
       if (posted.created) await this.readUpTo(roomId, author.id, posted.message.seq);
       return posted;
     } catch (err) {
@@ -109,6 +117,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
     author: PublicUser,
     input: { text: string | null; attachments: string[]; replyTo?: number | null },
     clientId: string | null,
+    online: string[],
     earlier: (session: ClientSession) => Promise<Message | null>,
   ): Promise<{ message: Message; created: boolean }> {
     const { text, attachments: uploadIds } = input;
@@ -130,6 +139,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         replyTo = replyRefOf(parent);
         threadSeq = parent.threadSeq ?? parent.seq;
       }
+      const mentioned = await this.mentions.resolve(roomId, text, author.id, session);
       let message!: Message;
       // The event carries the message, built once its seq (the event's) is known.
       const event = await append(roomId, 'message.created', author, async (seq, at) => {
@@ -152,7 +162,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         }
         message = {
           ...{ roomId, seq, author, text, attachments, createdAt: at, editedAt: null, deletedAt: null, clientId },
-          ...{ replyTo, threadSeq, thread: null },
+          ...{ replyTo, threadSeq, thread: null, ...mentioned },
         };
         return { message };
       });
@@ -170,8 +180,10 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         threadSeq,
         thread: null,
         ...searchFields(text),
+        ...mentioned,
       };
       await this.m.messages.create([doc], { session });
+      await this.mentions.record({ ...message, authorId: author.id }, mentioned, online, session);
       if (threadSeq !== null) await this.threads.refresh(session, append, roomId, threadSeq, author);
       return { message, created: true };
     });
@@ -196,9 +208,10 @@ export class MongoMessages implements Pick<Store, LogMethods> {
     seq: number,
     actor: PublicUser,
     text: string,
+    online: string[] = [],
   ): Promise<{ message: Message; event: RoomEvent }> {
     return this.tx.run(async (session, append) => {
-      const doc = await this.m.messages
+      const edited = await this.m.messages
         .findOneAndUpdate(
           { roomId, seq, deletedAt: null },
           { $set: { text, editedAt: new Date(), ...searchFields(text) } },
@@ -206,8 +219,11 @@ export class MongoMessages implements Pick<Store, LogMethods> {
         )
         .lean<MessageDoc>()
         .exec();
-      if (!doc) throw storeErrors.messageNotFound();
-      const [message] = await this.withAuthors([doc], session);
+      if (!edited) throw storeErrors.messageNotFound();
+      const mentioned = await this.mentions.resolve(roomId, text, edited.authorId, session);
+      const createdAt = edited.createdAt.toISOString();
+      await this.mentions.record({ roomId, seq, createdAt, authorId: edited.authorId }, mentioned, online, session);
+      const [message] = await this.withAuthors([{ ...edited, ...mentioned }], session);
       if (!message) throw storeErrors.messageNotFound();
       const event = await append(roomId, 'message.edited', actor, { message });
       await redactCopies(this.m, message, session);
@@ -225,7 +241,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       const doc = await this.m.messages
         .findOneAndUpdate(
           { roomId, seq, deletedAt: null },
-          { $set: { text: null, attachments: [], deletedAt: new Date(), ...searchFields(null) } },
+          { $set: { text: null, attachments: [], deletedAt: new Date(), ...searchFields(null), ...NO_MENTIONS } },
           { session, new: true },
         )
         .lean<MessageDoc>()
@@ -236,6 +252,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
       // The message's uploads go in the same transaction (read and delete in one snapshot: nothing else writes a used
       // upload), and their GridFS files are queued for deletion: the caller discards them after the commit, and what
       // that cannot delete stays queued for the upload janitor.
+      await this.mentions.clear(roomId, seq, session); // a deleted message mentions no one
       const used = await this.m.uploads.find({ roomId, messageSeq: seq }, null, { session }).lean<UploadDoc[]>().exec();
       const ids = used.map((u) => u._id);
       if (ids.length > 0) {

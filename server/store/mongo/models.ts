@@ -1,7 +1,9 @@
 import { Schema, type Connection } from 'mongoose';
-import { AVATARS, GENDERS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
+import { AVATARS, GENDERS, NOTIFY_LEVELS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
 import { pinSchema, reactionSchema, type PinDoc, type ReactionDoc } from './reaction-models.js';
-import type { Attachment, Avatar, Gender, PublicUser, Role, RoomEventType, RoomKind, SignalType } from '../store.js';
+import type { Attachment, Avatar, Gender, NotifyLevel, PublicUser, Role, RoomEventType } from '../store.js';
+import type { RoomKind, SignalType } from '../store.js';
+import { mentionSchema, type MentionDoc } from './mention-model.js';
 import { indexReplies, threadFields, type ThreadFields } from './thread-models.js';
 
 /**
@@ -164,6 +166,9 @@ export interface MembershipDoc {
   joinedAt: Date;
   deliveredSeq: number;
   readSeq: number;
+  /** Absent on memberships from before notification levels: read as the room kind's default. */
+  notify?: NotifyLevel;
+  muted?: boolean;
 }
 
 const membershipSchema = new Schema<MembershipDoc>(
@@ -174,6 +179,8 @@ const membershipSchema = new Schema<MembershipDoc>(
     joinedAt: { type: Date, required: true },
     deliveredSeq: { type: Number, required: true, default: 0 },
     readSeq: { type: Number, required: true, default: 0 },
+    notify: { type: String, enum: NOTIFY_LEVELS, default: 'mentions' },
+    muted: { type: Boolean, default: false },
   },
   options,
 );
@@ -226,6 +233,10 @@ export interface MessageDoc extends ThreadFields {
   searchWords?: string[];
   /** Search: the folded words in order, joined by single spaces, for phrases; null once deleted. */
   searchText?: string | null;
+  /** Absent on messages from before mentions: none. */
+  mentions?: string[];
+  mentionsRoom?: boolean;
+  mentionsHere?: boolean;
 }
 
 // An embedded attachment: no _id of its own, and no `id` virtual (it has a real `id` field: the upload's id).
@@ -254,6 +265,9 @@ const messageSchema = new Schema<MessageDoc>(
     ...threadFields,
     searchWords: { type: [String], default: undefined },
     searchText: { type: String, default: undefined },
+    mentions: { type: [String], default: [] },
+    mentionsRoom: { type: Boolean, default: false },
+    mentionsHere: { type: Boolean, default: false },
   },
   options,
 );
@@ -430,6 +444,7 @@ export function defineModels(conn: Connection) {
     blobDeletions: conn.model<BlobDeletionDoc>('BlobDeletion', blobDeletionSchema, 'blob_deletions'),
     reactions: conn.model<ReactionDoc>('Reaction', reactionSchema, 'reactions'),
     pins: conn.model<PinDoc>('Pin', pinSchema, 'pins'),
+    mentions: conn.model<MentionDoc>('Mention', mentionSchema, 'mentions'),
   };
 }
 

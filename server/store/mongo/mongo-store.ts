@@ -2,6 +2,7 @@ import type { Connection, mongo } from 'mongoose';
 import { FeedPublisher } from '../feed.js';
 import type { Store } from '../store.js';
 import { redactEarlierCopies } from './redaction.js';
+import { MongoMentions } from './mentions.js';
 import { isMongoUnavailable } from './unavailable.js';
 import { ChangeWatcher, toRoomEvent } from './change-watcher.js';
 import { openConnection, presenceTtlOf, reporterOf, SchemaRepair, startStore } from './connect.js';
@@ -45,6 +46,7 @@ export class MongoStore implements Store {
   private readonly sessions: MongoSessions;
   private readonly rooms: MongoRooms;
   private readonly messages: MongoMessages;
+  private readonly mentions: MongoMentions;
   private readonly uploads: MongoUploads;
   private readonly receipts: MongoReceipts;
   private readonly schema: SchemaRepair;
@@ -65,8 +67,9 @@ export class MongoStore implements Store {
     const clock = new ServerClock(async () => (await db.command({ hello: 1 })).localTime as Date);
     this.users = new MongoUsers(m);
     this.sessions = new MongoSessions(m);
-    this.rooms = new MongoRooms(m, tx, this.users);
-    this.messages = new MongoMessages(m, tx, this.users, report);
+    this.mentions = new MongoMentions(m, this.users);
+    this.rooms = new MongoRooms(m, tx, this.users, this.mentions);
+    this.messages = new MongoMessages(m, tx, this.users, report, this.mentions);
     this.uploads = new MongoUploads(m, tx);
     this.receipts = new MongoReceipts(m);
     this.blobs = new GridFsBlobStore(db, collection<BlobDeletionDoc>(m.blobDeletions), report);
@@ -110,6 +113,7 @@ export class MongoStore implements Store {
     try {
       const store = new MongoStore(conn, reporterOf(opts), presenceTtlOf(opts));
       await startStore(conn.db!, store.m, store.watcher, store.presence);
+      await store.mentions.backfillLevels();
       // In the background: copies stored before redaction existed lose their old text (idempotent, so a restart
       // part-way through simply does the rest).
       redactEarlierCopies(store.m).catch((err) => store.report(err, 'redacting earlier message copies failed'));
@@ -173,7 +177,8 @@ export class MongoStore implements Store {
 
   // ---- messages and the log
   postMessage: Store['postMessage'] = (roomId, author, input) => this.messages.postMessage(roomId, author, input);
-  editMessage: Store['editMessage'] = (roomId, seq, actor, text) => this.messages.editMessage(roomId, seq, actor, text);
+  editMessage: Store['editMessage'] = (roomId, seq, actor, text, online) =>
+    this.messages.editMessage(roomId, seq, actor, text, online);
   deleteMessage: Store['deleteMessage'] = (roomId, seq, actor) => this.messages.deleteMessage(roomId, seq, actor);
   getMessage: Store['getMessage'] = (roomId, seq) => this.messages.getMessage(roomId, seq);
   listMessages: Store['listMessages'] = (roomId, page) => this.messages.listMessages(roomId, page);
@@ -188,6 +193,15 @@ export class MongoStore implements Store {
   pinMessage: Store['pinMessage'] = (...args) => this.reactions.pinMessage(...args);
   unpinMessage: Store['unpinMessage'] = (...args) => this.reactions.unpinMessage(...args);
   listPins: Store['listPins'] = (roomId) => this.reactions.listPins(roomId);
+
+  // ---- mentions and notification levels
+  listMentions: Store['listMentions'] = async (userId, page) => {
+    if (page.limit <= 0) return []; // limit(0) would be no limit at all
+    const keys = await this.mentions.page(userId, page);
+    const found = await Promise.all(keys.map(({ roomId, seq }) => this.messages.getMessage(roomId, seq)));
+    return found.filter((m) => m !== null);
+  };
+  setNotify: Store['setNotify'] = (roomId, userId, patch) => this.mentions.setNotify(roomId, userId, patch);
 
   // ---- receipts
   markDelivered: Store['markDelivered'] = (entries) => this.receipts.markDelivered(entries);

@@ -18,6 +18,10 @@ export async function redactCopies(m: Models, message: Message, session: ClientS
           'payload.message.attachments': message.attachments,
           'payload.message.editedAt': message.editedAt,
           'payload.message.deletedAt': message.deletedAt,
+          // An edit changes whom the text mentions; a delete leaves none.
+          'payload.message.mentions': message.mentions,
+          'payload.message.mentionsRoom': message.mentionsRoom,
+          'payload.message.mentionsHere': message.mentionsHere,
         },
       },
       { session },

@@ -8,6 +8,7 @@ import { duplicateKey, toMembership, toRoom, toUpload } from './mappers.js';
 import type { MembershipDoc, Models, RoomDoc, UploadDoc } from './models.js';
 import type { Transactor } from './transact.js';
 import { queueBlobDeletions } from './uploads.js';
+import type { MongoMentions } from './mentions.js';
 import type { MongoUsers } from './users.js';
 
 type RoomMethods =
@@ -37,6 +38,7 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
     private readonly m: Models,
     private readonly tx: Transactor,
     private readonly users: MongoUsers,
+    private readonly mentions: MongoMentions,
   ) {}
 
   async createRoom(input: {
@@ -86,11 +88,10 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
       .sort({ createdAt: -1, _id: 1 })
       .lean<RoomDoc[]>()
       .exec();
-    const [unread, peers] = await Promise.all([
-      this.unreadCounts(
-        userId,
-        mine.map((r) => byRoom.get(r._id)!),
-      ),
+    const myMemberships = mine.map((r) => byRoom.get(r._id)!);
+    const [unread, unreadMentions, peers] = await Promise.all([
+      this.unreadCounts(userId, myMemberships),
+      this.mentions.unreadCounts(userId, myMemberships),
       this.directPeers(
         userId,
         mine.filter((r) => r.kind === 'direct').map((r) => r._id),
@@ -100,6 +101,7 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
       room: toRoom(r),
       membership: toMembership(byRoom.get(r._id)!),
       unread: unread.get(r._id) ?? 0,
+      unreadMentions: unreadMentions.get(r._id) ?? 0,
       peer: peers.get(r._id) ?? null,
     }));
   }
@@ -300,7 +302,18 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
         let lastSeq = 0;
         for (const user of [a, b]) {
           await this.m.memberships.create(
-            [{ roomId: id, userId: user.id, role: 'member', joinedAt: now, deliveredSeq: 0, readSeq: 0 }],
+            // A conversation of two notifies of every message (defaultNotifyLevel).
+            [
+              {
+                roomId: id,
+                userId: user.id,
+                role: 'member',
+                joinedAt: now,
+                deliveredSeq: 0,
+                readSeq: 0,
+                notify: 'all',
+              },
+            ],
             { session },
           );
           lastSeq = (await append(id, 'member.joined', user, { user, role: 'member' })).seq;

@@ -45,10 +45,12 @@ export class SqliteEventLog {
       insert: db.prepare<[string, number, string, string | null, string, string, number | null]>(
         `INSERT INTO room_events (room_id, seq, type, actor_id, at, data, message_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
-      redact: db.prepare<[string | null, string, string | null, string | null, string, number]>(
+      redact: db.prepare<[string | null, string, string | null, string | null, string, string, string, string, number]>(
         `UPDATE room_events SET data = json_set(data,
            '$.payload.message.text', ?, '$.payload.message.attachments', json(?),
-           '$.payload.message.editedAt', ?, '$.payload.message.deletedAt', ?)
+           '$.payload.message.editedAt', ?, '$.payload.message.deletedAt', ?,
+           '$.payload.message.mentions', json(?), '$.payload.message.mentionsRoom', json(?),
+           '$.payload.message.mentionsHere', json(?))
          WHERE room_id = ? AND message_seq = ?`,
       ),
       after: db.prepare<[string, number, number], EventRow>(
@@ -92,6 +94,10 @@ export class SqliteEventLog {
       JSON.stringify(message.attachments),
       message.editedAt,
       message.deletedAt,
+      // An edit changes whom the text mentions; a delete leaves none.
+      JSON.stringify(message.mentions),
+      JSON.stringify(message.mentionsRoom),
+      JSON.stringify(message.mentionsHere),
       message.roomId,
       message.seq,
     );

@@ -4,6 +4,7 @@ import { storeErrors } from '../errors.js';
 import type { Attachment, Message, MessagePage, PublicUser, ReplyRef, RoomEvent, Upload } from '../store.js';
 import { excerptOf, replyRefOf, threadSummary } from '../threads.js';
 import type { Append, SqliteEventLog } from './events.js';
+import type { SqliteMentions } from './mentions.js';
 import type { SqliteReceipts } from './receipts.js';
 import type { SqliteThreads } from './threads.js';
 import type { SqliteUploads } from './uploads.js';
@@ -31,11 +32,16 @@ interface MessageRow extends PrefixedProfile<'a_'>, ParentColumns {
   thread_last_reply_at: string | null;
   /** JSON: ids of the thread's participants, the most recent replier first. */
   thread_participants: string;
+  /** JSON: ids of the members named. */
+  mentions: string;
+  mentions_room: number;
+  mentions_here: number;
 }
 
 const SELECT = `
   SELECT m.room_id, m.seq, m.text, m.attachments, m.created_at, m.edited_at, m.deleted_at, m.client_id,
          m.reply_to_seq, m.thread_seq, m.thread_replies, m.thread_last_reply_at, m.thread_participants,
+         m.mentions, m.mentions_room, m.mentions_here,
          ${publicUserColumns('u', 'a_')},
          p.seq AS p_seq, p.text AS p_text, p.deleted_at AS p_deleted_at, ${publicUserColumns('pu', 'p_')}
   FROM messages m JOIN users u ON u.id = m.author_id
@@ -70,6 +76,9 @@ function toMessage(r: MessageRow, users: (ids: string[]) => PublicUser[]): Messa
     replyTo: replyRefOfRow(r),
     threadSeq: r.thread_seq ?? null,
     thread: threadSummary(r.thread_replies, r.thread_last_reply_at, participants),
+    mentions: JSON.parse(r.mentions) as string[],
+    mentionsRoom: r.mentions_room === 1,
+    mentionsHere: r.mentions_here === 1,
   };
 }
 
@@ -83,6 +92,7 @@ export class SqliteMessages {
     private readonly receipts: SqliteReceipts,
     private readonly log: SqliteEventLog,
     private readonly threads: SqliteThreads,
+    private readonly mentions: SqliteMentions,
   ) {
     this.stmts = {
       insert: db.prepare<
@@ -124,7 +134,13 @@ export class SqliteMessages {
     append: Append,
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
+    input: {
+      text: string | null;
+      attachments: string[];
+      clientId?: string | null;
+      replyTo?: number | null;
+      online?: string[];
+    },
   ): { message: Message; created: boolean } {
     const clientId = input.clientId ?? null;
     if (clientId !== null) {
@@ -144,6 +160,7 @@ export class SqliteMessages {
     // The event carries the message; the message's seq and time are its creation event's.
     let message!: Message;
     let attachments: Attachment[] = [];
+    const mentioned = this.mentions.resolve(roomId, input.text, author.id);
     const event = append(roomId, 'message.created', author, (seq, at) => {
       attachments = input.attachments.map((id) => this.uploads.attach(id, roomId, seq, author.id));
       message = {
@@ -156,6 +173,7 @@ export class SqliteMessages {
         editedAt: null,
         deletedAt: null,
         clientId,
+        ...mentioned,
         replyTo,
         threadSeq,
         thread: null,
@@ -174,6 +192,7 @@ export class SqliteMessages {
       replyTo?.seq ?? null,
       threadSeq,
     );
+    this.mentions.record(roomId, event.seq, event.at, author.id, mentioned, input.online ?? []);
     if (threadSeq !== null) this.threads.refresh(append, roomId, threadSeq, author);
     // Whoever posts has the room up to their own message: it counts as delivered to and read by them.
     this.receipts.markRead({ roomId, userId: author.id, seq: event.seq });
@@ -186,8 +205,12 @@ export class SqliteMessages {
     seq: number,
     actor: PublicUser,
     text: string,
+    online: string[] = [],
   ): { message: Message; event: RoomEvent } {
     if (this.stmts.edit.run(text, nowIso(), roomId, seq).changes === 0) throw storeErrors.messageNotFound();
+    const edited = this.get(roomId, seq)!;
+    const mentioned = this.mentions.resolve(roomId, text, edited.author.id);
+    this.mentions.record(roomId, seq, edited.createdAt, edited.author.id, mentioned, online);
     const message = this.get(roomId, seq)!;
     const event = append(roomId, 'message.edited', actor, { message });
     this.log.redactCopies(message);
@@ -203,6 +226,7 @@ export class SqliteMessages {
     actor: PublicUser,
   ): { message: Message; event: RoomEvent; removedUploads: Upload[] } {
     if (this.stmts.delete.run(nowIso(), roomId, seq).changes === 0) throw storeErrors.messageNotFound();
+    this.mentions.clear(roomId, seq);
     const message = this.get(roomId, seq)!;
     const removedUploads = this.uploads.removeOfMessage(roomId, seq);
     const event = append(roomId, 'message.deleted', actor, { seq, message });

@@ -207,6 +207,28 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (room_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 9: mentions. A message keeps whom its text names; `mentions` has one row per member a message mentions (by name,
+  // @room, or @here while online: `here`), for unread mention counts and the mentions inbox. Memberships get a
+  // notification level (direct rooms notify on every message) and a mute. Earlier messages mention no one.
+  `
+  ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE messages ADD COLUMN mentions_room INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN mentions_here INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE mentions (
+    user_id TEXT NOT NULL,
+    room_id TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    at      TEXT NOT NULL,
+    here    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, room_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX mentions_by_time ON mentions(user_id, at, room_id, seq);
+  CREATE INDEX mentions_by_message ON mentions(room_id, seq);
+  ALTER TABLE memberships ADD COLUMN notify TEXT NOT NULL DEFAULT 'mentions'
+    CHECK (notify IN ('all', 'mentions', 'none'));
+  ALTER TABLE memberships ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+  UPDATE memberships SET notify = 'all' WHERE room_id IN (SELECT id FROM rooms WHERE kind = 'direct');
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

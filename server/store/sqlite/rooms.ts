@@ -12,6 +12,7 @@ import type {
   RoomDirectoryPage,
   RoomKind,
   RoomWithMembership,
+  NotifyLevel,
 } from '../store.js';
 import type { Append } from './events.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
@@ -36,6 +37,8 @@ interface MembershipRow {
   joined_at: string;
   delivered_seq: number;
   read_seq: number;
+  notify: string;
+  muted: number;
 }
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
@@ -44,6 +47,7 @@ type Nullable<T> = { [K in keyof T]: T[K] | null };
 interface RoomForUserRow extends RoomRow, Nullable<Omit<MembershipRow, 'room_id'>>, Nullable<PrefixedProfile<'p_'>> {
   m_room_id: string | null;
   unread: number;
+  unread_mentions: number;
 }
 
 type MemberRow = MembershipRow & PrefixedProfile<'u_'>;
@@ -69,6 +73,8 @@ function toMembership(r: MembershipRow): Membership {
     joinedAt: r.joined_at,
     deliveredSeq: r.delivered_seq,
     readSeq: r.read_seq,
+    notify: r.notify as NotifyLevel,
+    muted: r.muted === 1,
   };
 }
 
@@ -91,8 +97,11 @@ export class SqliteRooms {
       byId: db.prepare<[string], RoomRow>(`SELECT * FROM rooms WHERE id = ? AND deleted_at IS NULL`),
       mine: db.prepare<{ me: string }, RoomForUserRow>(
         `SELECT r.*, m.room_id AS m_room_id, m.user_id, m.role, m.joined_at, m.delivered_seq, m.read_seq,
+           m.notify, m.muted,
            (SELECT count(*) FROM messages x
             WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.author_id != @me AND x.deleted_at IS NULL) AS unread,
+           (SELECT count(*) FROM mentions n
+            WHERE n.user_id = @me AND n.room_id = r.id AND n.seq > m.read_seq) AS unread_mentions,
            ${publicUserColumns('p', 'p_')}
          FROM memberships m
          JOIN rooms r ON r.id = m.room_id
@@ -132,6 +141,7 @@ export class SqliteRooms {
         `INSERT INTO memberships (room_id, user_id, role, joined_at, delivered_seq, read_seq)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
+      notifyAll: db.prepare<[string]>(`UPDATE memberships SET notify = 'all' WHERE room_id = ?`),
       deleteMembership: db.prepare<[string, string]>(`DELETE FROM memberships WHERE room_id = ? AND user_id = ?`),
       setRole: db.prepare<[Role, string, string]>(`UPDATE memberships SET role = ? WHERE room_id = ? AND user_id = ?`),
       members: db.prepare<[string], MemberRow>(
@@ -163,6 +173,7 @@ export class SqliteRooms {
       room: toRoom(r),
       membership: toMembership({ ...r, room_id: r.m_room_id } as MembershipRow),
       unread: r.unread,
+      unreadMentions: r.unread_mentions,
       // A peer's columns are all set when its id is.
       peer: r.p_id !== null ? toPublicUser(r as PrefixedProfile<'p_'>, 'p_') : null,
     }));
@@ -253,6 +264,7 @@ export class SqliteRooms {
       this.stmts.insertMembership.run(id, user.id, 'member', now, 0, 0);
       append(id, 'member.joined', user, { user, role: 'member' });
     }
+    this.stmts.notifyAll.run(id); // a conversation of two notifies of every message (defaultNotifyLevel)
     return { room: toRoom(this.stmts.byId.get(id)!), created: true };
   }
 

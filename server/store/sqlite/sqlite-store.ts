@@ -11,7 +11,9 @@ import type {
   Message,
   MessagePage,
   MessageSearch,
+  MentionPage,
   NewUser,
+  NotifyPatch,
   Pin,
   ReactionSummary,
   ToggleResult,
@@ -36,6 +38,7 @@ import { isSqliteUnavailable } from './unavailable.js';
 import { SqliteEventLog, type Append } from './events.js';
 import { FileBlobStore } from './file-blobs.js';
 import { GroupCommit } from './group-commit.js';
+import { SqliteMentions } from './mentions.js';
 import { SqliteMessages } from './messages.js';
 import { SqlitePins } from './pins.js';
 import { SqliteReactions } from './reactions.js';
@@ -72,6 +75,7 @@ export class SqliteStore implements Store {
   private readonly search: SqliteSearch;
   private readonly reactions: SqliteReactions;
   private readonly pins: SqlitePins;
+  private readonly mentions: SqliteMentions;
 
   constructor(opts: {
     file: string;
@@ -93,7 +97,15 @@ export class SqliteStore implements Store {
     this.rooms = new SqliteRooms(this.db);
     this.receipts = new SqliteReceipts(this.db);
     this.uploads = new SqliteUploads(this.db);
-    this.messages = new SqliteMessages(this.db, this.uploads, this.receipts, this.log, new SqliteThreads(this.db));
+    this.mentions = new SqliteMentions(this.db);
+    this.messages = new SqliteMessages(
+      this.db,
+      this.uploads,
+      this.receipts,
+      this.log,
+      new SqliteThreads(this.db),
+      this.mentions,
+    );
     this.search = new SqliteSearch(this.db);
     this.reactions = new SqliteReactions(this.db);
     this.pins = new SqlitePins(this.db, (roomId, seq) => this.messages.get(roomId, seq));
@@ -271,7 +283,13 @@ export class SqliteStore implements Store {
   async postMessage(
     roomId: string,
     author: PublicUser,
-    input: { text: string | null; attachments: string[]; clientId?: string | null; replyTo?: number | null },
+    input: {
+      text: string | null;
+      attachments: string[];
+      clientId?: string | null;
+      replyTo?: number | null;
+      online?: string[];
+    },
   ): Promise<{ message: Message; created: boolean }> {
     return this.commit((append) => this.messages.post(append, roomId, author, input));
   }
@@ -281,8 +299,9 @@ export class SqliteStore implements Store {
     seq: number,
     actor: PublicUser,
     text: string,
+    online?: string[],
   ): Promise<{ message: Message; event: RoomEvent }> {
-    return this.commit((append) => this.messages.edit(append, roomId, seq, actor, text));
+    return this.commit((append) => this.messages.edit(append, roomId, seq, actor, text, online));
   }
 
   async deleteMessage(
@@ -318,6 +337,16 @@ export class SqliteStore implements Store {
       .find(userId, search)
       .map((k) => this.messages.get(k.roomId, k.seq))
       .filter((m): m is Message => m !== null);
+  }
+
+  async listMentions(userId: string, page: MentionPage): Promise<Message[]> {
+    if (page.limit <= 0) return [];
+    return this.mentions.page(userId, page).flatMap(({ roomId, seq }) => this.messages.get(roomId, seq) ?? []);
+  }
+
+  async setNotify(roomId: string, userId: string, patch: NotifyPatch): Promise<Membership | null> {
+    if (!this.rooms.get(roomId) || !this.mentions.setNotify(roomId, userId, patch)) return null;
+    return this.rooms.getMembership(roomId, userId);
   }
 
   async eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<RoomEvent[]> {
