@@ -3,6 +3,7 @@ import type { ConnectionsResult } from './scenarios/connections.js';
 import type { SizeResult, Step } from './scenarios/fanout.js';
 import type { PostingResult, ResumeResult } from './scenarios/posting.js';
 import type { ProfileResult } from './scenarios/profile.js';
+import type { SearchResult } from './scenarios/search.js';
 
 export interface BenchResults {
   mode: 'quick' | 'full';
@@ -19,6 +20,8 @@ export interface BenchResults {
   posting: PostingResult | null;
   resume: ResumeResult[];
   profile: ProfileResult | null;
+  /** Absent in runs from before the search scenario existed. */
+  search?: SearchResult | null;
   /** Wall time of each part of the run, in seconds. */
   sectionsS: Record<string, number>;
 }
@@ -283,7 +286,45 @@ export function renderSummary(r: BenchResults): string {
     lines.push(`profile (S=${p.subscribers}, ${p.rate} msg/s, idle ${fx(p.idlePct, 0)}%), top self time:`);
     for (const e of p.topSelf.slice(0, 8)) lines.push(`  ${fx(e.selfPct, 1).padStart(5)}%  ${e.fn}  ${e.where}`);
   }
+  if (r.search) {
+    const x = r.search;
+    lines.push(
+      `search (${int(x.messages)} messages, ${x.rooms} rooms): one word p95 ${ms(x.word.p95)} ms, "phrase" from: p95 ${ms(x.phraseFrom.p95)} ms`,
+    );
+  }
   return lines.join('\n');
+}
+
+/** The search section of BENCHMARKS.md. */
+export function renderSearch(x: SearchResult, command: string): string {
+  const row = (name: string, target: string, l: SearchResult['word']) => [
+    name,
+    String(l.n),
+    ms(l.p50),
+    `**${ms(l.p95)}**`,
+    ms(l.p99),
+    ms(l.max),
+    target,
+    fx(l.meanResults, 1),
+  ];
+  return [
+    '## 7. Search',
+    '',
+    `\`${command}\`: ${int(x.messages)} messages in ${x.rooms} rooms on SQLite (a ${fx(x.dbMiB, 0)} MiB database; ` +
+      `4 to 23 words each, drawn from ${int(x.vocabulary)} made-up words with Zipf frequencies, so some words are in ` +
+      'a large share of the messages and most are rare), inserted straight into the file in transactions of 50,000 ' +
+      `(the FTS5 index kept by the same triggers as for posted messages; ${fx(x.generateS, 0)} s). The searching user ` +
+      `is a member of ${x.memberOf} of the rooms. Queries go through \`GET /api/search\` one at a time (first page, ` +
+      '20 results), timed by the client over loopback, after 10 untimed ones. One word: drawn uniformly from the ' +
+      'vocabulary and sent as typed, so it is a prefix search. Phrase: two adjacent words of a message in one of the ' +
+      `user's rooms with its author, e.g. \`${x.examples.phraseFrom[0] ?? ''}\`.`,
+    '',
+    table(
+      ['query', 'queries', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'target p95', 'mean results'],
+      [row('one word', '≤ 50 ms', x.word), row('"phrase" from:user', '≤ 100 ms', x.phraseFrom)],
+    ),
+    '',
+  ].join('\n');
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -487,5 +528,6 @@ export function renderMarkdown(r: BenchResults): string {
     );
     out.push(profileTables(p), '');
   }
+  if (r.search) out.push(renderSearch(r.search, r.command));
   return out.join('\n');
 }

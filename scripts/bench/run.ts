@@ -4,7 +4,7 @@
  * JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is the small, under-a-minute version CI
  * runs to keep the scripts working (it asserts nothing about timings).
  *
- * Options: --quick; --only=fanout,connections,posting,profile; --systems=parley,socket.io,raw and --sizes=1000,5000
+ * Options: --quick; --only=fanout,connections,posting,profile,search; --systems=parley,socket.io,raw and --sizes=1000,5000
  * (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or partial run);
  * --render=bench-results/<run> (rebuild a finished run's report; with --md also BENCHMARKS.md).
  */
@@ -15,9 +15,10 @@ import { connections, type ConnectionsResult } from './scenarios/connections.js'
 import { fanout, type SizeResult, type System } from './scenarios/fanout.js';
 import { postingAndResume, type PostingResult, type ResumeResult } from './scenarios/posting.js';
 import { profileFanout, type ProfileResult } from './scenarios/profile.js';
+import { searchScenario, type SearchResult } from './scenarios/search.js';
 import { installCleanup, killAllChildren, machineInfo, pinningNote, pinSelfToLoadCore } from './lib/proc.js';
 import { ROOT } from './lib/targets.js';
-import { renderMarkdown, renderSummary, type BenchResults } from './report.js';
+import { renderMarkdown, renderSearch, renderSummary, type BenchResults } from './report.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -53,6 +54,7 @@ const config = quick
       connections: { steps: [500] as Array<number | 'max'>, perWorker: 5000, users: 4 },
       posting: { connections: 20, durationS: 1, resumeMissed: [200], resumeReps: 2, withNormal: false },
       profile: { subscribers: 200, rate: 20, windowMs: 1200, workers: 1, users: 4 },
+      search: { messages: 20_000, rooms: 20, authors: 10, memberOf: 5, queries: 20 },
     }
   : {
       fanout: {
@@ -72,6 +74,7 @@ const config = quick
       connections: { steps: [1000, 5000, 10_000, 'max'] as Array<number | 'max'>, perWorker: 5000, users: 20 },
       posting: { connections: 50, durationS: 10, resumeMissed: [1000, 10_000], resumeReps: 3, withNormal: true },
       profile: { subscribers: 5000, rate: 0, windowMs: 10_000, workers: 4, users: 20 },
+      search: { messages: 1_000_000, rooms: 200, authors: 100, memberOf: 50, queries: 200 },
     };
 
 function log(line: string): void {
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
     posting: null,
     resume: [],
     profile: null,
+    search: null,
     sectionsS: {},
   };
   log(`Parley benchmarks (${results.mode}) — ${results.pinning}`);
@@ -191,6 +195,16 @@ async function main(): Promise<void> {
     results.profile = r;
     save('profile', r);
     section('profile');
+  }
+
+  if (want('search')) {
+    log('\n[search]');
+    const r: SearchResult = await searchScenario({ ...config.search, log });
+    results.search = r;
+    save('search', r);
+    // The section alone too, for adding to BENCHMARKS.md after a partial run.
+    writeFileSync(path.join(outDir, 'search.md'), renderSearch(r, results.command));
+    section('search');
   }
 
   results.durationS = (performance.now() - t0) / 1000;
