@@ -37,6 +37,8 @@ export type ParseResult = { ok: true; query: ParsedQuery } | { ok: false; messag
 const OPERATORS = ['from', 'in', 'before', 'after'] as const;
 type Operator = (typeof OPERATORS)[number];
 const OPERATOR = /^([A-Za-z]+):/;
+/** The longest query accepted (characters). */
+export const SEARCH_MAX_CHARS = 500;
 /** A prefix shorter than this would expand to a large part of the index; such a last word matches exactly. */
 export const MIN_PREFIX = 2;
 

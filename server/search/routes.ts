@@ -6,11 +6,9 @@ import { me } from '../http/current-user.js';
 import { withReactionsAcrossRooms } from '../reactions/view.js';
 import { Id, MessageSchema, RoomSchema, errors } from '../schemas.js';
 import type { Room } from '../store/store.js';
-import { isDate, isEmptyQuery, nextDay, parseQuery } from './query.js';
+import { SEARCH_MAX_CHARS, isDate, isEmptyQuery, nextDay, parseQuery } from './query.js';
 import { makeSnippet } from './snippet.js';
 
-/** The longest query accepted (characters). */
-export const SEARCH_MAX_CHARS = 500;
 /** A cursor is the key of the last result of a page: `<roomId>.<seq>`. */
 const CURSOR = /^([A-Za-z0-9_-]{16})\.([1-9]\d{0,15})$/;
 

@@ -15,6 +15,7 @@ import './parley-connection.js';
 import './parley-members.js';
 import './parley-rooms.js';
 import './parley-room-view.js';
+import './parley-search.js';
 import { requestConfirm, type ConfirmRequest, type LightboxRequest } from '../overlays.js';
 import './parley-confirm.js';
 import './parley-create-room.js';
@@ -235,6 +236,7 @@ export class ParleyChat extends LitElement {
                 : html`<h1>Parley</h1>`
             }
           </div>
+          <parley-search></parley-search>
           <parley-connection></parley-connection>
           ${
             room?.joined
