@@ -1,8 +1,8 @@
 /**
  * `npm run bench` — Parley's benchmark suite. Fan-out against a Socket.IO peer and a raw-socket ceiling,
- * idle connections, posting, resume, a CPU profile of the fan-out path, and search over a million messages. Results
- * go to bench-results/<run>/ as JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is the
- * small, under-a-minute version CI runs to keep the scripts working (it asserts nothing about timings).
+ * idle connections, posting, resume, a CPU profile of the fan-out path, and search over a million messages.
+ * Results go to bench-results/<run>/ as JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is
+ * the small, under-a-minute version CI runs to keep the scripts working (it asserts nothing about timings).
  *
  * Options: --quick; --only=fanout,connections,posting,profile,search; --systems=parley,socket.io,raw and
  * --sizes=1000,5000 (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or partial run);
