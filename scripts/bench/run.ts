@@ -5,7 +5,8 @@
  * the small, under-a-minute version CI runs to keep the scripts working (it asserts nothing about timings).
  *
  * Options: --quick; --only=fanout,connections,posting,profile,search; --systems=parley,socket.io,raw and
- * --sizes=1000,5000 (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or partial run);
+ * --sizes=1000,5000 (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or
+ * partial run);
  * --render=bench-results/<run> (rebuild a finished run's report; with --md also BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
