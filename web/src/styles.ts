@@ -76,6 +76,7 @@ export const icons = {
   attach: 'm21.4 11.1-9.2 9.1a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5',
   retry: 'M21 12a9 9 0 1 1-3-6.7L21 8M21 3v5h-5',
   search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14ZM21 21l-5-5',
+  reply: 'M9 14 4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11',
 };
 
 export function icon(name: keyof typeof icons) {

@@ -10,11 +10,13 @@ export type {
   Membership,
   Message,
   PublicUser,
+  ReplyRef,
   Role,
   Room,
   RoomEvent,
   RoomEventType,
   RoomKind,
+  ThreadSummary,
   User,
 } from '../../server/store/store.js';
 import type { Member as StoredMember, Membership, PublicUser, Room } from '../../server/store/store.js';

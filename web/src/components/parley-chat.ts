@@ -59,6 +59,13 @@ export class ParleyChat extends LitElement {
     () => this.client?.members.store,
     (s) => (this.roomId ? s.byRoom.get(this.roomId)?.length : undefined),
   );
+  /** An open thread takes the right-hand side on wide screens: the members panel makes room for it. */
+  private readonly threadOpen = new Watch(
+    this,
+    () => this.client?.threads.store,
+    (v) => v !== null && v.roomId === this.roomId,
+  );
+  private hadThread = false;
   private readonly myName = new Watch(
     this,
     () => this.client?.session.store,
@@ -152,6 +159,9 @@ export class ParleyChat extends LitElement {
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
+    const thread = this.threadOpen.value;
+    if (thread && !this.hadThread && !this.medium) this.membersOpen = false;
+    this.hadThread = thread;
     if (changed.has('roomId')) {
       this.client.openRoom(this.roomId);
       if (this.narrow) this.roomsOpen = false;

@@ -6,7 +6,9 @@ import { IMAGE_TYPES } from '../../../server/store/store.js';
 import { Uploads, type DraftImage } from '../controllers/uploads.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
+import { quoteOf } from '../state/replies.js';
 import { base, icon } from '../styles.js';
+import type { Message } from '../types.js';
 import './parley-attachment-tray.js';
 
 /**
@@ -19,6 +21,10 @@ export class ParleyComposer extends LitElement {
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @property() roomId = '';
   @property() roomName = 'this room';
+  /** A thread panel's composer: every message replies in this root's thread (to the root unless `setReply` says). */
+  @property({ attribute: false }) threadRoot: Message | null = null;
+  /** The message the next one replies to (shown above the box; Esc or × cancels). */
+  @internal() private replyingTo: Message | null = null;
   @internal() private note = '';
   @query('textarea.compose') private box!: HTMLTextAreaElement;
   @query('input.file') private fileInput!: HTMLInputElement;
@@ -40,6 +46,11 @@ export class ParleyComposer extends LitElement {
       .send { width: 44px; height: 44px; border-radius: 12px; background: var(--accent); color: #fff; border: none; display: grid; place-items: center; flex: none; }
       .send:hover:not(:disabled) { background: var(--accent-strong); }
       .send svg { width: 20px; height: 20px; }
+      .replying { display: flex; align-items: center; gap: 0.5rem; padding: 0.4rem 0.75rem 0; background: var(--surface); font-size: 0.82rem; }
+      .replying span { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
+      .replying strong { color: var(--accent-strong); }
+      .replying .icon-btn { width: 28px; height: 28px; flex: none; }
+      .replying .icon-btn svg { width: 14px; height: 14px; }
     `,
   ];
 
@@ -48,7 +59,20 @@ export class ParleyComposer extends LitElement {
       const old = changed.get('roomId') as string | undefined;
       if (old && this.box) this.drafts.set(old, this.box.value);
       this.note = '';
+      this.replyingTo = null;
     }
+  }
+
+  /** The next message replies to `m` (null: not a reply, or in a thread panel, to its root); focuses the box. */
+  setReply(m: Message | null): void {
+    this.replyingTo = m;
+    this.box?.focus();
+  }
+
+  /** What the next message replies to and in which thread, or null. */
+  private replyTarget(): { replyTo: ReturnType<typeof quoteOf>; threadSeq: number } | null {
+    const target = this.replyingTo ?? this.threadRoot;
+    return target ? { replyTo: quoteOf(target), threadSeq: target.threadSeq ?? target.seq } : null;
   }
 
   override updated(changed: PropertyValues<this>): void {
@@ -88,7 +112,11 @@ export class ParleyComposer extends LitElement {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       this.send();
-    } else if (e.key === 'ArrowUp' && !this.box.value) {
+    } else if (e.key === 'Escape' && this.replyingTo) {
+      e.preventDefault();
+      e.stopPropagation();
+      this.replyingTo = null;
+    } else if (e.key === 'ArrowUp' && !this.box.value && !this.threadRoot) {
       const event = new CustomEvent('edit-last', { bubbles: true, composed: true, cancelable: true });
       this.dispatchEvent(event);
       if (event.defaultPrevented) e.preventDefault();
@@ -128,13 +156,15 @@ export class ParleyComposer extends LitElement {
     const current = roomId === this.roomId;
     const text = current ? this.box.value : (this.drafts.get(roomId) ?? '');
     const attachments = this.uploads.take(roomId);
+    const reply = current ? this.replyTarget() : null;
     this.drafts.delete(roomId);
     if (current) {
       this.box.value = '';
       this.note = '';
+      this.replyingTo = null;
       this.autosize();
     }
-    void this.client.outbox.send(roomId, text, attachments);
+    void this.client.outbox.send(roomId, text, attachments, reply);
   }
 
   /** The uploads of a message that waited for them ended: it goes, or stays with its text when one failed. */
@@ -173,7 +203,16 @@ export class ParleyComposer extends LitElement {
     const name = this.roomName;
     const waiting = this.uploads.isWaiting(this.roomId);
     const length = this.box?.value.length ?? 0;
+    const placeholder = this.threadRoot ? 'Reply in thread' : `Message ${name}`;
+    const to = this.replyingTo;
     return html`
+      ${
+        to
+          ? html`<div class="replying" data-testid="replying-to"><span>Replying to <strong>${to.author.displayName}</strong>:
+              ${quoteOf(to).excerpt || 'Image'}</span><button type="button" class="icon-btn" aria-label="Cancel reply"
+              title="Cancel reply (Esc)" @click=${() => this.setReply(null)}>${icon('close')}</button></div>`
+          : nothing
+      }
       <parley-attachment-tray .images=${[...this.uploads.of(this.roomId)]} @retry-image=${(e: CustomEvent<DraftImage>) => this.retryImage(e.detail)}
         @remove-image=${(e: CustomEvent<DraftImage>) => this.removeImage(e.detail)}></parley-attachment-tray>
       ${
@@ -187,8 +226,8 @@ export class ParleyComposer extends LitElement {
         <button class="icon-btn attach" type="button" aria-label="Attach images" title="Attach images (or paste, or drop them here)"
           @click=${() => this.fileInput.click()}>${icon('attach')}</button>
         <div class="compose-wrap">
-          <label class="sr-only" for="compose">Message ${name}</label>
-          <textarea id="compose" class="compose" rows="1" placeholder=${`Message ${name}`} maxlength=${MESSAGE_MAX_CHARS + 1000}
+          <label class="sr-only" for="compose">${placeholder}</label>
+          <textarea id="compose" class="compose" rows="1" placeholder=${placeholder} maxlength=${MESSAGE_MAX_CHARS + 1000}
             enterkeyhint="send" @keydown=${this.onKey} @input=${this.onInput} @paste=${this.onPaste} aria-describedby="compose-hint"></textarea>
           <span id="compose-hint" class="sr-only">Enter sends; Shift+Enter starts a new line.</span>
           ${

@@ -13,6 +13,7 @@ import { clientContext } from '../state/context.js';
 import type { PendingMessage } from '../state/timeline.js';
 import { base, icon } from '../styles.js';
 import type { Attachment, Message } from '../types.js';
+import { fire, renderQuote, renderThreadLink, replyStyles } from './reply-parts.js';
 
 /** Thumbnails in the timeline fit this box (the server's thumbnails fit 320x320). */
 const THUMB_BOX = 240;
@@ -53,10 +54,15 @@ export class ParleyMessage extends LitElement {
   @property({ type: Boolean }) canDelete = false;
   @property({ type: Boolean }) editing = false;
   @property() receipt: Receipt = 'sent';
+  /** Offers Reply (members, stored messages). */
+  @property({ type: Boolean }) canReply = false;
+  /** In a thread panel: no "N replies" link, and no quote of the panel's root (`rootSeq`). */
+  @property({ type: Number }) rootSeq = 0;
 
   static override styles = [
     base,
     markdownStyles,
+    replyStyles,
     css`
       :host { display: block; }
       .msg { display: flex; gap: 0.5rem; align-items: flex-end; margin-top: 2px; position: relative; }
@@ -202,7 +208,8 @@ export class ParleyMessage extends LitElement {
                 <button type="button" class="btn small" @click=${() => this.emit('edit-end')}>Cancel</button>
                 <button type="submit" class="btn small primary">Save</button></div>
             </form>`
-            : html`${deleted ? html`<div class="text" data-testid="message-text">This message was deleted.</div>` : m.text ? formatted(m.text) : nothing}
+            : html`${m.replyTo && m.replyTo.seq !== this.rootSeq ? renderQuote(this, m.replyTo) : nothing}
+              ${deleted ? html`<div class="text" data-testid="message-text">This message was deleted.</div>` : m.text ? formatted(m.text) : nothing}
               ${deleted ? nothing : this.renderAttachments(m)}`
         }
         <div class="foot">
@@ -210,10 +217,12 @@ export class ParleyMessage extends LitElement {
           ${showHeader ? nothing : html`<time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time>`}
           ${mine && !deleted ? this.renderTicks() : nothing}
         </div>
+        ${this.rootSeq ? nothing : renderThreadLink(this, m)}
       </div>
       ${
-        (canEdit || canDelete) && !editing
+        (canEdit || canDelete || this.canReply) && !editing
           ? html`<div class="actions">
+            ${this.canReply && !deleted ? html`<button class="icon-btn" aria-label="Reply" title="Reply" @click=${() => fire(this, 'reply-to', m)}>${icon('reply')}</button>` : nothing}
             ${canEdit ? html`<button class="icon-btn" aria-label="Edit message" title="Edit" @click=${() => this.emit('edit-start')}>${icon('edit')}</button>` : nothing}
             ${canDelete ? html`<button class="icon-btn" aria-label="Delete message" title="Delete" @click=${() => this.deleteMessage(m)}>${icon('trash')}</button>` : nothing}
           </div>`
@@ -250,6 +259,7 @@ export class ParleyMessage extends LitElement {
     const failed = p.status === 'failed';
     return html`<div class="msg mine first ${failed ? 'failed' : 'pending'}" data-testid="message" data-status=${p.status} data-local-id=${p.localId}>
       <div class="bubble">
+        ${p.replyTo && p.replyTo.seq !== this.rootSeq ? renderQuote(this, p.replyTo, true) : nothing}
         ${p.text.trim() ? formatted(p.text) : nothing}
         ${
           p.attachments.length

@@ -8,9 +8,14 @@ import { typingNow } from '../state/typing.js';
 import { Watch } from '../state/watch.js';
 import { base } from '../styles.js';
 import './parley-composer.js';
+import './parley-thread.js';
 import './parley-timeline.js';
 
-/** One room: its timeline, who is typing, and the composer; images dropped anywhere on the page go to the composer. */
+/**
+ * One room: its timeline, who is typing, and the composer; images dropped anywhere on the page go to the composer.
+ * An open thread shows beside them (over them on phones). Reply on a message sets the composer's reply; a quote
+ * jumps to its parent; "N replies" opens the thread.
+ */
 @customElement('parley-room-view')
 export class ParleyRoomView extends LitElement {
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
@@ -28,11 +33,20 @@ export class ParleyRoomView extends LitElement {
     (s) => s.get(this.roomId),
   );
   private readonly drop = new DropZone(this, (files) => this.composer?.addFiles(files));
+  private readonly thread = new Watch(
+    this,
+    () => this.client?.threads.store,
+    (v) => (v?.roomId === this.roomId ? v.rootSeq : null),
+  );
 
   static override styles = [
     base,
     css`
-      :host { display: flex; flex-direction: column; flex: 1; min-height: 0; position: relative; }
+      :host { display: flex; flex: 1; min-height: 0; position: relative; }
+      .column { display: flex; flex-direction: column; flex: 1; min-width: 0; min-height: 0; }
+      parley-thread { width: 360px; flex: none; border-left: 1px solid var(--border); }
+      @media (max-width: 1099px) { parley-thread { width: 320px; } }
+      @media (max-width: 719px) { parley-thread { position: absolute; inset: 0; width: auto; border-left: none; z-index: 6; } }
       .drop {
         position: absolute; inset: 8px; border: 3px dashed var(--accent); border-radius: 16px; background: rgba(232, 240, 254, 0.92);
         display: grid; place-items: center; font-weight: 700; color: var(--accent-strong); z-index: 5; pointer-events: none; font-size: 1.1rem;
@@ -47,6 +61,14 @@ export class ParleyRoomView extends LitElement {
       if (this.timeline?.editLast()) e.preventDefault();
     });
     this.addEventListener('focus-composer', () => this.composer?.focus());
+    this.addEventListener('reply-to', (e) => this.composer?.setReply(e.detail));
+    this.addEventListener('jump-to', (e) => void this.timeline?.jumpTo(e.detail));
+    this.addEventListener('open-thread', (e) => {
+      const root = this.client.timelines.peek(this.roomId)?.items.get(e.detail);
+      this.client.threads.open(this.roomId, e.detail, root?.kind === 'message' ? root.message : null);
+      void this.updateComplete.then(() => this.renderRoot.querySelector('parley-thread')?.focus());
+    });
+    this.addEventListener('thread-closed', () => this.composer?.focus());
   }
 
   private typingText(): string {
@@ -60,10 +82,13 @@ export class ParleyRoomView extends LitElement {
   override render() {
     const name = this.name.value ?? 'this room';
     return html`
-      <parley-timeline .roomId=${this.roomId}></parley-timeline>
-      <div class="typing" aria-live="polite">${this.typingText()}</div>
+      <div class="column">
+        <parley-timeline .roomId=${this.roomId}></parley-timeline>
+        <div class="typing" aria-live="polite">${this.typingText()}</div>
+        <parley-composer .roomId=${this.roomId} .roomName=${name}></parley-composer>
+      </div>
+      ${this.thread.value !== null ? html`<parley-thread .roomId=${this.roomId} aria-label="Thread"></parley-thread>` : nothing}
       ${this.drop.dragging ? html`<div class="drop" aria-hidden="true">Drop images to attach them</div>` : nothing}
-      <parley-composer .roomId=${this.roomId} .roomName=${name}></parley-composer>
     `;
   }
 }

@@ -110,6 +110,25 @@ export class ParleyTimeline extends LitElement {
     return !!last;
   }
 
+  /** Scrolls to the message `seq` and highlights it, loading older pages until it is there (a reply's parent). */
+  async jumpTo(seq: number): Promise<void> {
+    for (let page = 0; page < 20; page++) {
+      const el = this.renderRoot.querySelector<HTMLElement>(`parley-message[data-seq="${seq}"]`);
+      if (el) {
+        el.scrollIntoView({ block: 'center' });
+        el.setAttribute('highlight', '');
+        setTimeout(() => el.removeAttribute('highlight'), 2000);
+        return;
+      }
+      const tl = this.timeline.value;
+      if (!tl?.loaded || !tl.hasMore) break;
+      this.anchor.keepPlace();
+      await this.client.timelines.loadOlder(this.roomId);
+      await this.updateComplete;
+    }
+    this.client.notices.toast('That message is not in the history any more.', 'info');
+  }
+
   private async startEdit(seq: number): Promise<void> {
     this.editing = seq;
     await this.updateComplete;
@@ -223,7 +242,8 @@ export class ParleyTimeline extends LitElement {
         const me = this.me.value;
         const member = room?.membership ?? null;
         const mine = m.author.id === me;
-        return html`<parley-message .message=${m} ?first=${r.first} ?mine=${mine} ?editing=${this.editing === m.seq}
+        return html`<parley-message data-seq=${m.seq} .message=${m} ?first=${r.first} ?mine=${mine} ?canReply=${!!member}
+          ?editing=${this.editing === m.seq}
           ?canEdit=${!!room && mayEditMessage(room, member, m) && m.text !== null}
           ?canDelete=${!!room && mayDeleteMessage(room, member, m)}
           .receipt=${mine ? receiptOf(this.receipts.value, m.seq) : 'sent'}></parley-message>`;

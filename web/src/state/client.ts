@@ -10,6 +10,7 @@ import { Rooms } from './rooms.js';
 import { Session, type ProfilePatch } from './session.js';
 import { Store } from './store.js';
 import { applyProfile as applyProfileTo } from './timeline.js';
+import { Threads } from './threads.js';
 import { Timelines } from './timelines.js';
 import { Typing } from './typing.js';
 
@@ -29,6 +30,7 @@ export class ChatClient extends EventTarget {
   readonly receipts = new Receipts();
   readonly timelines: Timelines;
   readonly outbox: Outbox;
+  readonly threads = new Threads();
   readonly stream: EventStream;
   private membersTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -50,7 +52,7 @@ export class ChatClient extends EventTarget {
       (text, kind) => this.notices.toast(text, kind),
       () => this.stream.status === 'live',
     );
-    this.outbox = new Outbox(this.timelines);
+    this.outbox = new Outbox(this.timelines, (message) => this.threads.put(message));
     // The open room moved on (or finished loading): tell the server it has been seen.
     this.timelines.onChange((roomId, tl) => {
       const open = roomId === this.rooms.value.openRoomId;
@@ -195,6 +197,7 @@ export class ChatClient extends EventTarget {
 
   private forgetRoom(roomId: string, remove = false): void {
     this.timelines.forget(roomId);
+    this.threads.close(roomId);
     this.members.forget(roomId);
     this.rooms.forget(roomId, { remove });
     this.dispatchEvent(new CustomEvent('roomgone', { detail: roomId }));
@@ -212,6 +215,7 @@ export class ChatClient extends EventTarget {
     // Rooms joined or created elsewhere while away, and whatever a timeline loaded before the stream may lack.
     if (resumed) await this.loadRooms();
     await Promise.all(this.timelines.rooms().map((id) => this.timelines.catchUp(id).catch(() => undefined)));
+    void this.threads.catchUp();
     const open = this.rooms.value.openRoomId;
     if (open) void this.members.load(open);
   }
@@ -240,6 +244,7 @@ export class ChatClient extends EventTarget {
     const room = this.rooms.get(e.roomId);
     const payloadUser = e.payload.user as PublicUser | undefined;
     this.timelines.applyEvent(e, mine);
+    this.threads.applyEvent(e);
 
     switch (e.type) {
       case 'message.created': {

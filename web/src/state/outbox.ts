@@ -1,5 +1,5 @@
 import { api, errorText } from '../api.js';
-import type { Message } from '../types.js';
+import type { Message, ReplyRef } from '../types.js';
 import * as T from './timeline.js';
 import type { PendingAttachment, PendingMessage } from './timeline.js';
 import type { Timelines } from './timelines.js';
@@ -17,9 +17,19 @@ function newClientId(): string {
 export class Outbox {
   private nextLocalId = 1;
 
-  constructor(private readonly timelines: Timelines) {}
+  constructor(
+    private readonly timelines: Timelines,
+    /** Told of each message the server stored (the thread panel shows my replies before their stream copy). */
+    private readonly stored: (message: Message) => void = () => undefined,
+  ) {}
 
-  send(roomId: string, text: string, attachments: PendingAttachment[] = []): Promise<void> {
+  /** `reply` makes it a reply: what it quotes and its thread's root. */
+  send(
+    roomId: string,
+    text: string,
+    attachments: PendingAttachment[] = [],
+    reply: { replyTo: ReplyRef; threadSeq: number } | null = null,
+  ): Promise<void> {
     const pending: PendingMessage = {
       localId: `local-${this.nextLocalId++}`,
       clientId: newClientId(),
@@ -28,6 +38,8 @@ export class Outbox {
       attachments,
       createdAt: new Date().toISOString(),
       status: 'pending',
+      replyTo: reply?.replyTo ?? null,
+      threadSeq: reply?.threadSeq ?? null,
     };
     this.timelines.of(roomId);
     return this.post(pending);
@@ -45,11 +57,15 @@ export class Outbox {
   private async post(p: PendingMessage): Promise<void> {
     this.timelines.update(p.roomId, (tl) => T.addPending(tl, p));
     try {
-      const body: { text?: string; attachments?: string[]; clientId: string } = { clientId: p.clientId };
+      const body: { text?: string; attachments?: string[]; clientId: string; replyTo?: number } = {
+        clientId: p.clientId,
+      };
       if (p.text.trim()) body.text = p.text;
+      if (p.replyTo) body.replyTo = p.replyTo.seq;
       if (p.attachments.length) body.attachments = p.attachments.map((a) => a.upload.id);
       const { message } = await api.post<{ message: Message }>(`/api/rooms/${p.roomId}/messages`, body);
       this.timelines.update(p.roomId, (tl) => T.confirmPost(tl, p.localId, message));
+      this.stored(message);
     } catch (err) {
       this.timelines.update(p.roomId, (tl) => T.failPending(tl, p.localId, errorText(err)));
     }

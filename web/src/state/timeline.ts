@@ -1,5 +1,6 @@
-import type { Attachment, Message, PublicUser, RoomEvent } from '../types.js';
+import type { Attachment, Message, PublicUser, ReplyRef, RoomEvent, ThreadSummary } from '../types.js';
 import { activityText } from './activity.js';
+import { applyThread, requote } from './replies.js';
 
 /**
  * One room's timeline as a value, and the pure functions that make the next value from it: messages and activity
@@ -29,6 +30,9 @@ export interface PendingMessage {
   createdAt: string;
   status: 'pending' | 'failed';
   error?: string;
+  /** A reply: what it quotes, and its thread's root. */
+  replyTo?: ReplyRef | null;
+  threadSeq?: number | null;
 }
 
 export interface Timeline {
@@ -137,8 +141,13 @@ export function applyEvent(tl: Timeline, e: RoomEvent, me: string | null): Timel
     case 'message.edited':
     case 'message.deleted': {
       const message = e.payload.message as Message | undefined;
-      return message && next.items.has(message.seq) ? putMessages(next, [message]) : next;
+      if (!message) return next;
+      // Loaded replies quote the parent as it is now.
+      next = requote(next, message);
+      return next.items.has(message.seq) ? putMessages(next, [message]) : next;
     }
+    case 'thread.updated':
+      return applyThread(next, e.payload.seq as number, (e.payload.thread ?? null) as ThreadSummary | null);
     default:
       return next;
   }
