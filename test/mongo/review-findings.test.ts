@@ -3,7 +3,7 @@ import type { mongo } from 'mongoose';
 import sharp from 'sharp';
 import t from 'tap';
 import { EVENTS_COLLECTION, SIGNALS_COLLECTION } from '../../server/store/mongo/models.js';
-import type { MongoStore } from '../../server/store/mongo/mongo-store.js';
+import { MongoStore } from '../../server/store/mongo/mongo-store.js';
 import { api, join, newRoom, newUser, post, startApp, stream, type TestApp } from '../helpers/app.js';
 import type { UploadBody } from '../helpers/bodies.js';
 import { configure, failCommand, memberUri, members, namedFailPoint, uriWithParams } from './failpoints.js';
@@ -86,6 +86,46 @@ if (!MONGODB_URI) {
       });
       t.ok(retry.status === 200 || retry.status === 201, 'a retry with its clientId stores it once');
       t.equal(retry.body.message.seq, head + 1, 'at the seq it was given');
+    });
+
+    await t.test('4: a heartbeat racing new streams writes only what changed', async (t) => {
+      // Heartbeats every second (PRESENCE_TTL_MS 3000), 40 streams open, then 10 more opened one by one across
+      // several heartbeats. Each heartbeat is one updateMany; each new stream one upsert. Rewriting every document
+      // whenever a heartbeat raced a new stream (the finding) would cost 40 updates or more per heartbeat, 200 or
+      // more here; what is allowed leaves room for the receipts the new streams write.
+      const fast = await MongoStore.connect(uriWithParams(uri, { appName: 'parleyP' }), {
+        dbName,
+        presenceTtlMs: 3000,
+      });
+      const p = await startApp({ store: fast, env });
+      t.teardown(async () => {
+        await p.close();
+        await fast.close();
+      });
+      const room = await newRoom(p.url, alice, { name: 'presence' });
+      const users = [];
+      for (let i = 0; i < 25; i++) {
+        const u = await newUser(p.url);
+        await join(p.url, u, room.id);
+        users.push(u);
+      }
+      const open = (u: { token: string }) => stream(p.url, `/api/rooms/${room.id}/events`, { token: u.token });
+      const streams = await Promise.all(users.slice(0, 20).flatMap((u) => [open(u), open(u)]));
+      t.teardown(() => streams.forEach((s) => s.close()));
+      await sleep(2500);
+      const updates = () =>
+        withConnection(uri, async (conn) => {
+          const status = await conn.db!.admin().command({ serverStatus: 1 });
+          return Number(status.opcounters.update);
+        });
+      const before = await updates();
+      for (const u of users.slice(20)) {
+        streams.push(await open(u), await open(u));
+        await sleep(300);
+      }
+      await sleep(2500);
+      const spent = (await updates()) - before;
+      t.ok(spent < 80, `${spent} updates for 10 new streams over about five heartbeats (not one per document)`);
     });
 
     await t.test('5: a blob delete that fails still answers 200, and the janitor finishes it', async (t) => {
