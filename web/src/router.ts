@@ -1,4 +1,5 @@
 /** A tiny history router: the server answers /, /login, /register and /rooms/* with the app shell. */
+import { parseRoomPath } from './links.js';
 
 const listeners = new Set<() => void>();
 
@@ -34,6 +35,13 @@ export function linkClick(e: MouseEvent): void {
 }
 
 export function roomIdFromPath(path = currentPath()): string | null {
-  const m = /^\/rooms\/([A-Za-z0-9_-]+)\/?$/.exec(path);
-  return m ? m[1]! : null;
+  return parseRoomPath(path)?.roomId ?? null;
 }
+
+/** The seq of the message a path links to (`/rooms/<roomId>/<seq>`), or null. */
+export function seqFromPath(path = currentPath()): number | null {
+  return parseRoomPath(path)?.seq ?? null;
+}
+
+// A hash link (`#/rooms/<roomId>/<seq>`) becomes the path it names: the app routes with history paths.
+if (/^#\/rooms\//.test(location.hash)) history.replaceState(null, '', location.hash.slice(1));

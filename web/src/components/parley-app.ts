@@ -3,7 +3,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { onSessionLost } from '../api.js';
 import { DocumentTitle } from '../controllers/document-title.js';
-import { currentPath, navigate, onRoute, roomIdFromPath } from '../router.js';
+import { currentPath, navigate, onRoute, roomIdFromPath, seqFromPath } from '../router.js';
 import { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
 import { storage } from '../state/storage.js';
@@ -97,7 +97,7 @@ export class ParleyApp extends LitElement {
     if (!authChecked) return html`<div class="splash" role="status">Loading Parley…</div>`;
     const path = currentPath();
     if (!me) return html`<parley-auth .mode=${path === '/register' ? 'register' : 'login'}></parley-auth>`;
-    return html`<parley-chat .roomId=${roomIdFromPath(path)}></parley-chat>`;
+    return html`<parley-chat .roomId=${roomIdFromPath(path)} .focusSeq=${seqFromPath(path)}></parley-chat>`;
   }
 }
 

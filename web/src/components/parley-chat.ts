@@ -31,6 +31,8 @@ const MEDIUM = '(max-width: 1099px)';
 @customElement('parley-chat')
 export class ParleyChat extends LitElement {
   @property() roomId: string | null = null;
+  /** The message a link points at (`/rooms/<roomId>/<seq>`): the timeline scrolls to it. */
+  @property({ attribute: false }) focusSeq: number | null = null;
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @internal() private roomsOpen = false;
   @internal() private membersOpen = !matchMedia(MEDIUM).matches;
@@ -271,7 +273,7 @@ export class ParleyChat extends LitElement {
         </header>
         ${
           room?.joined
-            ? html`<parley-room-view .roomId=${room.id}></parley-room-view>`
+            ? html`<parley-room-view .roomId=${room.id} .focusSeq=${this.focusSeq}></parley-room-view>`
             : room
               ? html`<div class="empty"><div><h2>${room.name}</h2><p>${room.topic || 'A public room.'}</p>
                 <button class="btn primary" @click=${() => this.join()}>Join ${room.name}</button></div></div>`

@@ -5,6 +5,7 @@ import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { errorText } from '../api.js';
 import { avatarSvg } from '../avatars.js';
 import { formatBytes, fullTime, timeOf } from '../format.js';
+import { messageUrl } from '../links.js';
 import { renderMarkdown } from '../markdown.js';
 import { markdownStyles } from '../markdown-styles.js';
 import { requestConfirm, requestLightbox } from '../overlays.js';
@@ -53,6 +54,8 @@ export class ParleyMessage extends LitElement {
   @property({ type: Boolean }) canEdit = false;
   @property({ type: Boolean }) canDelete = false;
   @property({ type: Boolean }) editing = false;
+  /** The message a link pointed at, just scrolled into view. */
+  @property({ type: Boolean }) highlight = false;
   @property() receipt: Receipt = 'sent';
   /** Offers Reply (members, stored messages). */
   @property({ type: Boolean }) canReply = false;
@@ -93,6 +96,8 @@ export class ParleyMessage extends LitElement {
       .ticks.read { color: #2563eb; }
       .pending .bubble { opacity: 0.75; }
       .failed .bubble { border-color: #fca5a5; }
+      .msg.highlight .bubble { box-shadow: 0 0 0 3px var(--focus), 0 0 0 8px rgba(245, 158, 11, 0.25); }
+      .bubble { transition: box-shadow 0.6s; }
       .actions { display: flex; gap: 0.15rem; opacity: 0; transition: opacity 0.1s; align-self: center; }
       .msg:hover .actions, .msg:focus-within .actions { opacity: 1; }
       @media (hover: none) { .actions { opacity: 0.8; } }
@@ -164,6 +169,17 @@ export class ParleyMessage extends LitElement {
     }
   }
 
+  /** Copies the message's address (`/rooms/<roomId>/<seq>`): opening it scrolls to the message. */
+  private async copyLink(m: Message): Promise<void> {
+    const url = messageUrl(m.roomId, m.seq);
+    try {
+      await navigator.clipboard.writeText(url);
+      this.client.notices.toast('Link to the message copied', 'info');
+    } catch {
+      this.client.notices.toast(`Copy this link: ${url}`, 'info');
+    }
+  }
+
   private viewImage(e: MouseEvent, a: Attachment, label: string): void {
     // Modified clicks keep the link's own behaviour (a new tab).
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
@@ -189,8 +205,9 @@ export class ParleyMessage extends LitElement {
     const canEdit = !deleted && this.canEdit;
     const editing = this.editing;
     const showHeader = !mine && first;
-    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''}" data-testid="message"
-        data-seq=${m.seq} data-status="sent" data-author=${m.author.username}>
+    const highlight = this.highlight ? 'highlight' : '';
+    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''} ${highlight}" data-testid="message"
+        data-seq=${m.seq} data-highlight=${this.highlight ? 'true' : nothing} data-status="sent" data-author=${m.author.username}>
       ${mine ? nothing : html`<div class="gutter">${showHeader ? avatarSvg(m.author, 36) : nothing}</div>`}
       <div class="bubble">
         ${
@@ -220,9 +237,10 @@ export class ParleyMessage extends LitElement {
         ${this.rootSeq ? nothing : renderThreadLink(this, m)}
       </div>
       ${
-        (canEdit || canDelete || this.canReply) && !editing
+        !editing
           ? html`<div class="actions">
             ${this.canReply && !deleted ? html`<button class="icon-btn" aria-label="Reply" title="Reply" @click=${() => fire(this, 'reply-to', m)}>${icon('reply')}</button>` : nothing}
+            <button class="icon-btn" aria-label="Copy link to message" title="Copy link" @click=${() => this.copyLink(m)}>${icon('link')}</button>
             ${canEdit ? html`<button class="icon-btn" aria-label="Edit message" title="Edit" @click=${() => this.emit('edit-start')}>${icon('edit')}</button>` : nothing}
             ${canDelete ? html`<button class="icon-btn" aria-label="Delete message" title="Delete" @click=${() => this.deleteMessage(m)}>${icon('trash')}</button>` : nothing}
           </div>`

@@ -20,6 +20,8 @@ import './parley-timeline.js';
 export class ParleyRoomView extends LitElement {
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @property() roomId = '';
+  /** The message to scroll to and highlight (a link to it). */
+  @property({ attribute: false }) focusSeq: number | null = null;
   @query('parley-timeline') private timeline!: HTMLElementTagNameMap['parley-timeline'];
   @query('parley-composer') private composer!: HTMLElementTagNameMap['parley-composer'];
   private readonly name = new Watch(
@@ -83,7 +85,7 @@ export class ParleyRoomView extends LitElement {
     const name = this.name.value ?? 'this room';
     return html`
       <div class="column">
-        <parley-timeline .roomId=${this.roomId}></parley-timeline>
+        <parley-timeline .roomId=${this.roomId} .focusSeq=${this.focusSeq}></parley-timeline>
         <div class="typing" aria-live="polite">${this.typingText()}</div>
         <parley-composer .roomId=${this.roomId} .roomName=${name}></parley-composer>
       </div>

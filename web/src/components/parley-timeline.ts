@@ -28,8 +28,16 @@ type Row =
 export class ParleyTimeline extends LitElement {
   @consume({ context: clientContext }) @property({ attribute: false }) client!: ChatClient;
   @property() roomId = '';
+  /** The message a link points at: scrolled to (its history loaded around it when needed) and highlighted. */
+  @property({ attribute: false }) focusSeq: number | null = null;
   /** The seq of the message being edited in place. */
   @internal() private editing: number | null = null;
+  /** The linked message, highlighted for a moment once it is in view. */
+  @internal() private highlighted: number | null = null;
+  /** The link (room:seq) already followed, and the one whose history is loading. */
+  private focusDone = '';
+  private focusLoading = '';
+  private highlightTimer: ReturnType<typeof setTimeout> | undefined;
   @query('.scroller') private scroller!: HTMLElement | null;
   private readonly anchor = new ScrollAnchor(this, () => this.scroller);
   private readonly timeline = new Watch(
@@ -73,6 +81,7 @@ export class ParleyTimeline extends LitElement {
       .jump { position: absolute; left: 50%; transform: translateX(-50%); bottom: 1px; box-shadow: var(--shadow); border-radius: 999px; z-index: 2; }
       .jump svg { width: 16px; height: 16px; }
       .load-error { text-align: center; color: var(--danger); padding: 1rem; }
+      .newer { text-align: center; color: var(--muted); font-size: 0.85rem; padding: 1rem 0 0.5rem; }
       @media (max-width: 719px) {
         .scroller { padding: 0.5rem 0.6rem; }
       }
@@ -97,9 +106,47 @@ export class ParleyTimeline extends LitElement {
     const items = itemsOf(tl);
     const count = items.length + tl.pending.length;
     const newest = Math.max(items[items.length - 1]?.seq ?? 0, tl.pending.length ? Number.MAX_SAFE_INTEGER : 0);
-    this.anchor.afterUpdate(count, newest, tl.loadingOlder);
+    this.anchor.afterUpdate(count, newest, tl.loadingOlder, tl.pagedTo > 0 && newest === tl.pagedTo);
+    this.followLink();
     // A short history that does not fill the view: fetch more until it does (or there is no more).
+    if (this.focusLoading) return;
     if (tl.loaded && tl.hasMore && !tl.loadingOlder && this.anchor.underfilled()) this.loadOlder();
+    if (tl.loaded && tl.hasNewer && this.anchor.underfilled()) void this.client.timelines.loadNewer(this.roomId);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.highlightTimer);
+  }
+
+  /** Scrolls to the linked message once it is shown (loading the history around it first) and highlights it. */
+  private followLink(): void {
+    const tl = this.timeline.value;
+    const seq = this.focusSeq;
+    const key = `${this.roomId}:${seq}`;
+    if (seq === null || !tl || this.focusDone === key || this.focusLoading === key || !tl.loaded) return;
+    if (tl.items.get(seq)?.kind !== 'message') {
+      this.focusLoading = key;
+      void this.client.timelines.jumpTo(this.roomId, seq).then((shown) => {
+        this.focusLoading = '';
+        if (!shown) this.focusDone = key;
+        this.requestUpdate();
+      });
+      return;
+    }
+    const shown = [...this.renderRoot.querySelectorAll('parley-message')];
+    const el = shown.find((m) => m.message?.seq === seq);
+    if (!el) return;
+    this.focusDone = key;
+    this.focusLoading = key; // no paging while the messages take their height
+    // The messages render after the timeline: scroll once they have their height.
+    void Promise.all(shown.map((m) => m.updateComplete)).then(() => {
+      this.focusLoading = '';
+      el.scrollIntoView({ block: 'center' });
+      this.highlighted = seq;
+      clearTimeout(this.highlightTimer);
+      this.highlightTimer = setTimeout(() => (this.highlighted = null), 4000);
+    });
   }
 
   /** Edits my newest message (Up in an empty composer); answers whether there is one. */
@@ -140,7 +187,14 @@ export class ParleyTimeline extends LitElement {
   }
 
   private onScroll(): void {
+    if (this.focusLoading) return; // a linked message is being loaded or scrolled to
     if (this.anchor.onScroll()) this.loadOlder();
+    if (this.timeline.value?.hasNewer && this.anchor.isNearBottom()) void this.client.timelines.loadNewer(this.roomId);
+  }
+
+  private toLatest(): void {
+    void this.client.timelines.toLatest(this.roomId);
+    this.dispatchEvent(new CustomEvent('focus-composer', { bubbles: true, composed: true }));
   }
 
   private loadOlder(): void {
@@ -219,9 +273,23 @@ export class ParleyTimeline extends LitElement {
           (r) => r.key,
           (r) => this.renderRow(r, room),
         )}
+        ${
+          tl?.hasNewer
+            ? html`<div class="newer">${
+                tl.loadingNewer
+                  ? html`<span role="status">Loading newer messages…</span>`
+                  : html`<button class="btn small" @click=${() => void this.client.timelines.loadNewer(this.roomId)}>Load newer messages</button>`
+              }</div>`
+            : nothing
+        }
       </div>
       ${
-        unseen > 0 && !atBottom
+        tl?.hasNewer
+          ? html`<button class="btn primary small jump" @click=${() => this.toLatest()}>${icon('down')} Jump to latest</button>`
+          : nothing
+      }
+      ${
+        unseen > 0 && !atBottom && !tl?.hasNewer
           ? html`<button class="btn primary small jump" @click=${() => this.jumpToBottom()}>${icon('down')} ${unseen} new message${unseen === 1 ? '' : 's'}</button>`
           : nothing
       }
@@ -243,7 +311,7 @@ export class ParleyTimeline extends LitElement {
         const member = room?.membership ?? null;
         const mine = m.author.id === me;
         return html`<parley-message data-seq=${m.seq} .message=${m} ?first=${r.first} ?mine=${mine} ?canReply=${!!member}
-          ?editing=${this.editing === m.seq}
+          ?editing=${this.editing === m.seq} ?highlight=${this.highlighted === m.seq}
           ?canEdit=${!!room && mayEditMessage(room, member, m) && m.text !== null}
           ?canDelete=${!!room && mayDeleteMessage(room, member, m)}
           .receipt=${mine ? receiptOf(this.receipts.value, m.seq) : 'sent'}></parley-message>`;

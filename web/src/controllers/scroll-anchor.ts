@@ -48,9 +48,10 @@ export class ScrollAnchor implements ReactiveController {
 
   /**
    * After the DOM changed. `count` is the number of lines shown, `newest` grows when something was added at the
-   * bottom; `loadingOlder` holds the anchor until the older page is in.
+   * bottom; `loadingOlder` holds the anchor until the older page is in; `paged` says the bottom grew by a page of
+   * newer history (paging down from a linked message), which keeps the reader's place and is not "new".
    */
-  afterUpdate(count: number, newest: number, loadingOlder: boolean): void {
+  afterUpdate(count: number, newest: number, loadingOlder: boolean, paged = false): void {
     const s = this.scroller();
     if (!s) return;
     if (this.anchor && !loadingOlder) {
@@ -59,7 +60,9 @@ export class ScrollAnchor implements ReactiveController {
       this.anchor = null;
     } else if (count !== this.lastCount || newest !== this.lastNewest) {
       const grewAtBottom = newest !== this.lastNewest;
-      if (this.stick || this.lastCount === 0) s.scrollTop = s.scrollHeight;
+      if (paged && this.lastCount !== 0) {
+        /* lines added below the view move nothing */
+      } else if (this.stick || this.lastCount === 0) s.scrollTop = s.scrollHeight;
       else if (grewAtBottom) {
         this.unseen += Math.max(1, count - this.lastCount);
         this.host.requestUpdate();

@@ -42,6 +42,8 @@ export class Outbox {
       threadSeq: reply?.threadSeq ?? null,
     };
     this.timelines.of(roomId);
+    // A message is sent at the live end: leave a window around a linked message first.
+    void this.timelines.toLatest(roomId);
     return this.post(pending);
   }
 

@@ -47,6 +47,14 @@ export interface Timeline {
   readonly loadingOlder: boolean;
   /** Whether history older than the oldest loaded message exists. */
   readonly hasMore: boolean;
+  /**
+   * Whether messages newer than the newest loaded one exist: the timeline shows a window around a linked message,
+   * away from the live end. Live messages are then not added (they would leave a gap); paging newer reaches them.
+   */
+  readonly hasNewer: boolean;
+  readonly loadingNewer: boolean;
+  /** The newest seq that a page (not the live stream) put at the bottom: growth there keeps the reader's place. */
+  readonly pagedTo: number;
   readonly error: string | null;
 }
 
@@ -60,6 +68,9 @@ export function emptyTimeline(): Timeline {
     loading: false,
     loadingOlder: false,
     hasMore: true,
+    hasNewer: false,
+    loadingNewer: false,
+    pagedTo: 0,
     error: null,
   };
 }
@@ -77,6 +88,41 @@ export function itemsOf(tl: Timeline): readonly TimelineItem[] {
 export function oldestMessageSeq(tl: Timeline): number | null {
   const first = itemsOf(tl).find((i) => i.kind === 'message');
   return first ? first.seq : null;
+}
+
+/** The seq of the newest loaded message, or null when none is loaded. */
+export function newestMessageSeq(tl: Timeline): number | null {
+  const items = itemsOf(tl);
+  for (let i = items.length - 1; i >= 0; i--) if (items[i]!.kind === 'message') return items[i]!.seq;
+  return null;
+}
+
+/** A window of history around a linked message replaces what was loaded (what is being sent stays). */
+export function startAt(
+  tl: Timeline,
+  page: { messages: readonly Message[]; hasMoreBefore: boolean; hasMoreAfter: boolean },
+): Timeline {
+  const items = new Map<number, TimelineItem>(
+    page.messages.map((m) => [m.seq, { kind: 'message', seq: m.seq, message: m }]),
+  );
+  const newest = page.messages.reduce((max, m) => Math.max(max, m.seq), 0);
+  return {
+    ...tl,
+    items,
+    headSeq: Math.max(tl.headSeq, newest),
+    loaded: true,
+    hasMore: page.hasMoreBefore,
+    hasNewer: page.hasMoreAfter,
+    pagedTo: newest,
+    error: null,
+  };
+}
+
+/** A page of newer messages (paging down from a linked message); `end` when it reached the newest. */
+export function putNewer(tl: Timeline, messages: readonly Message[], end: boolean): Timeline {
+  const next = putMessages(tl, messages);
+  const newest = messages.reduce((max, m) => Math.max(max, m.seq), tl.pagedTo);
+  return { ...next, hasNewer: !end, pagedTo: newest };
 }
 
 /** My newest message that can still be edited (Up in an empty composer edits it). */
@@ -120,11 +166,14 @@ export function samePost(p: PendingMessage, m: Message): boolean {
 /** A live event of the room. `me` is the signed-in user's id. */
 export function applyEvent(tl: Timeline, e: RoomEvent, me: string | null): Timeline {
   let next: Timeline = e.seq > tl.headSeq ? { ...tl, headSeq: e.seq } : tl;
-  if (activityText(e) !== null) {
+  // Away from the live end (a window around a linked message), new lines are not added: paging newer brings them.
+  const detached = tl.hasNewer;
+  if (activityText(e) !== null && !detached) {
     next = { ...next, items: new Map(next.items).set(e.seq, { kind: 'activity', seq: e.seq, at: e.at, event: e }) };
   }
   switch (e.type) {
     case 'message.created': {
+      if (detached) return next;
       // A message's seq is its creation event's, by definition.
       const message: Message = { ...(e.payload.message as Message), seq: e.seq, roomId: e.roomId };
       next = putMessages(next, [message]);

@@ -18,6 +18,8 @@ function releasePreviews(posts: readonly T.PendingMessage[]): void {
 export class Timelines {
   private readonly stores = new Map<string, Store<Timeline>>();
   private readonly changeListeners = new Set<(roomId: string, tl: Timeline) => void>();
+  /** Per room, which load owns the timeline: a jump to a message overrides a newest page still on its way. */
+  private readonly generation = new Map<string, number>();
 
   constructor(
     private readonly toast: (text: string, kind: 'info' | 'error') => void,
@@ -71,9 +73,11 @@ export class Timelines {
   /** The newest page of a room (on open, and after a `reset`). */
   async loadLatest(roomId: string): Promise<void> {
     this.of(roomId);
+    const gen = this.nextGeneration(roomId);
     this.update(roomId, (tl) => ({ ...tl, loading: true }));
     try {
       const { messages } = await api.get<{ messages: Message[] }>(`/api/rooms/${roomId}/messages?limit=${PAGE}`);
+      if (this.generation.get(roomId) !== gen) return; // a jump to a message took over
       const hasMore = messages.length === PAGE;
       this.update(roomId, (tl) => ({ ...T.putMessages(tl, messages), loaded: true, hasMore, error: null }));
       const oldest = messages.length ? Math.min(...messages.map((m) => m.seq)) : 0;
@@ -85,6 +89,79 @@ export class Timelines {
     } finally {
       this.update(roomId, (tl) => ({ ...tl, loading: false }));
     }
+  }
+
+  private nextGeneration(roomId: string): number {
+    const gen = (this.generation.get(roomId) ?? 0) + 1;
+    this.generation.set(roomId, gen);
+    return gen;
+  }
+
+  /**
+   * Shows the history around the message at `seq` (a link to it), unless it is loaded already: the window replaces
+   * what was loaded, and paging older or newer goes on from there. Answers whether the message is now shown; a seq
+   * that is not a message of the room says so in a toast.
+   */
+  async jumpTo(roomId: string, seq: number): Promise<boolean> {
+    const tl = this.of(roomId).value;
+    if (tl.loaded && tl.items.get(seq)?.kind === 'message') return true;
+    const gen = this.nextGeneration(roomId);
+    this.update(roomId, (t) => ({ ...t, loading: true }));
+    try {
+      const page = await api.get<{ messages: Message[]; hasMoreBefore: boolean; hasMoreAfter: boolean }>(
+        `/api/rooms/${roomId}/messages?around=${seq}&limit=${PAGE}`,
+      );
+      if (this.generation.get(roomId) !== gen) return false;
+      this.update(roomId, (t) => T.startAt(t, page));
+      const newest = page.messages.at(-1)?.seq;
+      await this.loadActivity(roomId, page.hasMoreAfter && newest ? newest + 1 : undefined, page.messages[0]?.seq ?? 1);
+      return true;
+    } catch (err) {
+      if (this.generation.get(roomId) !== gen) return false;
+      this.toast(`Could not open the linked message: ${errorText(err)}`, 'error');
+      if (!this.peek(roomId)?.loaded) void this.loadLatest(roomId);
+      return false;
+    } finally {
+      if (this.generation.get(roomId) === gen) this.update(roomId, (t) => ({ ...t, loading: false }));
+    }
+  }
+
+  /** The page after the newest loaded message, when the timeline is away from the live end (scrolling down). */
+  async loadNewer(roomId: string): Promise<void> {
+    const tl = this.peek(roomId);
+    if (!tl || !tl.loaded || !tl.hasNewer || tl.loadingNewer) return;
+    const after = T.newestMessageSeq(tl) ?? 0;
+    const gen = this.generation.get(roomId);
+    this.update(roomId, (t) => ({ ...t, loadingNewer: true }));
+    try {
+      const { messages } = await api.get<{ messages: Message[] }>(
+        `/api/rooms/${roomId}/messages?after=${after}&limit=${PAGE}`,
+      );
+      if (this.generation.get(roomId) !== gen) return;
+      const end = messages.length < PAGE;
+      this.update(roomId, (t) => T.putNewer(t, messages, end));
+      const newest = messages.at(-1)?.seq;
+      if (newest) await this.loadActivity(roomId, end ? undefined : newest + 1, after + 1);
+      // At the live end now: live messages are added from here on; fetch any that came while this page was read.
+      if (end) await this.catchUp(roomId, T.newestMessageSeq(this.peek(roomId)!) ?? after);
+    } catch (err) {
+      this.toast(`Could not load newer messages: ${errorText(err)}`, 'error');
+    } finally {
+      this.update(roomId, (t) => ({ ...t, loadingNewer: false }));
+    }
+  }
+
+  /** Back to the newest messages (a window around a linked message is left: sending, or "Jump to latest"). */
+  async toLatest(roomId: string): Promise<void> {
+    const tl = this.peek(roomId);
+    if (!tl?.hasNewer) return;
+    this.update(roomId, (t) => ({
+      ...T.emptyTimeline(),
+      pending: t.pending,
+      confirmed: t.confirmed,
+      headSeq: t.headSeq,
+    }));
+    await this.loadLatest(roomId);
   }
 
   /** The page before the oldest loaded message (scrolling up). */
@@ -135,15 +212,18 @@ export class Timelines {
   }
 
   /** Fetches what a loaded timeline may have missed (after a reconnect); the seq keys make it idempotent. */
-  async catchUp(roomId: string): Promise<void> {
-    if (!this.peek(roomId)?.loaded) return;
+  async catchUp(roomId: string, from?: number): Promise<void> {
+    const tl = this.peek(roomId);
+    // Away from the live end there is nothing to catch up: paging newer fetches it.
+    if (!tl?.loaded || tl.hasNewer) return;
+    let after = from ?? tl.headSeq;
     for (let i = 0; i < 20; i++) {
-      const after = this.peek(roomId)?.headSeq ?? 0;
       const { messages } = await api.get<{ messages: Message[] }>(
         `/api/rooms/${roomId}/messages?after=${after}&limit=100`,
       );
-      this.update(roomId, (tl) => T.putMessages(tl, messages));
+      this.update(roomId, (t) => T.putMessages(t, messages));
       if (messages.length < 100) return;
+      after = messages.at(-1)!.seq;
     }
   }
 
