@@ -19,6 +19,9 @@ const msg = (seq: number, text = `m${seq}`): Message => ({
   replyTo: null,
   threadSeq: null,
   thread: null,
+  mentions: [],
+  mentionsRoom: false,
+  mentionsHere: false,
 });
 const ev = (seq: number, type: RoomEvent['type'], payload: Record<string, unknown>): RoomEvent => ({
   roomId: 'r1',
