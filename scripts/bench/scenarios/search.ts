@@ -99,7 +99,7 @@ function stats(ms: number[], results: number[]): LatencyStats {
 }
 
 /** Fills the database: authors and rooms through the store, messages straight into the file. */
-async function generate(file: string, cfg: SearchConfig, rand: () => number) {
+export async function generate(file: string, cfg: SearchConfig, rand: () => number) {
   const store = new SqliteStore({ file, synchronous: 'NORMAL' });
   const authors: PublicUser[] = [];
   for (let i = 0; i < cfg.authors; i++) {
