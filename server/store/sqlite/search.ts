@@ -4,7 +4,8 @@ import { storeErrors } from '../errors.js';
 import type { MessageSearch } from '../store.js';
 
 /**
- * Full-text search over the FTS5 index of migration 7 (messages_fts, kept by triggers in every write's transaction).
+ * Full-text search over the FTS5 index of migrations 7 and 10 (messages_fts, kept by triggers in every write's
+ * transaction).
  * Rows are numbered in posting order, so "newest first" is the index's descending rowid order and a page stops as
  * soon as it has `limit` rows. The SQL is built per shape of search (which filters are present) and cached, so the
  * planner sees only the constraints that apply.
@@ -13,6 +14,18 @@ import type { MessageSearch } from '../store.js';
 /** The FTS5 query for terms: each a quoted string (its tokens are letters and digits only), `*` for a prefix. */
 export function ftsQuery(terms: SearchTerm[]): string {
   return terms.map((t) => `"${t.tokens.join(' ').replace(/"/g, '""')}"${t.prefix ? '*' : ''}`).join(' ');
+}
+
+/** The author column's token for a user id (as migration 10 writes it: 'a' and the id's bytes in hex). */
+export function authorToken(id: string): string {
+  return `a${Buffer.from(id, 'utf8').toString('hex')}`;
+}
+
+/** The whole MATCH: the terms in the text column, and any of the authors in the author column. */
+function matchOf(search: MessageSearch): string {
+  const text = `text : (${ftsQuery(search.terms)})`;
+  if (!search.authorIds) return text;
+  return `${text} AND author : (${search.authorIds.map((id) => `"${authorToken(id)}"`).join(' OR ')})`;
 }
 
 interface Params {
@@ -38,6 +51,7 @@ export class SqliteSearch {
 
   /** Keys of the matching messages, newest first. */
   find(userId: string, search: MessageSearch): Array<{ roomId: string; seq: number }> {
+    if (search.authorIds?.length === 0 || search.roomIds?.length === 0) return [];
     const p: Params = { user: userId, limit: search.limit };
     const where: string[] = [
       // Only the user's rooms, and never a deleted room.
@@ -46,7 +60,7 @@ export class SqliteSearch {
     ];
     const text = search.terms.length > 0;
     const key = text ? 'f.rowid' : 's.id';
-    if (text) p.match = ftsQuery(search.terms);
+    if (text) p.match = matchOf(search);
     else
       where.push(
         'EXISTS (SELECT 1 FROM messages x WHERE x.room_id = s.room_id AND x.seq = s.seq AND x.deleted_at IS NULL)',
@@ -55,7 +69,7 @@ export class SqliteSearch {
       p.rooms = JSON.stringify(search.roomIds);
       where.push('s.room_id IN (SELECT value FROM json_each(@rooms))');
     }
-    if (search.authorIds) {
+    if (search.authorIds && !text) {
       p.authors = JSON.stringify(search.authorIds);
       where.push('s.author_id IN (SELECT value FROM json_each(@authors))');
     }
