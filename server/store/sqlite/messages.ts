@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
 import type { Attachment, Message, MessagePage, PublicUser, ReplyRef, RoomEvent, Upload } from '../store.js';
-import { excerptOf, replyRefOf, threadSummary } from '../threads.js';
+import { replyRefOf, threadSummary } from '../threads.js';
 import type { Append, SqliteEventLog } from './events.js';
 import type { SqliteMentions } from './mentions.js';
 import type { SqliteReceipts } from './receipts.js';
@@ -10,13 +10,8 @@ import type { SqliteThreads } from './threads.js';
 import type { SqliteUploads } from './uploads.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
 
-/** The parent of a reply (LEFT JOINed: all null for a message that is not a reply). */
-type ParentColumns = { p_seq: number | null; p_text: string | null; p_deleted_at: string | null } & {
-  [K in keyof PrefixedProfile<'p_'>]: PrefixedProfile<'p_'>[K] | null;
-};
-
-/** A message with its author's current profile, and its parent's when it is a reply. */
-interface MessageRow extends PrefixedProfile<'a_'>, ParentColumns {
+/** A message with its author's current profile. */
+interface MessageRow extends PrefixedProfile<'a_'> {
   room_id: string;
   seq: number;
   text: string | null;
@@ -42,27 +37,11 @@ const SELECT = `
   SELECT m.room_id, m.seq, m.text, m.attachments, m.created_at, m.edited_at, m.deleted_at, m.client_id,
          m.reply_to_seq, m.thread_seq, m.thread_replies, m.thread_last_reply_at, m.thread_participants,
          m.mentions, m.mentions_room, m.mentions_here,
-         ${publicUserColumns('u', 'a_')},
-         p.seq AS p_seq, p.text AS p_text, p.deleted_at AS p_deleted_at, ${publicUserColumns('pu', 'p_')}
-  FROM messages m JOIN users u ON u.id = m.author_id
-  LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
-  LEFT JOIN users pu ON pu.id = p.author_id`;
+         ${publicUserColumns('u', 'a_')}
+  FROM messages m JOIN users u ON u.id = m.author_id`;
 
-/** The parent as a reply quotes it now (its excerpt follows edits and is gone once it is deleted). */
-function replyRefOfRow(r: MessageRow): ReplyRef | null {
-  if (r.reply_to_seq === null) return null;
-  if (r.p_seq === null || r.p_deleted_at !== null || r.p_id === null) {
-    return { seq: r.reply_to_seq, author: null, excerpt: null };
-  }
-  return {
-    seq: r.reply_to_seq,
-    author: toPublicUser(r as PrefixedProfile<'p_'>, 'p_'),
-    excerpt: excerptOf(r.p_text, false),
-  };
-}
-
-function toMessage(r: MessageRow, users: (ids: string[]) => PublicUser[]): Message {
-  const participants = r.thread_replies > 0 ? users(JSON.parse(r.thread_participants) as string[]) : [];
+function toMessage(r: MessageRow, threads: SqliteThreads): Message {
+  const participants = r.thread_replies > 0 ? threads.users(JSON.parse(r.thread_participants) as string[]) : [];
   return {
     roomId: r.room_id,
     seq: r.seq,
@@ -73,7 +52,8 @@ function toMessage(r: MessageRow, users: (ids: string[]) => PublicUser[]): Messa
     editedAt: r.edited_at ?? null,
     deletedAt: r.deleted_at ?? null,
     clientId: r.client_id ?? null,
-    replyTo: replyRefOfRow(r),
+    // Replies are a minority of a page: a point lookup each costs less than joining every row to a parent.
+    replyTo: r.reply_to_seq === null ? null : threads.quote(r.room_id, r.reply_to_seq),
     threadSeq: r.thread_seq ?? null,
     thread: threadSummary(r.thread_replies, r.thread_last_reply_at, participants),
     mentions: JSON.parse(r.mentions) as string[],
@@ -127,7 +107,7 @@ export class SqliteMessages {
   }
 
   private toMessage(r: MessageRow): Message {
-    return toMessage(r, (ids) => this.threads.users(ids));
+    return toMessage(r, this.threads);
   }
 
   post(

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Message, PublicUser, RoomEvent } from '../store.js';
-import { THREAD_PARTICIPANTS, replyRefOf, threadSummary } from '../threads.js';
+import type { Message, PublicUser, ReplyRef, RoomEvent } from '../store.js';
+import { THREAD_PARTICIPANTS, excerptOf, replyRefOf, threadSummary } from '../threads.js';
 import type { Append } from './events.js';
 import { publicUserColumns, toPublicUser, type PrefixedProfile } from './users.js';
 
@@ -28,6 +28,10 @@ export class SqliteThreads {
       profile: db.prepare<[string], PrefixedProfile<''>>(
         `SELECT ${publicUserColumns('u', '')} FROM users u WHERE id = ?`,
       ),
+      parent: db.prepare<[string, number], PrefixedProfile<''> & { text: string | null; deleted_at: string | null }>(
+        `SELECT p.text, p.deleted_at, ${publicUserColumns('u', '')}
+         FROM messages p JOIN users u ON u.id = p.author_id WHERE p.room_id = ? AND p.seq = ?`,
+      ),
       // The stored copies of every reply to `parent` (their message.created, .edited, .deleted events).
       redactExcerpts: db.prepare<[string, string | null, string, string, number]>(
         `UPDATE room_events SET data = json_set(data,
@@ -43,6 +47,13 @@ export class SqliteThreads {
     const ids = this.stmts.participants.all(roomId, rootSeq, THREAD_PARTICIPANTS).map((r) => r.author_id);
     this.stmts.save.run(n, last, JSON.stringify(ids), roomId, rootSeq);
     return append(roomId, 'thread.updated', actor, { seq: rootSeq, thread: threadSummary(n, last, this.users(ids)) });
+  }
+
+  /** What a reply to `seq` quotes of it now: its current text, or null fields once it is deleted (or gone). */
+  quote(roomId: string, seq: number): ReplyRef {
+    const p = this.stmts.parent.get(roomId, seq);
+    if (!p || p.deleted_at !== null) return { seq, author: null, excerpt: null };
+    return { seq, author: toPublicUser(p), excerpt: excerptOf(p.text, false) };
   }
 
   /** Current profiles of the ids, in order (a user that is gone is left out). */
