@@ -20,7 +20,9 @@ t.test('search, see results grouped by room with the match marked, and choose on
   await apiCall(url, 'POST', `/api/rooms/${design.id}/join`, { token: bob.token });
   const say = async (who: { token: string }, roomId: string, text: string) =>
     (await apiCall(url, 'POST', `/api/rooms/${roomId}/messages`, { token: who.token, body: { text } })).body.message;
-  await say(alice, design.id, 'The <b>launch</b> plan: mockups by Friday, copy by Monday.');
+  const plan = await say(alice, design.id, 'The <b>launch</b> plan: mockups by Friday, copy by Monday.');
+  // Enough later talk that the plan is not on the room's first page: choosing it must load the history around it.
+  for (let i = 0; i < 60; i++) await say(bob, design.id, `filler line ${i}`);
   await say(bob, design.id, 'Can we move the launch review to Thursday? The café is booked on Friday.');
   await say(alice, ops.id, 'Launch checklist: backups verified, rollback script tested, on-call rota published.');
   await say(bob, design.id, 'Unrelated: new icons are in the shared folder.');
@@ -60,14 +62,29 @@ t.test('search, see results grouped by room with the match marked, and choose on
   t.match(await groups.nth(0).locator('.meta strong').first().textContent(), alice.username, 'with the author');
   await screenshot(page, 'search-results-1280x800');
 
-  // Diacritics and prefixes: "cafe" finds "café"; arrows and Enter choose.
+  // Choosing the oldest one lands on it: the room opens at the message, highlighted, far from the live end.
+  await first.click();
+  await page.waitForURL(`**/rooms/${design.id}/${plan.seq}`);
+  await page.locator('[data-testid="room-title"]', { hasText: 'design' }).waitFor();
+  const landed = page.locator('parley-room-view [data-testid="message"][data-highlight="true"]', {
+    hasText: 'mockups by Friday',
+  });
+  await landed.waitFor();
+  t.ok(await landed.isVisible(), 'the chosen message is shown and highlighted');
+  t.equal(await results.count(), 0, 'the results close once one is chosen');
+  await screenshot(page, 'search-jumped-1280x800');
+
+  // Diacritics: "cafe" finds "café"; arrows and Enter choose.
+  await page.keyboard.press('Control+k');
   await page.getByRole('searchbox', { name: 'Search messages' }).fill('cafe');
   await waitFor('the café message', async () => (await results.locator('mark').allTextContents()).join() === 'café');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
-  await page.waitForURL(`**/rooms/${design.id}`);
-  await page.locator('[data-testid="room-title"]', { hasText: 'design' }).waitFor();
-  t.equal(await results.count(), 0, 'the results close once one is chosen');
+  await page.waitForURL(new RegExp(`/rooms/${design.id}/\\d+$`));
+  await page
+    .locator('parley-room-view [data-testid="message"][data-highlight="true"]', { hasText: 'The café is booked' })
+    .waitFor();
+  t.pass('arrows and Enter open the message');
   t.same(problems, [], 'no page errors');
 
   // A phone: the header has a search button that opens the box over it.

@@ -3,6 +3,7 @@ import { customElement, query, state as internal } from 'lit/decorators.js';
 import { SEARCH_MAX_CHARS } from '../../../server/search/query.js';
 import { api, errorText } from '../api.js';
 import { fullTime } from '../format.js';
+import { messagePath } from '../links.js';
 import { navigate } from '../router.js';
 import { base, icon } from '../styles.js';
 import type { Message, RoomKind } from '../types.js';
@@ -42,7 +43,7 @@ function typing(e: KeyboardEvent): boolean {
 /**
  * The search box of the header (a button that opens it on phones) and its results, grouped by room with the
  * matches marked. Ctrl+K (⌘K) or "/" focuses it, unless the key is typed into a field; Escape closes it; arrows and
- * Enter choose a result, which opens its message.
+ * Enter choose a result, which opens the room at its message (web/src/links.ts).
  */
 @customElement('parley-search')
 export class ParleySearch extends LitElement {
@@ -209,11 +210,10 @@ export class ParleySearch extends LitElement {
     }
   }
 
-  /** Opens the message: the room, at the message once jump-to-message exists. */
+  /** Opens the message: its room, scrolled to it and highlighted (loading the history around it if need be). */
   private choose(hit: SearchHit): void {
     this.close();
-    this.dispatchEvent(new CustomEvent('search-chosen', { detail: hit, bubbles: true, composed: true }));
-    navigate(`/rooms/${hit.room.id}`);
+    navigate(messagePath(hit.room.id, hit.message.seq));
   }
 
   /** Results by room, rooms in the order of their newest hit. */
