@@ -1,5 +1,6 @@
 /** Turns the results of a run into the console summary and BENCHMARKS.md. */
 import type { ConnectionsResult } from './scenarios/connections.js';
+import type { HistoryResult } from './scenarios/history.js';
 import type { SizeResult, Step } from './scenarios/fanout.js';
 import type { PostingResult, ResumeResult } from './scenarios/posting.js';
 import type { ProfileResult } from './scenarios/profile.js';
@@ -22,6 +23,8 @@ export interface BenchResults {
   profile: ProfileResult | null;
   /** Absent in runs from before the search scenario existed. */
   search?: SearchResult | null;
+  /** History pages without and with reactions (absent in results written before it existed). */
+  history?: HistoryResult | null;
   /** Wall time of each part of the run, in seconds. */
   sectionsS: Record<string, number>;
 }
@@ -239,8 +242,22 @@ function profileTables(p: ProfileResult): string {
 }
 
 /** The console summary: one row per scenario result. */
+/** History page latency, one row per page kind and reactions state. */
+function historyRows(h: HistoryResult): string[][] {
+  return [...h.without.map((x) => ['none', x] as const), ...h.with.map((x) => [int(h.reactions), x] as const)].map(
+    ([reactions, x]) => [reactions, x.page, ms(x.p50), ms(x.p95), ms(x.p99), fx(x.reactionsPerPage, 1)],
+  );
+}
+
 export function renderSummary(r: BenchResults): string {
   const lines: string[] = [`== summary (${r.mode}, ${r.pinning}) ==`];
+  if (r.history) {
+    lines.push(`history pages (${int(r.history.messages)} messages, limit 50; ms):`);
+    for (const row of historyRows(r.history))
+      lines.push(
+        `  reactions ${row[0]!.padEnd(7)} ${row[1]!.padEnd(6)} p50 ${row[2]} p95 ${row[3]} p99 ${row[4]} (${row[5]} reactions a page)`,
+      );
+  }
   if (r.fanout.length) {
     lines.push('fan-out (highest rate with p99 < 100 ms):');
     for (const f of r.fanout) {
@@ -337,6 +354,16 @@ export function renderMarkdown(r: BenchResults): string {
       'only to bench-results/). Every run also leaves its JSON under bench-results/; scripts/bench/README.md explains the harness.',
     '',
   );
+  if (r.history) {
+    out.push('## History pages with reactions', '');
+    out.push(
+      `GET /api/rooms/:id/messages?limit=50 in a room of ${int(r.history.messages)} messages, one request at a time: ` +
+        'the newest page and pages before random seqs, first with no reactions, then with ' +
+        `${int(r.history.reactions)} reactions (half on the newest thousand messages). Milliseconds.`,
+      '',
+    );
+    out.push(table(['reactions', 'page', 'p50', 'p95', 'p99', 'reactions a page'], historyRows(r.history)), '');
+  }
   out.push('## Machine', '');
   out.push(
     table(

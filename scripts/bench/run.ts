@@ -4,7 +4,7 @@
  * Results go to bench-results/<run>/ as JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is
  * the small, under-a-minute version CI runs to keep the scripts working (it asserts nothing about timings).
  *
- * Options: --quick; --only=fanout,connections,posting,profile,search; --systems=parley,socket.io,raw and
+ * Options: --quick; --only=fanout,connections,posting,profile,search,history; --systems=parley,socket.io,raw and
  * --sizes=1000,5000 (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or
  * partial run);
  * --render=bench-results/<run> (rebuild a finished run's report; with --md also BENCHMARKS.md).
@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connections, type ConnectionsResult } from './scenarios/connections.js';
 import { fanout, type SizeResult, type System } from './scenarios/fanout.js';
+import { historyPages, type HistoryResult } from './scenarios/history.js';
 import { postingAndResume, type PostingResult, type ResumeResult } from './scenarios/posting.js';
 import { profileFanout, type ProfileResult } from './scenarios/profile.js';
 import { searchScenario, type SearchResult } from './scenarios/search.js';
@@ -56,6 +57,7 @@ const config = quick
       posting: { connections: 20, durationS: 1, resumeMissed: [200], resumeReps: 2, withNormal: false },
       profile: { subscribers: 200, rate: 20, windowMs: 1200, workers: 1, users: 4 },
       search: { messages: 20_000, rooms: 20, authors: 10, memberOf: 5, queries: 20 },
+      history: { messages: 2000, reactions: 200, users: 20, requests: 30 },
     }
   : {
       fanout: {
@@ -76,6 +78,7 @@ const config = quick
       posting: { connections: 50, durationS: 10, resumeMissed: [1000, 10_000], resumeReps: 3, withNormal: true },
       profile: { subscribers: 5000, rate: 0, windowMs: 10_000, workers: 4, users: 20 },
       search: { messages: 1_000_000, rooms: 200, authors: 100, memberOf: 50, queries: 200 },
+      history: { messages: 100_000, reactions: 10_000, users: 20, requests: 300 },
     };
 
 function log(line: string): void {
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
     resume: [],
     profile: null,
     search: null,
+    history: null,
     sectionsS: {},
   };
   log(`Parley benchmarks (${results.mode}) — ${results.pinning}`);
@@ -206,6 +210,14 @@ async function main(): Promise<void> {
     // The section alone too, for adding to BENCHMARKS.md after a partial run.
     writeFileSync(path.join(outDir, 'search.md'), renderSearch(r, results.command));
     section('search');
+  }
+
+  if (want('history')) {
+    log('\n[history pages, without and with reactions]');
+    const r: HistoryResult = await historyPages({ ...config.history, log });
+    results.history = r;
+    save('history', r);
+    section('history');
   }
 
   results.durationS = (performance.now() - t0) / 1000;

@@ -72,11 +72,13 @@ export interface ParleyOptions {
   /** Directory for a CPU profile written at exit (node --cpu-prof). */
   cpuProfDir?: string;
   env?: Record<string, string>;
+  /** Serve this DATA_DIR (a seeded store) instead of a fresh one; the caller removes it. */
+  dataDir?: string;
 }
 
 export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   const env = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -98,7 +100,10 @@ export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
     'tsx',
     'server/main.ts',
   ];
-  return launch('parley', args, env, port, '/api/health', () => rmSync(dataDir, { recursive: true, force: true }));
+  const cleanup = () => {
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return launch('parley', args, env, port, '/api/health', cleanup);
 }
 
 export async function startPeer(): Promise<Running> {
