@@ -9,15 +9,20 @@ const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
 const MAX_UNITS = 64;
 
 /**
- * The emoji's fully-qualified form, or null when `s` is not one emoji. A symbol typed without its emoji variation
- * selector ("❤" rather than "❤️") is the same emoji: it gains the selector, so both count as one reaction.
+ * The emoji's RGI form, or null when `s` is not one emoji. Variation selectors are where clients differ: a symbol
+ * typed without its emoji selector ("❤" for "❤️") gains it, and one that needs none ("👍\uFE0F", as some pickers
+ * send it) loses it, so each spelling counts as the same reaction.
  */
 export function normalizeEmoji(s: string): string | null {
   if (s.length === 0 || s.length > MAX_UNITS) return null;
   const nfc = s.normalize('NFC');
   if (RGI_EMOJI.test(nfc)) return nfc;
-  const qualified = `${nfc}\uFE0F`;
-  return RGI_EMOJI.test(qualified) ? qualified : null;
+  const bare = nfc.replace(/\uFE0F/g, '');
+  const [first = '', ...rest] = [...bare];
+  for (const candidate of [bare, `${bare}\uFE0F`, `${first}\uFE0F${rest.join('')}`]) {
+    if (RGI_EMOJI.test(candidate)) return candidate;
+  }
+  return null;
 }
 
 export const Emoji = z

@@ -119,6 +119,7 @@ export const api = {
   get: <T>(url: string, opts?: RequestOptions) => request<T>('GET', url, opts),
   post: <T>(url: string, body?: unknown, opts?: RequestOptions) => request<T>('POST', url, { ...opts, body }),
   patch: <T>(url: string, body?: unknown, opts?: RequestOptions) => request<T>('PATCH', url, { ...opts, body }),
+  put: <T>(url: string, body?: unknown, opts?: RequestOptions) => request<T>('PUT', url, { ...opts, body }),
   del: <T>(url: string, opts?: RequestOptions) => request<T>('DELETE', url, opts),
 };
 

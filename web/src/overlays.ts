@@ -32,6 +32,7 @@ declare global {
   interface HTMLElementEventMap {
     'confirm-request': CustomEvent<ConfirmRequest>;
     'lightbox-request': CustomEvent<LightboxRequest>;
+    'emoji-request': CustomEvent<EmojiRequest>;
   }
 }
 
@@ -57,4 +58,21 @@ export function requestLightbox(from: Element, image: LightboxImage, opener: HTM
     detail: { image, opener },
   });
   if (from.dispatchEvent(event)) window.open(image.src, '_blank', 'noopener');
+}
+
+export interface EmojiRequest {
+  answer(emoji: Promise<string | null>): void;
+}
+
+/** Asks for an emoji with the reaction picker (the timeline renders it); null when none was chosen or none answers. */
+export function requestEmoji(from: Element): Promise<string | null> {
+  let answered: Promise<string | null> | null = null;
+  from.dispatchEvent(
+    new CustomEvent<EmojiRequest>('emoji-request', {
+      bubbles: true,
+      composed: true,
+      detail: { answer: (emoji) => (answered = emoji) },
+    }),
+  );
+  return answered ?? Promise.resolve(null);
 }

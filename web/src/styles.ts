@@ -78,6 +78,8 @@ export const icons = {
   retry: 'M21 12a9 9 0 1 1-3-6.7L21 8M21 3v5h-5',
   search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14ZM21 21l-5-5',
   reply: 'M9 14 4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11',
+  smile: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20ZM8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01',
+  pin: 'M12 17v5M9 3h6l-1 6 4 4v2H6v-2l4-4-1-6Z',
 };
 
 export function icon(name: keyof typeof icons) {

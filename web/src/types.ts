@@ -8,9 +8,10 @@ export type {
   Avatar,
   Gender,
   Membership,
-  Message,
+  Pin,
   PublicUser,
   ReplyRef,
+  ReactionSummary,
   Role,
   Room,
   RoomEvent,
@@ -19,7 +20,19 @@ export type {
   ThreadSummary,
   User,
 } from '../../server/store/store.js';
-import type { Member as StoredMember, Membership, PublicUser, Room } from '../../server/store/store.js';
+import type {
+  Member as StoredMember,
+  Membership,
+  Message as StoredMessage,
+  PublicUser,
+  ReactionSummary,
+  Room,
+} from '../../server/store/store.js';
+
+/** A message as the client holds it: with its reactions as the API shows them to me (stream copies lack them). */
+export interface Message extends StoredMessage {
+  reactions?: ReactionSummary[];
+}
 
 /** A room as GET /api/rooms lists it: with my membership, my unread count and (direct rooms) the other person. */
 export interface RoomEntry extends Room {

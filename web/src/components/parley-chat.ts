@@ -21,6 +21,7 @@ import './parley-confirm.js';
 import './parley-create-room.js';
 import './parley-lightbox.js';
 import './parley-profile.js';
+import './parley-pins.js';
 import './parley-room-settings.js';
 import './parley-toasts.js';
 
@@ -68,6 +69,11 @@ export class ParleyChat extends LitElement {
     (v) => v !== null && v.roomId === this.roomId,
   );
   private hadThread = false;
+  private readonly pinCount = new Watch(
+    this,
+    () => this.client?.pins.store,
+    (s) => (this.roomId ? s.get(this.roomId)?.length : undefined),
+  );
   private readonly myName = new Watch(
     this,
     () => this.client?.session.store,
@@ -220,6 +226,7 @@ export class ParleyChat extends LitElement {
   override render() {
     const { room, loaded, unread } = this.rooms.value;
     const members = room ? this.memberCount.value : undefined;
+    const pinCount = room ? this.pinCount.value : undefined;
     const roomsHidden = this.narrow && !this.roomsOpen;
     const membersHidden = !room?.joined || !this.membersOpen;
     const membersDrawer = this.medium;
@@ -263,6 +270,10 @@ export class ParleyChat extends LitElement {
                     ? html`<button class="icon-btn" aria-label="Leave room" title="Leave room" @click=${() => this.leave()}>${icon('exit')}</button>`
                     : nothing
                 }
+                <button class="icon-btn members-btn" aria-label=${`Pinned messages${pinCount ? ` (${pinCount})` : ''}`} title="Pinned messages"
+                  data-testid="pins-button" @click=${() => this.renderRoot.querySelector('parley-pins')?.open(room.id)}>
+                  ${icon('pin')}${pinCount ? html`<span class="badge count" aria-hidden="true">${pinCount}</span>` : nothing}
+                </button>
                 <button class="icon-btn members-btn" aria-label=${`Members${members !== undefined ? ` (${members})` : ''}`} title="Members"
                   aria-controls="members-drawer" aria-expanded=${this.membersOpen ? 'true' : 'false'} @click=${() => this.toggleMembers()}>
                   ${icon('users')}${members !== undefined ? html`<span class="badge count" aria-hidden="true">${members}</span>` : nothing}
@@ -300,6 +311,7 @@ export class ParleyChat extends LitElement {
         }}></div>
       <parley-create-room @created=${(e: CustomEvent<string>) => navigate(`/rooms/${e.detail}`)}></parley-create-room>
       <parley-room-settings></parley-room-settings>
+      <parley-pins @jump=${(e: CustomEvent<number>) => this.roomId && navigate(`/rooms/${this.roomId}/${e.detail}`)}></parley-pins>
       <parley-profile></parley-profile>
       <parley-confirm></parley-confirm>
       <parley-lightbox></parley-lightbox>

@@ -8,10 +8,12 @@ import { formatBytes, fullTime, timeOf } from '../format.js';
 import { messageUrl } from '../links.js';
 import { renderMarkdown } from '../markdown.js';
 import { markdownStyles } from '../markdown-styles.js';
-import { requestConfirm, requestLightbox } from '../overlays.js';
+import { requestConfirm, requestEmoji, requestLightbox } from '../overlays.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
+import type { PinEntry } from '../state/pins.js';
 import type { PendingMessage } from '../state/timeline.js';
+import './parley-reactions.js';
 import { base, icon } from '../styles.js';
 import type { Attachment, Message } from '../types.js';
 import { fire, renderQuote, renderThreadLink, replyStyles } from './reply-parts.js';
@@ -56,6 +58,12 @@ export class ParleyMessage extends LitElement {
   @property({ type: Boolean }) editing = false;
   /** The message a link pointed at, just scrolled into view. */
   @property({ type: Boolean }) highlight = false;
+  /** Reactions: whether I may react (members), who people are (for "who reacted"). */
+  @property({ type: Boolean }) canReact = false;
+  @property({ attribute: false }) nameOf: (id: string) => string | undefined = () => undefined;
+  /** The message's pin, if pinned; whether I may pin and unpin (policy.mayPin). */
+  @property({ attribute: false }) pin: PinEntry | null = null;
+  @property({ type: Boolean }) canPin = false;
   @property() receipt: Receipt = 'sent';
   /** Offers Reply (members, stored messages). */
   @property({ type: Boolean }) canReply = false;
@@ -104,6 +112,9 @@ export class ParleyMessage extends LitElement {
       .actions .icon-btn { width: 32px; height: 32px; color: var(--muted); }
       .actions .icon-btn svg { width: 16px; height: 16px; }
       .linkish { background: none; border: none; padding: 0; color: var(--accent-strong); text-decoration: underline; font-size: inherit; font-weight: 600; }
+      .pinned-mark { font-size: 0.72rem; color: #b45309; font-weight: 600; display: flex; align-items: center; gap: 0.2rem; margin-bottom: 0.1rem; }
+      .pinned-mark svg { width: 12px; height: 12px; }
+      .msg.is-pinned .bubble { box-shadow: inset 3px 0 0 #f59e0b; }
       .edit textarea { min-height: 60px; resize: vertical; background: #fff; }
       .edit .row { display: flex; gap: 0.4rem; justify-content: flex-end; margin: 0.35rem 0 0.2rem; align-items: center; }
       .edit .row .hint { margin-right: auto; font-size: 0.75rem; color: var(--muted); }
@@ -152,6 +163,29 @@ export class ParleyMessage extends LitElement {
       this.emit('edit-end');
     } catch (err) {
       this.client.notices.toast(`Could not edit: ${errorText(err)}`, 'error');
+    }
+  }
+
+  private async react(m: Message, emoji: string, on: boolean): Promise<void> {
+    try {
+      await this.client.timelines.react(m.roomId, m.seq, emoji, on);
+    } catch (err) {
+      this.client.notices.toast(`Could not react: ${errorText(err)}`, 'error');
+    }
+  }
+
+  private async pickReaction(m: Message): Promise<void> {
+    const emoji = await requestEmoji(this);
+    if (!emoji) return;
+    const existing = m.reactions?.find((r) => r.emoji === emoji);
+    if (!existing?.me) await this.react(m, emoji, true);
+  }
+
+  private async togglePin(m: Message, on: boolean): Promise<void> {
+    try {
+      await this.client.pins.pin(m.roomId, m.seq, on);
+    } catch (err) {
+      this.client.notices.toast(`Could not ${on ? 'pin' : 'unpin'}: ${errorText(err)}`, 'error');
     }
   }
 
@@ -206,10 +240,17 @@ export class ParleyMessage extends LitElement {
     const editing = this.editing;
     const showHeader = !mine && first;
     const highlight = this.highlight ? 'highlight' : '';
-    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''} ${highlight}" data-testid="message"
-        data-seq=${m.seq} data-highlight=${this.highlight ? 'true' : nothing} data-status="sent" data-author=${m.author.username}>
+    const pin = deleted ? null : this.pin;
+    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''} ${highlight} ${pin ? 'is-pinned' : ''}"
+        data-testid="message" data-seq=${m.seq} data-highlight=${this.highlight ? 'true' : nothing} data-status="sent"
+        data-author=${m.author.username} ?data-pinned=${!!pin}>
       ${mine ? nothing : html`<div class="gutter">${showHeader ? avatarSvg(m.author, 36) : nothing}</div>`}
       <div class="bubble">
+        ${
+          pin
+            ? html`<div class="pinned-mark" data-testid="pin-marker" title=${`Pinned by ${pin.by.displayName} · ${fullTime(pin.at)}`}>${icon('pin')} Pinned</div>`
+            : nothing
+        }
         ${
           showHeader
             ? html`<div class="meta"><strong>${m.author.displayName}</strong><span class="handle">@${m.author.username}</span><time
@@ -234,12 +275,21 @@ export class ParleyMessage extends LitElement {
           ${showHeader ? nothing : html`<time datetime=${m.createdAt} title=${fullTime(m.createdAt)}>${timeOf(m.createdAt)}</time>`}
           ${mine && !deleted ? this.renderTicks() : nothing}
         </div>
+        ${
+          deleted
+            ? nothing
+            : html`<parley-reactions .reactions=${m.reactions ?? []} .nameOf=${this.nameOf} ?canReact=${this.canReact}
+              @react=${(e: CustomEvent<{ emoji: string; on: boolean }>) => void this.react(m, e.detail.emoji, e.detail.on)}
+              @react-pick=${() => void this.pickReaction(m)}></parley-reactions>`
+        }
         ${this.rootSeq ? nothing : renderThreadLink(this, m)}
       </div>
       ${
         !editing
           ? html`<div class="actions">
             ${this.canReply && !deleted ? html`<button class="icon-btn" aria-label="Reply" title="Reply" @click=${() => fire(this, 'reply-to', m)}>${icon('reply')}</button>` : nothing}
+            ${this.canReact && !deleted ? html`<button class="icon-btn" aria-label="Add a reaction" title="React" data-testid="react-button" @click=${() => this.pickReaction(m)}>${icon('smile')}</button>` : nothing}
+            ${this.canPin && !deleted ? html`<button class="icon-btn" aria-label=${pin ? 'Unpin message' : 'Pin message'} title=${pin ? 'Unpin' : 'Pin'} data-testid="pin-button" @click=${() => this.togglePin(m, !pin)}>${icon('pin')}</button>` : nothing}
             <button class="icon-btn" aria-label="Copy link to message" title="Copy link" @click=${() => this.copyLink(m)}>${icon('link')}</button>
             ${canEdit ? html`<button class="icon-btn" aria-label="Edit message" title="Edit" @click=${() => this.emit('edit-start')}>${icon('edit')}</button>` : nothing}
             ${canDelete ? html`<button class="icon-btn" aria-label="Delete message" title="Delete" @click=${() => this.deleteMessage(m)}>${icon('trash')}</button>` : nothing}

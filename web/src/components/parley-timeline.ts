@@ -2,7 +2,7 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, query, state as internal } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { mayDeleteMessage, mayEditMessage } from '../../../server/rooms/policy.js';
+import { allows, mayDeleteMessage, mayEditMessage, mayPin } from '../../../server/rooms/policy.js';
 import { ScrollAnchor } from '../controllers/scroll-anchor.js';
 import { dayOf, timeOf } from '../format.js';
 import type { ChatClient } from '../state/client.js';
@@ -12,6 +12,7 @@ import { itemsOf, lastOwnMessage, type PendingMessage, type TimelineItem } from 
 import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 import type { Message, RoomEntry } from '../types.js';
+import './parley-emoji-picker.js';
 import './parley-message.js';
 
 const GROUP_MS = 5 * 60_000;
@@ -60,6 +61,11 @@ export class ParleyTimeline extends LitElement {
     () => this.client?.rooms.store,
     (s) => s.rooms.get(this.roomId),
   );
+  private readonly pins = new Watch(
+    this,
+    () => this.client?.pins.store,
+    (s) => s.get(this.roomId),
+  );
   // Activity lines name people as they are called now.
   private readonly people = new Watch(
     this,
@@ -92,6 +98,10 @@ export class ParleyTimeline extends LitElement {
     super();
     this.addEventListener('edit-start', (e) => void this.startEdit(e.detail));
     this.addEventListener('edit-end', () => this.endEdit());
+    this.addEventListener('emoji-request', (e) => {
+      e.stopPropagation();
+      e.detail.answer(this.renderRoot.querySelector('parley-emoji-picker')!.pick());
+    });
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
@@ -209,6 +219,18 @@ export class ParleyTimeline extends LitElement {
     this.dispatchEvent(new CustomEvent('focus-composer', { bubbles: true, composed: true }));
   }
 
+  /** Display names of the room's members (reactions name who reacted); a new function when they change, so the
+   * messages show the new names. */
+  private namesOf: { people: unknown; fn: (id: string) => string | undefined } | null = null;
+  private get nameOf(): (id: string) => string | undefined {
+    const people = this.people.value[0] as Array<{ id: string; displayName: string }> | undefined;
+    if (!this.namesOf || this.namesOf.people !== people) {
+      const names = new Map((people ?? []).map((u) => [u.id, u.displayName]));
+      this.namesOf = { people, fn: (id) => names.get(id) };
+    }
+    return this.namesOf.fn;
+  }
+
   private rows(items: readonly TimelineItem[], pending: readonly PendingMessage[]): Row[] {
     const rows: Row[] = [];
     let lastDay = '';
@@ -283,6 +305,7 @@ export class ParleyTimeline extends LitElement {
             : nothing
         }
       </div>
+      <parley-emoji-picker></parley-emoji-picker>
       ${
         tl?.hasNewer
           ? html`<button class="btn primary small jump" @click=${() => this.toLatest()}>${icon('down')} Jump to latest</button>`
@@ -310,8 +333,11 @@ export class ParleyTimeline extends LitElement {
         const me = this.me.value;
         const member = room?.membership ?? null;
         const mine = m.author.id === me;
+        const pin = this.pins.value?.find((p) => p.message.seq === m.seq) ?? null;
         return html`<parley-message data-seq=${m.seq} .message=${m} ?first=${r.first} ?mine=${mine} ?canReply=${!!member}
           ?editing=${this.editing === m.seq} ?highlight=${this.highlighted === m.seq}
+          ?canReact=${!!room && allows(room, member, 'post')} .nameOf=${this.nameOf} .pin=${pin}
+          ?canPin=${!!room && mayPin(room, member)}
           ?canEdit=${!!room && mayEditMessage(room, member, m) && m.text !== null}
           ?canDelete=${!!room && mayDeleteMessage(room, member, m)}
           .receipt=${mine ? receiptOf(this.receipts.value, m.seq) : 'sent'}></parley-message>`;

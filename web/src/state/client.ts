@@ -5,6 +5,7 @@ import { activityText } from './activity.js';
 import { currentProfile, Members } from './members.js';
 import { Notices } from './notices.js';
 import { Outbox } from './outbox.js';
+import { Pins } from './pins.js';
 import { Receipts } from './receipts.js';
 import { Rooms } from './rooms.js';
 import { Session, type ProfilePatch } from './session.js';
@@ -28,6 +29,7 @@ export class ChatClient extends EventTarget {
   readonly members = new Members();
   readonly typing = new Typing();
   readonly receipts = new Receipts();
+  readonly pins = new Pins();
   readonly timelines: Timelines;
   readonly outbox: Outbox;
   readonly threads = new Threads();
@@ -87,6 +89,7 @@ export class ChatClient extends EventTarget {
     this.members.clear();
     this.typing.clear();
     this.receipts.clear();
+    this.pins.clear();
     this.connection.set('connecting');
     this.dispatchEvent(new Event('signedout'));
   }
@@ -147,6 +150,7 @@ export class ChatClient extends EventTarget {
     const tl = this.timelines.of(roomId).value;
     if (!tl.loaded && !tl.loading) void this.timelines.loadLatest(roomId);
     if (!this.members.has(roomId)) void this.members.load(roomId);
+    if (!this.pins.has(roomId)) void this.pins.load(roomId).catch(() => undefined);
   }
 
   /** Opens (creating it the first time) the direct conversation with a user; answers its room id. */
@@ -199,6 +203,7 @@ export class ChatClient extends EventTarget {
     this.timelines.forget(roomId);
     this.threads.close(roomId);
     this.members.forget(roomId);
+    this.pins.forget(roomId);
     this.rooms.forget(roomId, { remove });
     this.dispatchEvent(new CustomEvent('roomgone', { detail: roomId }));
   }
@@ -245,6 +250,7 @@ export class ChatClient extends EventTarget {
     const payloadUser = e.payload.user as PublicUser | undefined;
     this.timelines.applyEvent(e, mine);
     this.threads.applyEvent(e);
+    this.pins.applyEvent(e);
 
     switch (e.type) {
       case 'message.created': {

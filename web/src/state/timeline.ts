@@ -1,6 +1,7 @@
 import type { Attachment, Message, PublicUser, ReplyRef, RoomEvent, ThreadSummary } from '../types.js';
 import { activityText } from './activity.js';
 import { applyThread, requote } from './replies.js';
+import { applyReaction } from './reactions.js';
 
 /**
  * One room's timeline as a value, and the pure functions that make the next value from it: messages and activity
@@ -193,7 +194,20 @@ export function applyEvent(tl: Timeline, e: RoomEvent, me: string | null): Timel
       if (!message) return next;
       // Loaded replies quote the parent as it is now.
       next = requote(next, message);
-      return next.items.has(message.seq) ? putMessages(next, [message]) : next;
+      if (!next.items.has(message.seq)) return next;
+      // The event's copy has no reactions: an edit keeps them, a delete removes them (docs/events.md).
+      const had = next.items.get(message.seq);
+      const reactions = e.type === 'message.edited' && had?.kind === 'message' ? had.message.reactions : [];
+      return putMessages(next, [{ ...message, reactions }]);
+    }
+    case 'reaction.added':
+    case 'reaction.removed': {
+      const item = next.items.get(e.payload.seq as number);
+      if (item?.kind !== 'message') return next;
+      const message = applyReaction(item.message, e, me);
+      return message === item.message
+        ? next
+        : { ...next, items: new Map(next.items).set(item.seq, { ...item, message }) };
     }
     case 'thread.updated':
       return applyThread(next, e.payload.seq as number, (e.payload.thread ?? null) as ThreadSummary | null);

@@ -1,5 +1,5 @@
 import { api, errorText } from '../api.js';
-import type { Message, RoomEvent } from '../types.js';
+import type { Message, ReactionSummary, RoomEvent } from '../types.js';
 import { Store } from './store.js';
 import * as T from './timeline.js';
 import type { Timeline } from './timeline.js';
@@ -230,6 +230,18 @@ export class Timelines {
   async edit(roomId: string, seq: number, text: string): Promise<void> {
     const { message } = await api.patch<{ message: Message }>(`/api/rooms/${roomId}/messages/${seq}`, { text });
     this.update(roomId, (tl) => T.putMessages(tl, [message]));
+  }
+
+  /** Adds (`on`) or takes back my reaction; the answer carries the message's reactions as they now are. */
+  async react(roomId: string, seq: number, emoji: string, on: boolean): Promise<void> {
+    const url = `/api/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`;
+    const { reactions } = on
+      ? await api.put<{ reactions: ReactionSummary[] }>(url)
+      : await api.del<{ reactions: ReactionSummary[] }>(url);
+    this.update(roomId, (tl) => {
+      const item = tl.items.get(seq);
+      return item?.kind === 'message' ? T.putMessages(tl, [{ ...item.message, reactions }]) : tl;
+    });
   }
 
   async remove(roomId: string, seq: number): Promise<void> {
