@@ -2,6 +2,8 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { DropZone } from '../controllers/drop-zone.js';
+import { messagePath } from '../links.js';
+import { navigate } from '../router.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
 import { typingNow } from '../state/typing.js';
@@ -64,7 +66,8 @@ export class ParleyRoomView extends LitElement {
     });
     this.addEventListener('focus-composer', () => this.composer?.focus());
     this.addEventListener('reply-to', (e) => this.composer?.setReply(e.detail));
-    this.addEventListener('jump-to', (e) => void this.timeline?.jumpTo(e.detail));
+    // A quote links to its parent like any message link: the timeline scrolls to it (loading around it), highlighted.
+    this.addEventListener('jump-to', (e) => navigate(messagePath(this.roomId, e.detail)));
     this.addEventListener('open-thread', (e) => {
       const root = this.client.timelines.peek(this.roomId)?.items.get(e.detail);
       this.client.threads.open(this.roomId, e.detail, root?.kind === 'message' ? root.message : null);

@@ -167,25 +167,6 @@ export class ParleyTimeline extends LitElement {
     return !!last;
   }
 
-  /** Scrolls to the message `seq` and highlights it, loading older pages until it is there (a reply's parent). */
-  async jumpTo(seq: number): Promise<void> {
-    for (let page = 0; page < 20; page++) {
-      const el = this.renderRoot.querySelector<HTMLElement>(`parley-message[data-seq="${seq}"]`);
-      if (el) {
-        el.scrollIntoView({ block: 'center' });
-        el.setAttribute('highlight', '');
-        setTimeout(() => el.removeAttribute('highlight'), 2000);
-        return;
-      }
-      const tl = this.timeline.value;
-      if (!tl?.loaded || !tl.hasMore) break;
-      this.anchor.keepPlace();
-      await this.client.timelines.loadOlder(this.roomId);
-      await this.updateComplete;
-    }
-    this.client.notices.toast('That message is not in the history any more.', 'info');
-  }
-
   private async startEdit(seq: number): Promise<void> {
     this.editing = seq;
     await this.updateComplete;
