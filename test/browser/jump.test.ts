@@ -135,6 +135,30 @@ t.test('a deep link opens the room at the message, highlighted; paging and the l
   t.same(problems, [], 'no page error');
 });
 
+t.test('a link opened while signed out leads to the message after signing in', async (t) => {
+  const { url } = suite.server;
+  const dee = await apiUser(url, 'dee');
+  const room = (await apiCall(url, 'POST', '/api/rooms', { token: dee.token, body: { name: 'Later', kind: 'public' } }))
+    .body.room;
+  let target = 0;
+  for (let i = 1; i <= 70; i++) {
+    const res = await apiCall(url, 'POST', `/api/rooms/${room.id}/messages`, {
+      token: dee.token,
+      body: { text: `later ${i}` },
+    });
+    if (i === 5) target = res.body.message.seq;
+  }
+  const { page, context } = await newPage(suite.browser);
+  t.teardown(() => context.close());
+  await page.goto(`${url}/rooms/${room.id}/${target}`);
+  await page.waitForURL('**/login');
+  await page.getByLabel('Username or email').fill(dee.username);
+  await page.getByLabel('Password', { exact: true }).fill(dee.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await highlighted(page, 'later 5');
+  t.equal(new URL(page.url()).pathname, `/rooms/${room.id}/${target}`, 'back at the link after signing in');
+});
+
 t.test('a linked message at phone width', async (t) => {
   const { url } = suite.server;
   const cy = await apiUser(url, 'cyd');

@@ -48,6 +48,8 @@ export class ParleyApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // The address the page was opened at (a link to a message, say), kept until the session is known.
+    if (roomIdFromPath()) this.returnTo = currentPath();
     const client = this.client;
     const signOutHere = () => {
       if (client.session.me) client.signedOut();
@@ -71,12 +73,25 @@ export class ParleyApp extends LitElement {
     this.offs = [];
   }
 
+  /** The room address asked for before signing in. */
+  private returnTo: string | null = null;
+
   /** Where the current address should lead, given the session; null when it is fine as it is. */
   private redirect(): string | null {
     const path = currentPath();
     const [me, authChecked] = this.session.value;
     if (!authChecked) return null;
-    if (!me) return AUTH_PAGES.has(path) ? null : '/login';
+    if (!me) {
+      // A link to a room or a message opened while signed out leads there once signed in.
+      if (roomIdFromPath(path)) this.returnTo = path;
+      return AUTH_PAGES.has(path) ? null : '/login';
+    }
+    if (this.returnTo && (AUTH_PAGES.has(path) || path === '/')) {
+      const back = this.returnTo;
+      this.returnTo = null;
+      return back;
+    }
+    if (roomIdFromPath(path)) this.returnTo = null;
     if (AUTH_PAGES.has(path)) return '/';
     if (path === '/' && this.rooms.value) {
       const id = this.client.rooms.defaultRoomId();

@@ -3,7 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state as internal } from 'lit/decorators.js';
 import { api, ApiError, errorText } from '../api.js';
 import { AVATAR_LABELS, avatarSvg } from '../avatars.js';
-import { linkClick, navigate } from '../router.js';
+import { currentPath, linkClick, navigate } from '../router.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
 import { base } from '../styles.js';
@@ -148,7 +148,8 @@ export class ParleyAuth extends LitElement {
       this.busy = true;
       try {
         await this.client.login(login, password);
-        navigate('/', { replace: true });
+        // The app may already have taken the reader on (to a link opened before signing in).
+        if (currentPath() === '/login') navigate('/', { replace: true });
       } catch (err) {
         this.formError =
           err instanceof ApiError && err.status === 401 ? 'Wrong username/email or password.' : errorText(err);
@@ -174,7 +175,7 @@ export class ParleyAuth extends LitElement {
     try {
       await api.post('/api/auth/register', body);
       await this.client.login(body.username, password);
-      navigate('/', { replace: true });
+      if (currentPath() === '/register') navigate('/', { replace: true });
     } catch (err) {
       if (err instanceof ApiError && err.details.length) {
         const fields = err.fields();
