@@ -119,7 +119,7 @@ export class ParleyThread extends LitElement {
     const room = this.room.value;
     const member = room?.membership ?? null;
     const mine = m.author.id === this.me.value;
-    return html`<parley-message data-seq=${m.seq} .message=${m} first ?mine=${mine} .rootSeq=${rootSeq} ?canReply=${!!member}
+    return html`<parley-message compact data-seq=${m.seq} .message=${m} first ?mine=${mine} .rootSeq=${rootSeq} ?canReply=${!!member}
       ?editing=${this.editing === m.seq} ?canEdit=${!!room && mayEditMessage(room, member, m) && m.text !== null}
       ?canDelete=${!!room && mayDeleteMessage(room, member, m)}
       .receipt=${mine ? receiptOf(this.receipts.value, m.seq) : 'sent'}></parley-message>`;

@@ -64,6 +64,17 @@ export const replyStyles = css`
   .thread-link .faces svg + svg { margin-left: -6px; }
   .thread-link time { color: var(--muted); font-weight: 400; }
   :host([highlight]) .bubble { box-shadow: 0 0 0 3px var(--focus); transition: box-shadow 0.2s; }
+  /* A narrow column (the thread panel beside the timeline): the actions float over the message's corner instead of
+     taking a width the bubble needs. */
+  @media (min-width: 720px) {
+    :host([compact]) .actions {
+      position: absolute; top: -10px; right: 0; z-index: 1; background: var(--surface); border: 1px solid var(--border);
+      border-radius: 8px; box-shadow: var(--shadow); pointer-events: none;
+    }
+    :host([compact]) .msg:hover .actions, :host([compact]) .msg:focus-within .actions { pointer-events: auto; }
+    :host([compact]) .msg.theirs { padding-right: 0; }
+    :host([compact]) .msg.mine { padding-left: 8%; }
+  }
 `;
 
 declare global {
