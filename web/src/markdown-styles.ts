@@ -9,6 +9,8 @@ export const markdownStyles = css`
   .md > :first-child { margin-top: 0; }
   .md > :last-child { margin-bottom: 0; }
   .md p { margin: 0 0 0.4rem; }
+  .md .mention { color: #1d4ed8; background: rgba(37, 99, 235, 0.12); border-radius: 4px; padding: 0 0.15em; font-weight: 600; }
+  .md .mention.me { color: #7c2d12; background: #fde68a; }
   .md a { color: #1d4ed8; text-decoration: underline; }
   .md code {
     font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', monospace; font-size: 0.86em;

@@ -26,6 +26,7 @@ import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 import MarkdownIt from 'markdown-it';
+import { mentionPlugin, type MentionMarks } from './markdown-mentions.js';
 
 // A handful of common languages keeps the bundle small (CSS alone would add 13 KB); an unknown language shows as
 // plain (escaped) code.
@@ -89,6 +90,7 @@ const md: MarkdownIt = new MarkdownIt('default', {
 Object.assign(md.options, { maxNesting: 40 });
 md.disable(['heading', 'lheading', 'table', 'hr', 'image', 'reference', 'code', 'html_block', 'html_inline']);
 md.validateLink = isSafeHref;
+md.use(mentionPlugin);
 // Bare URLs need a scheme or www. (`README.md` or `file.py` are not links); e-mail addresses stay text.
 md.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
 md.linkify.add('www.', {
@@ -119,12 +121,16 @@ const DEEP_QUOTE = new RegExp(`^((?:[ \\t]*>){${MAX_QUOTE_DEPTH}})(?:[ \\t]*>)+`
 const cache = new Map<string, string>();
 const CACHE_SIZE = 500;
 
-/** The HTML of a message's Markdown (see the top of this file for why it is safe to insert). */
-export function renderMarkdown(text: string): string {
-  const hit = cache.get(text);
+/**
+ * The HTML of a message's Markdown (see the top of this file for why it is safe to insert), its `mentions` marked
+ * (markdown-mentions.ts).
+ */
+export function renderMarkdown(text: string, mentions?: MentionMarks): string {
+  const key = mentions?.size ? `${text}\u0000${[...mentions].join()}` : text;
+  const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const out = md.render(text.replace(DEEP_QUOTE, '$1')).trim();
+  const out = md.render(text.replace(DEEP_QUOTE, '$1'), { mentions }).trim();
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(text, out);
+  cache.set(key, out);
   return out;
 }

@@ -2,6 +2,7 @@ import { refreshSession } from './api.js';
 import {
   ROOM_EVENT_TYPES,
   type PresenceChange,
+  type MembershipNotice,
   type ReceiptMarks,
   type RoomEvent,
   type TypingNotice,
@@ -24,6 +25,8 @@ export interface StreamHandlers {
   presence(change: PresenceChange): void;
   typing(notice: TypingNotice): void;
   receipt(marks: ReceiptMarks): void;
+  /** My notification settings for a room changed. */
+  membership(notice: MembershipNotice): void;
   /** The session ended (refresh refused): stop and show the login page. */
   sessionLost(): void;
 }
@@ -143,6 +146,7 @@ export class EventStream {
     ephemeral<PresenceChange>('presence', (d) => this.on.presence(d));
     ephemeral<TypingNotice>('typing', (d) => this.on.typing(d));
     ephemeral<ReceiptMarks>('receipt', (d) => this.on.receipt(d));
+    ephemeral<MembershipNotice>('membership', (d) => this.on.membership(d));
     es.addEventListener('expired', () => {
       if (this.source !== es) return;
       // The access token ran out: refresh it, then resume at once.

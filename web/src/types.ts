@@ -9,6 +9,7 @@ export type {
   Gender,
   Membership,
   Pin,
+  NotifyLevel,
   PublicUser,
   ReplyRef,
   ReactionSummary,
@@ -40,6 +41,8 @@ export interface RoomEntry extends Room {
   joined: boolean;
   /** Unread messages as the server counts them; the client counts live arrivals on top. */
   unread: number;
+  /** Of those, the ones that mention me (@me, @room, @here). */
+  unreadMentions: number;
   /** Direct rooms: the other person. */
   peer: PublicUser | null;
 }
@@ -65,6 +68,12 @@ export interface TypingNotice {
   roomId: string;
   user: PublicUser;
   expiresInMs: number;
+}
+
+/** An ephemeral `membership` event: my notification settings for a room changed (in this tab or another). */
+export interface MembershipNotice {
+  roomId: string;
+  membership: Membership;
 }
 
 /** An ephemeral `receipt` event: the room's delivery and read watermarks. */

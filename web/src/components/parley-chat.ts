@@ -23,6 +23,7 @@ import './parley-lightbox.js';
 import './parley-profile.js';
 import './parley-pins.js';
 import './parley-room-settings.js';
+import './parley-notify-menu.js';
 import './parley-toasts.js';
 
 const NARROW = '(max-width: 719px)';
@@ -260,6 +261,7 @@ export class ParleyChat extends LitElement {
           ${
             room?.joined
               ? html`
+                <parley-notify-menu .roomId=${room.id}></parley-notify-menu>
                 ${
                   allows(room, room.membership, 'update')
                     ? html`<button class="icon-btn" aria-label="Room settings" title="Room settings" @click=${() => this.settingsDialog.open(room.id)}>${icon('settings')}</button>`

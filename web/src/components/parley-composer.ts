@@ -9,7 +9,9 @@ import { clientContext } from '../state/context.js';
 import { quoteOf } from '../state/replies.js';
 import { base, icon } from '../styles.js';
 import type { Message } from '../types.js';
+import { mentionAt, mentionChoices, type MentionChoice } from '../controllers/mention-query.js';
 import './parley-attachment-tray.js';
+import './parley-mention-picker.js';
 
 /**
  * Writing the next message of a room: the text box (Enter sends, Shift+Enter a new line, Up in an empty box edits
@@ -26,6 +28,11 @@ export class ParleyComposer extends LitElement {
   /** The message the next one replies to (shown above the box; Esc or × cancels). */
   @internal() private replyingTo: Message | null = null;
   @internal() private note = '';
+  /** The `@name` typed at the caret and the members it matches (the mention picker), and the one highlighted. */
+  @internal() private mention: { start: number; choices: MentionChoice[] } | null = null;
+  @internal() private mentionActive = 0;
+  /** Where Esc closed the picker: it stays closed for that `@` until the caret leaves it. */
+  private dismissedAt = -1;
   @query('textarea.compose') private box!: HTMLTextAreaElement;
   @query('input.file') private fileInput!: HTMLInputElement;
   private readonly drafts = new Map<string, string>();
@@ -34,7 +41,7 @@ export class ParleyComposer extends LitElement {
   static override styles = [
     base,
     css`
-      :host { display: block; }
+      :host { display: block; position: relative; }
       .compose-note { padding: 0.35rem 0.75rem 0; font-size: 0.82rem; color: var(--muted); background: var(--surface); }
       .compose-note.error { color: var(--danger); font-weight: 600; }
       .attach { width: 44px; height: 44px; flex: none; color: var(--muted); }
@@ -105,10 +112,71 @@ export class ParleyComposer extends LitElement {
 
   private onInput(): void {
     this.autosize();
+    this.updateMention();
     if (this.box.value.trim()) this.client.typing.notify(this.roomId);
   }
 
+  /** Opens, filters or closes the mention picker for the `@name` at the caret. */
+  private updateMention(): void {
+    const box = this.box;
+    const at = box && box.selectionStart === box.selectionEnd ? mentionAt(box.value, box.selectionStart) : null;
+    if (!at || at.start === this.dismissedAt) {
+      if (!at) this.dismissedAt = -1;
+      this.mention = null;
+      return;
+    }
+    if (!this.client.members.has(this.roomId)) {
+      void this.client.members.load(this.roomId).then(() => this.updateMention());
+    }
+    const members = this.client.members.of(this.roomId) ?? [];
+    const me = this.client.session.me?.username ?? null;
+    const choices = mentionChoices(
+      members.map((m) => ({ username: m.user.username, displayName: m.user.displayName })),
+      at.query,
+      me,
+    );
+    if (this.mention?.start !== at.start) this.mentionActive = 0;
+    this.mentionActive = Math.min(this.mentionActive, Math.max(choices.length - 1, 0));
+    this.mention = choices.length ? { start: at.start, choices } : null;
+  }
+
+  private caretMoved(e: KeyboardEvent): void {
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight' || e.key === 'Home' || e.key === 'End') this.updateMention();
+  }
+
+  /** Replaces the typed `@que` with `@username ` and closes the picker. */
+  private chooseMention(choice: MentionChoice): void {
+    const box = this.box;
+    const start = this.mention?.start ?? -1;
+    if (start < 0) return;
+    const caret = box.selectionStart;
+    const insert = `@${choice.name} `;
+    box.setRangeText(insert, start, caret, 'end');
+    this.mention = null;
+    box.focus();
+    this.autosize();
+  }
+
+  /** Keys for the open mention picker; true when the key was its. */
+  private mentionKey(e: KeyboardEvent): boolean {
+    const open = this.mention;
+    if (!open || e.isComposing) return false;
+    const n = open.choices.length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      this.mentionActive = (this.mentionActive + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+    } else if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey) {
+      this.chooseMention(open.choices[this.mentionActive]!);
+    } else if (e.key === 'Escape') {
+      this.dismissedAt = open.start;
+      this.mention = null;
+    } else return false;
+    e.preventDefault();
+    e.stopPropagation();
+    return true;
+  }
+
   private onKey(e: KeyboardEvent): void {
+    if (this.mentionKey(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       this.send();
@@ -207,6 +275,12 @@ export class ParleyComposer extends LitElement {
     const to = this.replyingTo;
     return html`
       ${
+        this.mention
+          ? html`<parley-mention-picker .choices=${this.mention.choices} .active=${this.mentionActive}
+              @choose=${(e: CustomEvent<MentionChoice>) => this.chooseMention(e.detail)}></parley-mention-picker>`
+          : nothing
+      }
+      ${
         to
           ? html`<div class="replying" data-testid="replying-to"><span>Replying to <strong>${to.author.displayName}</strong>:
               ${quoteOf(to).excerpt || 'Image'}</span><button type="button" class="icon-btn" aria-label="Cancel reply"
@@ -228,7 +302,9 @@ export class ParleyComposer extends LitElement {
         <div class="compose-wrap">
           <label class="sr-only" for="compose">${placeholder}</label>
           <textarea id="compose" class="compose" rows="1" placeholder=${placeholder} maxlength=${MESSAGE_MAX_CHARS + 1000}
-            enterkeyhint="send" @keydown=${this.onKey} @input=${this.onInput} @paste=${this.onPaste} aria-describedby="compose-hint"></textarea>
+            enterkeyhint="send" @keydown=${this.onKey} @input=${this.onInput} @paste=${this.onPaste}
+            @click=${this.updateMention} @keyup=${this.caretMoved} @blur=${() => (this.mention = null)}
+            role="combobox" aria-autocomplete="list" aria-expanded=${this.mention ? 'true' : 'false'} aria-describedby="compose-hint"></textarea>
           <span id="compose-hint" class="sr-only">Enter sends; Shift+Enter starts a new line.</span>
           ${
             length > MESSAGE_MAX_CHARS - 500

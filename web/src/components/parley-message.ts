@@ -6,7 +6,10 @@ import { errorText } from '../api.js';
 import { avatarSvg } from '../avatars.js';
 import { formatBytes, fullTime, timeOf } from '../format.js';
 import { messageUrl } from '../links.js';
+import type { MentionMarks } from '../markdown-mentions.js';
 import { renderMarkdown } from '../markdown.js';
+import { mentionMarks, mentionsMe } from '../mention-marks.js';
+import { Watch } from '../state/watch.js';
 import { markdownStyles } from '../markdown-styles.js';
 import { requestConfirm, requestEmoji, requestLightbox } from '../overlays.js';
 import type { ChatClient } from '../state/client.js';
@@ -35,8 +38,8 @@ export type Receipt = 'sent' | 'delivered' | 'read';
  * A message's text as formatted Markdown. unsafeHTML is safe here and only here: renderMarkdown's output has raw HTML
  * disabled (the source's tags arrive escaped, as text) and every link checked (http, https, mailto); see markdown.ts.
  */
-function formatted(text: string) {
-  return html`<div class="text md" data-testid="message-text">${unsafeHTML(renderMarkdown(text))}</div>`;
+function formatted(text: string, mentions?: MentionMarks) {
+  return html`<div class="text md" data-testid="message-text">${unsafeHTML(renderMarkdown(text, mentions))}</div>`;
 }
 
 /**
@@ -69,6 +72,16 @@ export class ParleyMessage extends LitElement {
   @property({ type: Boolean }) canReply = false;
   /** In a thread panel: no "N replies" link, and no quote of the panel's root (`rootSeq`). */
   @property({ type: Number }) rootSeq = 0;
+  /** The usernames of the members this message mentions, as the room's members list knows them (for highlighting). */
+  private readonly mentionedNames = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => {
+      const m = this.message;
+      const list = m?.mentions?.length ? s.byRoom.get(m.roomId) : undefined;
+      return (m?.mentions ?? []).map((id) => list?.find((x) => x.userId === id)?.user.username ?? '');
+    },
+  );
 
   static override styles = [
     base,
@@ -87,6 +100,7 @@ export class ParleyMessage extends LitElement {
       }
       .theirs .bubble { background: var(--theirs); border-color: var(--theirs-border); border-top-left-radius: 6px; }
       .mine .bubble { background: var(--mine); border-color: var(--mine-border); border-top-right-radius: 6px; }
+      .mentions-me .bubble { background: #fffbeb; border-color: #f59e0b; box-shadow: inset 3px 0 0 #f59e0b; }
       .msg:not(.first).theirs .bubble { border-top-left-radius: 16px; border-bottom-left-radius: 6px; }
       .msg:not(.first).mine .bubble { border-top-right-radius: 16px; border-bottom-right-radius: 6px; }
       .meta { display: flex; gap: 0.5rem; align-items: baseline; font-size: 0.82rem; margin-bottom: 0.1rem; }
@@ -241,7 +255,11 @@ export class ParleyMessage extends LitElement {
     const showHeader = !mine && first;
     const highlight = this.highlight ? 'highlight' : '';
     const pin = deleted ? null : this.pin;
-    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''} ${highlight} ${pin ? 'is-pinned' : ''}"
+    const me = this.client?.session.me ?? null;
+    const names = this.mentionedNames.value;
+    const marks = mentionMarks(m, me, (id) => names[(m.mentions ?? []).indexOf(id)] || undefined);
+    const forMe = mentionsMe(m, me?.id ?? null) ? 'mentions-me' : '';
+    return html`<div class="msg ${mine ? 'mine' : 'theirs'} ${first ? 'first' : ''} ${deleted ? 'deleted' : ''} ${highlight} ${pin ? 'is-pinned' : ''} ${forMe}"
         data-testid="message" data-seq=${m.seq} data-highlight=${this.highlight ? 'true' : nothing} data-status="sent"
         data-author=${m.author.username} ?data-pinned=${!!pin}>
       ${mine ? nothing : html`<div class="gutter">${showHeader ? avatarSvg(m.author, 36) : nothing}</div>`}
@@ -267,7 +285,7 @@ export class ParleyMessage extends LitElement {
                 <button type="submit" class="btn small primary">Save</button></div>
             </form>`
             : html`${m.replyTo && m.replyTo.seq !== this.rootSeq ? renderQuote(this, m.replyTo) : nothing}
-              ${deleted ? html`<div class="text" data-testid="message-text">This message was deleted.</div>` : m.text ? formatted(m.text) : nothing}
+              ${deleted ? html`<div class="text" data-testid="message-text">This message was deleted.</div>` : m.text ? formatted(m.text, marks) : nothing}
               ${deleted ? nothing : this.renderAttachments(m)}`
         }
         <div class="foot">

@@ -30,6 +30,7 @@ export class ParleyRooms extends LitElement {
       direct: directRooms(s.rooms),
       discover: publicRooms(s.rooms),
       unread: s.unread,
+      mentions: s.mentions,
       loaded: s.loaded,
     }),
   );
@@ -60,6 +61,8 @@ export class ParleyRooms extends LitElement {
       .name { flex: 1; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .name .handle { font-size: 0.8rem; color: #94a3b8; font-weight: 400; }
       .badge { background: #22c55e; color: #052e16; }
+      .badge.mention { background: #f59e0b; color: #451a03; }
+      a.room.muted-room { opacity: 0.6; }
       .discover li { display: flex; align-items: center; gap: 0.5rem; padding: 0.35rem 0.6rem; color: #cbd5e1; }
       .discover li > svg { width: 16px; height: 16px; flex: none; opacity: 0.7; }
       .discover a.name { color: inherit; }
@@ -98,15 +101,20 @@ export class ParleyRooms extends LitElement {
   }
 
   private renderRoom(room: RoomEntry) {
-    const unread = room.id === this.activeId ? 0 : (this.rooms.value.unread.get(room.id) ?? 0);
+    const open = room.id === this.activeId;
+    const muted = room.membership?.muted === true;
+    // A muted room shows no unread count (and is dimmed); mentions of me show in every room.
+    const unread = open || muted ? 0 : (this.rooms.value.unread.get(room.id) ?? 0);
+    const mentions = open ? 0 : (this.rooms.value.mentions.get(room.id) ?? 0);
     const kind = room.kind === 'private' ? ', private' : room.kind === 'direct' ? ', direct message' : '';
     // A display name can copy someone else's: the username tells them apart.
     const handle = room.kind === 'direct' && room.peer ? `@${room.peer.username}` : '';
     return html`<li>
-      <a class="room ${unread ? 'unread' : ''}" href=${`/rooms/${room.id}`} @click=${linkClick} data-room-id=${room.id}
+      <a class="room ${unread || mentions ? 'unread' : ''} ${muted ? 'muted-room' : ''}" href=${`/rooms/${room.id}`} @click=${linkClick} data-room-id=${room.id}
         aria-current=${room.id === this.activeId ? 'page' : 'false'}
-        aria-label=${`${room.name}${handle ? ` (${handle})` : ''}${kind}${unread ? `, ${unread} unread` : ''}`}>
+        aria-label=${`${room.name}${handle ? ` (${handle})` : ''}${kind}${unread ? `, ${unread} unread` : ''}${mentions ? `, ${mentions} mentioning you` : ''}${muted ? ', muted' : ''}`}>
         ${room.kind === 'direct' && room.peer ? html`<span class="peer">${avatarSvg(room.peer, 20)}</span>` : icon(room.kind === 'private' ? 'lock' : 'hash')}<span class="name">${room.name}${handle ? html` <span class="handle">${handle}</span>` : nothing}</span>
+        ${mentions ? html`<span class="badge mention" data-testid="mention-badge" aria-hidden="true">@${mentions > 99 ? '99+' : mentions}</span>` : nothing}
         ${unread ? html`<span class="badge" data-testid="unread" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
       </a>
     </li>`;

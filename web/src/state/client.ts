@@ -1,7 +1,8 @@
 import { api } from '../api.js';
 import { EventStream, type ConnectionStatus, type ResetNotice } from '../stream.js';
-import type { Message, PublicUser, Room, RoomEvent, User } from '../types.js';
+import type { Membership, Message, NotifyLevel, PublicUser, Room, RoomEvent, User } from '../types.js';
 import { activityText } from './activity.js';
+import { DesktopNotifier } from './desktop-notifier.js';
 import { currentProfile, Members } from './members.js';
 import { Notices } from './notices.js';
 import { Outbox } from './outbox.js';
@@ -30,6 +31,7 @@ export class ChatClient extends EventTarget {
   readonly typing = new Typing();
   readonly receipts = new Receipts();
   readonly pins = new Pins();
+  readonly notifier = new DesktopNotifier();
   readonly timelines: Timelines;
   readonly outbox: Outbox;
   readonly threads = new Threads();
@@ -49,6 +51,7 @@ export class ChatClient extends EventTarget {
         if (n.user.id !== this.session.me?.id) this.typing.apply(n);
       },
       receipt: (r) => this.receipts.apply(r),
+      membership: (n) => this.rooms.applyMembership(n.roomId, n.membership),
     });
     this.timelines = new Timelines(
       (text, kind) => this.notices.toast(text, kind),
@@ -160,7 +163,15 @@ export class ChatClient extends EventTarget {
       await this.loadRooms();
       // Until the list has it (it should by now): a minimal entry so the room opens at once.
       if (!this.rooms.get(room.id)) {
-        this.rooms.put({ ...room, name: peer.displayName, peer, joined: true, membership: null, unread: 0 });
+        this.rooms.put({
+          ...room,
+          name: peer.displayName,
+          peer,
+          joined: true,
+          membership: null,
+          unread: 0,
+          unreadMentions: 0,
+        });
       }
     }
     return room.id;
@@ -193,6 +204,12 @@ export class ChatClient extends EventTarget {
   async deleteRoom(roomId: string): Promise<void> {
     await api.del(`/api/rooms/${roomId}`);
     this.forgetRoom(roomId, true);
+  }
+
+  /** My notification level and mute for a room (my other tabs hear of it on their streams). */
+  async setNotify(roomId: string, patch: { notify?: NotifyLevel; muted?: boolean }): Promise<void> {
+    const { membership } = await api.patch<{ membership: Membership }>(`/api/rooms/${roomId}/membership`, patch);
+    this.rooms.applyMembership(roomId, membership);
   }
 
   async setRole(roomId: string, userId: string, role: Parameters<Members['setRole']>[2]): Promise<void> {
@@ -256,7 +273,11 @@ export class ChatClient extends EventTarget {
       case 'message.created': {
         const author = (e.payload.message as Message).author;
         this.typing.stopped(e.roomId, author.id);
-        if (author.id !== mine) this.rooms.countMessage(e);
+        if (author.id !== mine) {
+          this.rooms.countMessage(e, mine);
+          const message = e.payload.message as Message;
+          void this.notifier.consider(message, room, mine, this.rooms.value.openRoomId);
+        }
         break;
       }
       case 'member.joined': {

@@ -1,5 +1,6 @@
 import { api, ApiError, errorText } from '../api.js';
-import type { PublicUser, Role, Room, RoomEntry, RoomEvent } from '../types.js';
+import { mentionsMe } from '../mention-marks.js';
+import type { Membership, Message, PublicUser, Role, Room, RoomEntry, RoomEvent } from '../types.js';
 import { storage } from './storage.js';
 import { Store } from './store.js';
 
@@ -10,6 +11,8 @@ export interface RoomsState {
   loaded: boolean;
   /** Unread messages per room (never the open one). */
   unread: ReadonlyMap<string, number>;
+  /** Of those, the ones that mention me, per room (never the open one). */
+  mentions: ReadonlyMap<string, number>;
   openRoomId: string | null;
 }
 
@@ -37,9 +40,15 @@ export const publicRooms = memo((rooms) =>
 );
 const myRooms = memo((rooms) => [...rooms.values()].filter((r) => r.joined).sort(byName));
 
+/** A muted room shows no unread count; its mentions still count. */
+export const isMuted = (s: RoomsState, roomId: string): boolean => s.rooms.get(roomId)?.membership?.muted === true;
+
+/** What the tab title and the app badge count: unread messages, and only mentions in muted rooms. */
 export function totalUnread(s: RoomsState): number {
   let n = 0;
-  for (const [roomId, count] of s.unread) if (roomId !== s.openRoomId) n += count;
+  for (const [roomId, count] of s.unread) {
+    if (roomId !== s.openRoomId) n += isMuted(s, roomId) ? (s.mentions.get(roomId) ?? 0) : count;
+  }
   return n;
 }
 
@@ -54,7 +63,15 @@ function named(r: RoomEntry): RoomEntry {
 
 /** The rooms list, unread counts and which room is open. */
 export class Rooms {
-  readonly store = new Store<RoomsState>({ rooms: new Map(), loaded: false, unread: new Map(), openRoomId: null });
+  readonly store = new Store<RoomsState>({
+    rooms: new Map(),
+    loaded: false,
+    unread: new Map(),
+    mentions: new Map(),
+    openRoomId: null,
+  });
+  /** Per room: live unread seqs that mention me. */
+  private liveMentions = new Map<string, number[]>();
   /** Per room: the seq up to which the server's unread count already counted, and recent live unread seqs. */
   private countedUpTo = new Map<string, number>();
   private liveUnread = new Map<string, number[]>();
@@ -77,14 +94,20 @@ export class Rooms {
       // The server counts unread messages up to each room's lastSeq; live messages past that point (seen while the
       // list was loading) count on top.
       const unread = new Map(s.unread);
+      const mentions = new Map(s.mentions);
       for (const r of rooms) {
         this.countedUpTo.set(r.id, r.lastSeq);
         if (r.id === s.openRoomId) continue;
         const later = (this.liveUnread.get(r.id) ?? []).filter((seq) => seq > r.lastSeq).length;
         if (r.unread + later > 0) unread.set(r.id, r.unread + later);
         else unread.delete(r.id);
+        const laterMentions = (this.liveMentions.get(r.id) ?? []).filter((seq) => seq > r.lastSeq).length;
+        const m = (r.unreadMentions ?? 0) + laterMentions;
+        if (m > 0) mentions.set(r.id, m);
+        else mentions.delete(r.id);
       }
-      this.store.set({ ...s, rooms: new Map(rooms.map((r) => [r.id, named(r)])), loaded: true, unread });
+      const byId = new Map(rooms.map((r) => [r.id, named(r)]));
+      this.store.set({ ...s, rooms: byId, loaded: true, unread, mentions });
       return true;
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401))
@@ -97,15 +120,17 @@ export class Rooms {
   open(roomId: string | null): void {
     const s = this.store.value;
     if (s.openRoomId === roomId) return;
-    let unread = s.unread;
+    let { unread, mentions } = s;
     if (roomId) {
-      const rest = new Map(unread);
-      rest.delete(roomId);
-      unread = rest;
+      unread = new Map(unread);
+      (unread as Map<string, number>).delete(roomId);
+      mentions = new Map(mentions);
+      (mentions as Map<string, number>).delete(roomId);
       this.liveUnread.delete(roomId);
+      this.liveMentions.delete(roomId);
       storage.rememberRoom(roomId);
     }
-    this.store.set({ ...s, openRoomId: roomId, unread });
+    this.store.set({ ...s, openRoomId: roomId, unread, mentions });
   }
 
   /** The room to show when the address names none: the last one opened, else the first of mine. */
@@ -117,13 +142,26 @@ export class Rooms {
   }
 
   /** A new message by someone else: counted unread unless its room is open or the server's count has it. */
-  countMessage(e: RoomEvent): void {
+  countMessage(e: RoomEvent, meId: string | null = null): void {
     const s = this.store.value;
     if (e.roomId === s.openRoomId || e.seq <= (this.countedUpTo.get(e.roomId) ?? 0)) return;
     const seen = this.liveUnread.get(e.roomId) ?? [];
     seen.push(e.seq);
     this.liveUnread.set(e.roomId, seen.slice(-500));
-    this.store.set({ ...s, unread: new Map(s.unread).set(e.roomId, (s.unread.get(e.roomId) ?? 0) + 1) });
+    let mentions = s.mentions;
+    if (mentionsMe(e.payload.message as Message, meId)) {
+      const marked = this.liveMentions.get(e.roomId) ?? [];
+      marked.push(e.seq);
+      this.liveMentions.set(e.roomId, marked.slice(-500));
+      mentions = new Map(mentions).set(e.roomId, (mentions.get(e.roomId) ?? 0) + 1);
+    }
+    this.store.set({ ...s, unread: new Map(s.unread).set(e.roomId, (s.unread.get(e.roomId) ?? 0) + 1), mentions });
+  }
+
+  /** My notification settings for a room, as the server now has them. */
+  applyMembership(roomId: string, membership: Membership): void {
+    const entry = this.get(roomId);
+    if (entry?.membership) this.put({ ...entry, membership: { ...entry.membership, ...membership } });
   }
 
   /** Replaces (or adds) a room's entry. */
@@ -142,10 +180,12 @@ export class Rooms {
     const s = this.store.value;
     const unread = new Map(s.unread);
     unread.delete(roomId);
+    const mentions = new Map(s.mentions);
+    mentions.delete(roomId);
     const rooms = opts.remove ? new Map(s.rooms) : s.rooms;
     if (opts.remove) (rooms as Map<string, RoomEntry>).delete(roomId);
     storage.forgetRoom(roomId);
-    this.store.set({ ...s, rooms, unread });
+    this.store.set({ ...s, rooms, unread, mentions });
   }
 
   /** Someone's new profile: a direct room with them takes their new name. */
@@ -170,6 +210,7 @@ export class Rooms {
   clear(): void {
     this.countedUpTo.clear();
     this.liveUnread.clear();
-    this.store.set({ rooms: new Map(), loaded: false, unread: new Map(), openRoomId: null });
+    this.liveMentions.clear();
+    this.store.set({ rooms: new Map(), loaded: false, unread: new Map(), mentions: new Map(), openRoomId: null });
   }
 }
