@@ -144,7 +144,12 @@ t.test('typing @ offers the members; a mention of me stands out; the room list s
       t.equal(await b.page.locator('parley-room-view .msg.mentions-me').count(), 1, 'its message stands out');
     }
     await b.page.screenshot({ path: `${SHOTS}/mentions-highlight-${size}.png` });
-    await b.context.close(); // an open tab looking at the room would read the next mentions at once
+    // Read on the server before the tab goes (an open tab looking at the room would read the next mentions at once).
+    await waitFor('team read', async () => {
+      const rooms = (await apiCall(url, 'GET', '/api/rooms', { token: bob.token })).body.rooms;
+      return rooms.find((r: { id: string }) => r.id === team)?.unread === 0;
+    });
+    await b.context.close();
   }
 });
 
