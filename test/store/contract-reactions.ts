@@ -29,12 +29,13 @@ export function reactionsContract(t: Test, store: Store, makeUser: (prefix?: str
     const { message: other } = await store.postMessage(room.id, b, { text: 'another', attachments: [] });
     const added = await store.addReaction(room.id, message.seq, '👍', a, 20);
     t.equal(added.event?.type, 'reaction.added');
-    t.same(added.event?.payload, { seq: message.seq, emoji: '👍', userId: a.id });
+    t.same(added.event?.payload, { seq: message.seq, emoji: '👍', userId: a.id, count: 1 });
     t.equal(added.event?.actor?.id, a.id);
     const head = (await store.getRoom(room.id))!.lastSeq;
     t.equal((await store.addReaction(room.id, message.seq, '👍', a, 20)).event, null, 'again: nothing changes');
     t.equal((await store.getRoom(room.id))!.lastSeq, head, 'no event for the repeat');
-    await store.addReaction(room.id, message.seq, '👍', b, 20);
+    const second = await store.addReaction(room.id, message.seq, '👍', b, 20);
+    t.equal(second.event?.payload.count, 2, "the event carries the emoji's count after it");
     await store.addReaction(room.id, message.seq, '🎉', b, 20);
     await store.addReaction(room.id, other.seq, '❤️', a, 20);
 
@@ -58,7 +59,7 @@ export function reactionsContract(t: Test, store: Store, makeUser: (prefix?: str
 
     const removed = await store.removeReaction(room.id, message.seq, '👍', a);
     t.equal(removed.event?.type, 'reaction.removed');
-    t.same(removed.event?.payload, { seq: message.seq, emoji: '👍', userId: a.id });
+    t.same(removed.event?.payload, { seq: message.seq, emoji: '👍', userId: a.id, count: 1 });
     t.equal((await store.removeReaction(room.id, message.seq, '👍', a)).event, null, 'removing again: nothing');
     t.same((await store.listReactions(room.id, [message.seq], a.id, 10)).get(message.seq), [
       { emoji: '👍', count: 1, users: [b.id], me: false },

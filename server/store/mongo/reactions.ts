@@ -46,7 +46,10 @@ export class MongoReactions implements Pick<Store, Methods> {
       if (await this.m.reactions.exists(key).session(session)) return { event: null };
       const used = (await this.m.reactions.distinct('emoji', { roomId, seq }).session(session)) as string[];
       if (!used.includes(emoji) && used.length >= maxEmoji) throw storeErrors.tooManyReactions(maxEmoji);
-      const event = await append(roomId, 'reaction.added', user, { seq, emoji, userId: user.id });
+      // The count after this change travels with the event (see the SQLite store); the append's lastSeq increment
+      // makes concurrent changes to the room conflict, so this count holds at commit.
+      const count = (await this.m.reactions.countDocuments({ roomId, seq, emoji }).session(session)) + 1;
+      const event = await append(roomId, 'reaction.added', user, { seq, emoji, userId: user.id, count });
       await this.m.reactions.create([{ ...key, addedSeq: event.seq }], { session });
       return { event };
     });
@@ -57,7 +60,8 @@ export class MongoReactions implements Pick<Store, Methods> {
       await this.live(roomId, seq, session);
       const removed = await this.m.reactions.deleteOne({ roomId, seq, emoji, userId: user.id }, { session }).exec();
       if (removed.deletedCount === 0) return { event: null };
-      return { event: await append(roomId, 'reaction.removed', user, { seq, emoji, userId: user.id }) };
+      const count = await this.m.reactions.countDocuments({ roomId, seq, emoji }).session(session);
+      return { event: await append(roomId, 'reaction.removed', user, { seq, emoji, userId: user.id, count }) };
     });
   }
 

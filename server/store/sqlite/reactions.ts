@@ -27,6 +27,9 @@ export class SqliteReactions {
       has: db.prepare<[string, number, string, string], { ok: number }>(
         `SELECT 1 AS ok FROM reactions WHERE room_id = ? AND seq = ? AND emoji = ? AND user_id = ?`,
       ),
+      count: db.prepare<[string, number, string], { n: number }>(
+        `SELECT count(*) AS n FROM reactions WHERE room_id = ? AND seq = ? AND emoji = ?`,
+      ),
       emoji: db.prepare<[string, number], { emoji: string }>(
         `SELECT DISTINCT emoji FROM reactions WHERE room_id = ? AND seq = ?`,
       ),
@@ -62,7 +65,10 @@ export class SqliteReactions {
     if (this.stmts.has.get(roomId, seq, emoji, user.id)) return { event: null };
     const used = this.stmts.emoji.all(roomId, seq).map((r) => r.emoji);
     if (!used.includes(emoji) && used.length >= maxEmoji) throw storeErrors.tooManyReactions(maxEmoji);
-    const event = append(roomId, 'reaction.added', user, { seq, emoji, userId: user.id });
+    // The count after this change travels with the event, so a client applying it sets the count instead of adding
+    // one to a page that may already include it (exact past the users a summary lists).
+    const count = this.stmts.count.get(roomId, seq, emoji)!.n + 1;
+    const event = append(roomId, 'reaction.added', user, { seq, emoji, userId: user.id, count });
     this.stmts.insert.run(roomId, seq, emoji, user.id, event.seq);
     return { event };
   }
@@ -70,7 +76,8 @@ export class SqliteReactions {
   remove(append: Append, roomId: string, seq: number, emoji: string, user: PublicUser): ToggleResult {
     this.requireLive(roomId, seq);
     if (this.stmts.delete.run(roomId, seq, emoji, user.id).changes === 0) return { event: null };
-    return { event: append(roomId, 'reaction.removed', user, { seq, emoji, userId: user.id }) };
+    const count = this.stmts.count.get(roomId, seq, emoji)!.n;
+    return { event: append(roomId, 'reaction.removed', user, { seq, emoji, userId: user.id, count }) };
   }
 
   /** Inside a message's delete: its reactions go with it (message.deleted says so; no event of their own). */

@@ -4,31 +4,28 @@ import type { Message, ReactionSummary, RoomEvent } from '../types.js';
 /**
  * A message's reactions, changed by a reaction.added / reaction.removed event (pure). Pages and answers carry the
  * state as it was when read, and the stream may deliver an event that state already counts (a page read just after
- * a change, a replay after a reconnect), so a change that is already there is skipped: exactly for my own reactions
- * (`me`) and for emoji with at most REACTION_USERS_SHOWN users (the list is complete), as well as can be beyond.
+ * a change, a replay after a reconnect). The event carries the emoji's count after the change, so the count is set,
+ * never added to: applying an event twice, or one the page already had, leaves it exact. The user list (the first
+ * few) and `me` change by membership, which is idempotent too.
  */
 export function applyReaction(message: Message, e: RoomEvent, me: string | null): Message {
-  const { emoji, userId } = e.payload as { emoji: string; userId: string };
+  const { emoji, userId, count } = e.payload as { emoji: string; userId: string; count: number };
   const list = message.reactions ?? [];
   const i = list.findIndex((r) => r.emoji === emoji);
   const r: ReactionSummary | undefined = list[i];
   const mine = userId === me;
-  const complete = !r || r.users.length >= r.count;
-  const has = r ? (mine ? r.me : r.users.includes(userId)) : false;
-  let next: ReactionSummary[];
   if (e.type === 'reaction.added') {
-    if (has || (mine && r?.me)) return message;
-    if (!r) next = [...list, { emoji, count: 1, users: [userId], me: mine }];
-    else {
-      const users = r.users.length < REACTION_USERS_SHOWN ? [...r.users, userId] : r.users;
-      next = list.map((x, j) => (j === i ? { ...x, count: x.count + 1, users, me: x.me || mine } : x));
-    }
-  } else {
-    if (!r || (!has && (complete || mine))) return message;
-    const left = { ...r, count: r.count - 1, users: r.users.filter((u) => u !== userId), me: mine ? false : r.me };
-    next = left.count > 0 ? list.map((x, j) => (j === i ? left : x)) : list.filter((_, j) => j !== i);
+    const users = r ? r.users : [];
+    const listed = users.includes(userId) || users.length >= REACTION_USERS_SHOWN ? users : [...users, userId];
+    const next = { emoji, count, users: listed, me: (r?.me ?? false) || mine };
+    if (r && r.count === next.count && r.me === next.me && r.users === listed) return message;
+    return { ...message, reactions: r ? list.map((x, j) => (j === i ? next : x)) : [...list, next] };
   }
-  return { ...message, reactions: next };
+  if (!r) return message;
+  if (count <= 0) return { ...message, reactions: list.filter((_, j) => j !== i) };
+  const left = { ...r, count, users: r.users.filter((u) => u !== userId), me: mine ? false : r.me };
+  if (left.count === r.count && left.me === r.me && left.users.length === r.users.length) return message;
+  return { ...message, reactions: list.map((x, j) => (j === i ? left : x)) };
 }
 
 /** Names for "who reacted": the users' display names where known, then "and N others". */
