@@ -1,6 +1,6 @@
 import 'emoji-picker-element';
-import { LitElement, css, html } from 'lit';
-import { customElement, query } from 'lit/decorators.js';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
 import { base } from '../styles.js';
 
 /** Parley serves the picker's emoji data itself (server/plugins/web-assets.ts), never a CDN. */
@@ -14,6 +14,8 @@ export const EMOJI_DATA_URL = '/emoji/data.json';
 export class ParleyEmojiPicker extends LitElement {
   @query('dialog') private dialog!: HTMLDialogElement;
   private answer: ((emoji: string | null) => void) | null = null;
+  /** The picker (and its emoji data, 440 KB) is made on first use, not with every timeline. */
+  @state() private wanted = false;
 
   static override styles = [
     base,
@@ -27,10 +29,13 @@ export class ParleyEmojiPicker extends LitElement {
     `,
   ];
 
-  pick(): Promise<string | null> {
+  async pick(): Promise<string | null> {
     this.answer?.(null);
+    const chosen = new Promise<string | null>((resolve) => (this.answer = resolve));
+    this.wanted = true;
+    await this.updateComplete;
     this.dialog.showModal();
-    return new Promise((resolve) => (this.answer = resolve));
+    return chosen;
   }
 
   private done(emoji: string | null): void {
@@ -48,7 +53,11 @@ export class ParleyEmojiPicker extends LitElement {
   override render() {
     return html`<dialog aria-label="Choose a reaction" @close=${() => this.done(null)}
       @click=${(e: MouseEvent) => e.target === this.dialog && this.done(null)}>
-      <emoji-picker data-source=${EMOJI_DATA_URL} @emoji-click=${this.onPick}></emoji-picker>
+      ${
+        this.wanted
+          ? html`<emoji-picker data-source=${EMOJI_DATA_URL} @emoji-click=${this.onPick}></emoji-picker>`
+          : nothing
+      }
     </dialog>`;
   }
 }

@@ -8,6 +8,7 @@ import { dayOf, timeOf } from '../format.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
 import { receiptOf } from '../state/receipts.js';
+import { sameSelection } from '../state/store.js';
 import { itemsOf, lastOwnMessage, type PendingMessage, type TimelineItem } from '../state/timeline.js';
 import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
@@ -205,7 +206,8 @@ export class ParleyTimeline extends LitElement {
   private namesOf: { people: unknown; fn: (id: string) => string | undefined } | null = null;
   private get nameOf(): (id: string) => string | undefined {
     const people = this.people.value[0] as Array<{ id: string; displayName: string }> | undefined;
-    if (!this.namesOf || this.namesOf.people !== people) {
+    // The selection is a fresh array on every render: compare its members, or every message would re-render.
+    if (!this.namesOf || !sameSelection(this.namesOf.people, people)) {
       const names = new Map((people ?? []).map((u) => [u.id, u.displayName]));
       this.namesOf = { people, fn: (id) => names.get(id) };
     }
