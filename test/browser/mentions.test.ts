@@ -36,6 +36,7 @@ const RECORD_NOTIFICATIONS = `(() => {
     constructor(title, options) {
       window.__notes.push({ title, body: options && options.body, tag: options && options.tag });
       super(title, options);
+      (window.__shown = window.__shown || []).push(this);
     }
   }
   window.Notification = Recording;
@@ -213,4 +214,18 @@ t.test('notification level menu and mute; desktop notifications once across tabs
     ['@erin again', '@erin can you check this?'],
     'not my own message, nothing from the muted room',
   );
+
+  // Clicking the notification opens the message: its room, scrolled to it and highlighted.
+  const tag = shown[0]!.tag;
+  const click = `(window.__shown || []).find((n) => n.tag === ${JSON.stringify(tag)})?.onclick`;
+  const [showing] = await Promise.all([tab1, tab2].map(async (p) => ((await p.evaluate(`!!${click}`)) ? p : null)));
+  const tab = showing ?? tab2;
+  await tab.evaluate(`${click}()`);
+  const seq = Number(tag.split(':').pop());
+  await waitFor('the message link opened', async () =>
+    tab.evaluate(`location.pathname === '/rooms/${general}/${seq}'`).then(Boolean),
+  );
+  await tab
+    .locator('parley-room-view [data-testid="message"][data-highlight="true"]', { hasText: 'can you' })
+    .waitFor();
 });

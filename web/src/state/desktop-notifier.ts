@@ -1,3 +1,4 @@
+import { messagePath } from '../links.js';
 import { mentionsMe } from '../mention-marks.js';
 import { navigate } from '../router.js';
 import type { Message, RoomEntry } from '../types.js';
@@ -72,8 +73,7 @@ export class DesktopNotifier {
     const n = new Notification(title, { body: plainText(m.text), tag: `parley:${m.roomId}:${m.seq}` });
     n.onclick = () => {
       window.focus();
-      navigate(`/rooms/${m.roomId}`);
-      location.hash = `#/rooms/${m.roomId}/${m.seq}`;
+      navigate(messagePath(m.roomId, m.seq));
       n.close();
     };
   }
