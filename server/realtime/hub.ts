@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
-import { ConcurrencyLimit } from './concurrency.js';
+import { ConcurrencyLimit } from '../concurrency-limit.js';
 import { Presence } from './presence.js';
 import { Receipts } from './receipts.js';
 import { RoomCursor, type ResetReason } from './room-cursor.js';

@@ -17,7 +17,7 @@ import { duplicateKey, toAttachment, toMessage, toUpload } from './mappers.js';
 import { UNUSED, type EventDoc, type MessageDoc, type Models, type UploadDoc } from './models.js';
 import { redactCopies } from './redaction.js';
 import type { Reporter } from './connect.js';
-import { Gate } from './gate.js';
+import { ConcurrencyLimit } from '../../concurrency-limit.js';
 import { searchFields, searchFilter } from './search.js';
 import { MongoThreads } from './threads.js';
 import type { Transactor } from './transact.js';
@@ -37,13 +37,15 @@ type LogMethods =
 
 /**
  * Log reads at once. After the change stream lost its position, every stream of the instance replays its rooms from
- * the store at the same moment; the gate turns that herd into a queue.
+ * the store at the same moment; the limit turns that herd into a queue. Waiting here costs nothing of the driver's
+ * time budget (an operation's timeoutMS starts when it is sent), so a burst queues instead of timing out in the
+ * connection pool, and leaves connections free for everything else.
  */
 export const LOG_READS_AT_ONCE = 16;
 
 /** The event log and the messages read model (a message is stored with its event, in one transaction). */
 export class MongoMessages implements Pick<Store, LogMethods> {
-  private readonly logReads = new Gate(LOG_READS_AT_ONCE);
+  private readonly logReads = new ConcurrencyLimit(LOG_READS_AT_ONCE);
   private readonly threads: MongoThreads;
 
   constructor(

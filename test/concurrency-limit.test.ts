@@ -1,10 +1,11 @@
 import t from 'tap';
-import { Gate } from '../../server/store/mongo/gate.js';
-import { LOG_READS_AT_ONCE } from '../../server/store/mongo/messages.js';
+import { ConcurrencyLimit } from '../server/concurrency-limit.js';
+import { LOG_READS_AT_ONCE } from '../server/store/mongo/messages.js';
 
 /**
- * The gate that bounds the MongoDB store's log reads (review finding 6: a resync after a lost change-stream position
- * replays every stream's rooms at once). Driver-free: the guarded operations are promises the test settles.
+ * ConcurrencyLimit, which bounds the MongoDB store's log reads and the hub's resync (review finding 6: a resync after
+ * a lost change-stream position replays every stream's rooms at once). The guarded operations are promises the test
+ * settles.
  */
 function deferred() {
   let resolve!: () => void;
@@ -16,7 +17,7 @@ function deferred() {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 t.test('at most `limit` operations run at once; the rest start in arrival order as slots free up', async (t) => {
-  const gate = new Gate(3);
+  const gate = new ConcurrencyLimit(3);
   const ops = Array.from({ length: 8 }, () => deferred());
   let running = 0;
   let most = 0;
@@ -42,7 +43,7 @@ t.test('at most `limit` operations run at once; the rest start in arrival order 
 });
 
 t.test('a failed operation frees its slot and its error reaches its caller only', async (t) => {
-  const gate = new Gate(1);
+  const gate = new ConcurrencyLimit(1);
   const first = deferred();
   const a = gate.run(() => first.promise);
   const b = gate.run(async () => 'b ran');
