@@ -287,6 +287,18 @@ export interface ApiToken {
   lastUsedAt: string | null;
 }
 
+/** What postMessage stores: the author's text and upload ids, and the optional parts described there. */
+export interface NewMessage {
+  text: string | null;
+  attachments: string[];
+  /** The client's key for the post, so a retry returns the stored message instead of posting twice. */
+  clientId?: string | null;
+  /** The seq of the message this one replies to. */
+  replyTo?: number | null;
+  /** Who is online as it is sent: the members an @here reaches. */
+  online?: string[];
+}
+
 export interface MessagePage {
   /** Newest first, seq < before (or from the newest when before is unset). */
   before?: number;
@@ -486,17 +498,7 @@ export interface Store {
    * REPLY_TO_UNKNOWN or 409 REPLY_TO_DELETED, nothing written); the thread's root gets a thread.updated event in the
    * same transaction, right after the message.created.
    */
-  postMessage(
-    roomId: string,
-    author: PublicUser,
-    input: {
-      text: string | null;
-      attachments: string[];
-      clientId?: string | null;
-      replyTo?: number | null;
-      online?: string[];
-    },
-  ): Promise<{ message: Message; created: boolean }>;
+  postMessage(roomId: string, author: PublicUser, input: NewMessage): Promise<{ message: Message; created: boolean }>;
   /**
    * 404 MESSAGE_NOT_FOUND when missing or deleted. Mentions are resolved again from the new text (`online`: who is
    * online now, for an @here; those an earlier @here reached stay mentioned while the text keeps it).

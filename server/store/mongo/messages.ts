@@ -5,6 +5,7 @@ import type {
   Message,
   MessagePage,
   MessageSearch,
+  NewMessage,
   PublicUser,
   ReplyRef,
   RoomEvent,
@@ -80,13 +81,7 @@ export class MongoMessages implements Pick<Store, LogMethods> {
   async postMessage(
     roomId: string,
     author: PublicUser,
-    input: {
-      text: string | null;
-      attachments: string[];
-      clientId?: string | null;
-      replyTo?: number | null;
-      online?: string[];
-    },
+    input: NewMessage,
   ): Promise<{ message: Message; created: boolean }> {
     const clientId = input.clientId ?? null;
     const earlier = async (session?: ClientSession): Promise<Message | null> => {

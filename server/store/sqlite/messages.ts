@@ -1,7 +1,16 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
-import type { Attachment, Message, MessagePage, PublicUser, ReplyRef, RoomEvent, Upload } from '../store.js';
+import type {
+  Attachment,
+  Message,
+  MessagePage,
+  NewMessage,
+  PublicUser,
+  ReplyRef,
+  RoomEvent,
+  Upload,
+} from '../store.js';
 import { replyRefOf, threadSummary } from '../threads.js';
 import type { Append, SqliteEventLog } from './events.js';
 import type { SqliteMentions } from './mentions.js';
@@ -110,18 +119,7 @@ export class SqliteMessages {
     return toMessage(r, this.threads);
   }
 
-  post(
-    append: Append,
-    roomId: string,
-    author: PublicUser,
-    input: {
-      text: string | null;
-      attachments: string[];
-      clientId?: string | null;
-      replyTo?: number | null;
-      online?: string[];
-    },
-  ): { message: Message; created: boolean } {
+  post(append: Append, roomId: string, author: PublicUser, input: NewMessage): { message: Message; created: boolean } {
     const clientId = input.clientId ?? null;
     if (clientId !== null) {
       const earlier = this.stmts.byClientId.get(roomId, author.id, clientId);

@@ -17,6 +17,7 @@ import type {
   Pin,
   ReactionSummary,
   ToggleResult,
+  NewMessage,
   PublicUser,
   RefreshUse,
   Role,
@@ -283,13 +284,7 @@ export class SqliteStore implements Store {
   async postMessage(
     roomId: string,
     author: PublicUser,
-    input: {
-      text: string | null;
-      attachments: string[];
-      clientId?: string | null;
-      replyTo?: number | null;
-      online?: string[];
-    },
+    input: NewMessage,
   ): Promise<{ message: Message; created: boolean }> {
     return this.commit((append) => this.messages.post(append, roomId, author, input));
   }
