@@ -48,3 +48,33 @@ export async function startProcess(env: Record<string, string> & { PORT: string;
   }
   return { child, url, port: Number(env.PORT), output: () => out, exited };
 }
+
+export interface Tail {
+  /** The bash process running the script (its curl is a child of it). */
+  child: ChildProcess;
+  /** What the script has printed so far. */
+  output: () => string;
+}
+
+/**
+ * Runs scripts/parley-tail with `args` as `token` against `url`, in its own process group, which the test's
+ * teardown ends (the script's curl with it).
+ */
+export function startTail(t: { teardown: (fn: () => void) => void }, args: string[], url: string, token: string): Tail {
+  const child = spawn('bash', [path.join(root, 'scripts/parley-tail'), ...args], {
+    env: { ...process.env, PARLEY_TOKEN: token, PARLEY_URL: url },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr!.resume();
+  return { child, output: () => out };
+}

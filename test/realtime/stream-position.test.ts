@@ -1,16 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { newRoom, newUser, post, startApp, stream } from '../helpers/app.js';
+import { startTail } from '../helpers/process.js';
 import type { SseStream } from '../helpers/sse.js';
 
 /**
  * A stream's first id is its position (the room head, or the cursor of every room), sent right after `retry:`, so a
  * client that drops before the first stored event still resumes where it stopped.
  */
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -72,28 +69,14 @@ t.test("parley-tail started at the head resumes from the stream's position after
   t.teardown(() => srv.close());
   const alice = await newUser(srv.url);
   const room = await newRoom(srv.url, alice);
-  const tail = spawn('bash', [path.join(ROOT, 'scripts/parley-tail'), '--raw', room.id], {
-    env: { ...process.env, PARLEY_TOKEN: alice.token, PARLEY_URL: srv.url },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => {
-    try {
-      process.kill(-tail.pid!, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  });
-  let out = '';
-  tail.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  tail.stderr.resume();
-  await until('the tail to be live', () => out.includes('event: receipt\n'));
+  const tail = startTail(t, ['--raw', room.id], srv.url, alice.token);
+  await until('the tail to be live', () => tail.output().includes('event: receipt\n'));
 
   // Drop the connection: end the tail's curl (its own child), as a network failure would.
-  const curl = execFileSync('pgrep', ['-P', String(tail.pid), '-x', 'curl'], { encoding: 'utf8' }).trim();
+  const curl = execFileSync('pgrep', ['-P', String(tail.child.pid), '-x', 'curl'], { encoding: 'utf8' }).trim();
   process.kill(Number(curl), 'SIGTERM');
   await until('the server to see the drop', () => srv.app.hub.size === 0);
   await post(srv.url, alice, room.id, 'posted while the tail was away');
-  await until('the tail to print the post', () => out.includes('posted while the tail was away'));
-  t.match(out, /id: 2\nevent: message\.created\n/, 'the post, from the position the tail had');
+  await until('the tail to print the post', () => tail.output().includes('posted while the tail was away'));
+  t.match(tail.output(), /id: 2\nevent: message\.created\n/, 'the post, from the position the tail had');
 });
