@@ -2,29 +2,13 @@ import t from 'tap';
 import { applyReaction, reactedBy } from '../../web/src/state/reactions.js';
 import * as T from '../../web/src/state/timeline.js';
 import type { Message, RoomEvent } from '../../web/src/types.js';
+import { message as plainMessage } from './messages.js';
 
 /** The client's reaction reducer: live events change a message's reactions once, whatever the page already had. */
 
 const at = '2026-12-01T12:00:00.000Z';
 const alice = { id: 'u-alice', username: 'alice', displayName: 'Alice', gender: 'female' as const, avatar: null };
-const message: Message = {
-  roomId: 'r1',
-  seq: 5,
-  author: alice,
-  text: 'hi',
-  attachments: [],
-  createdAt: at,
-  editedAt: null,
-  deletedAt: null,
-  clientId: null,
-  replyTo: null,
-  threadSeq: null,
-  thread: null,
-  mentions: [],
-  mentionsRoom: false,
-  mentionsHere: false,
-  reactions: [],
-};
+const message: Message = { ...plainMessage(5, alice, 'hi'), reactions: [] };
 const ev = (
   seq: number,
   type: 'reaction.added' | 'reaction.removed',

@@ -2,22 +2,19 @@ import t from 'tap';
 import * as T from '../../web/src/state/timeline.js';
 import { Threads, repliesOf } from '../../web/src/state/threads.js';
 import type { Message, PublicUser, RoomEvent, ThreadSummary } from '../../web/src/types.js';
+import { at, message as plainMessage } from './messages.js';
 
 /** The web client's reply and thread state: the timeline reducer's thread.updated and quotes, and the thread panel's
  * store following a room's events. */
 
 const alice: PublicUser = { id: 'u-alice', username: 'alice', displayName: 'Alice', gender: 'female', avatar: null };
 const bob: PublicUser = { id: 'u-bob', username: 'bob', displayName: 'Bob', gender: 'male', avatar: null };
-const at = (seq: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, seq)).toISOString();
 
 function message(seq: number, author: PublicUser, text: string, parent?: Message): Message {
   return {
-    ...{ roomId: 'r1', seq, author, text, attachments: [], createdAt: at(seq), editedAt: null, deletedAt: null },
-    clientId: null,
-    ...{ mentions: [], mentionsRoom: false, mentionsHere: false },
+    ...plainMessage(seq, author, text),
     replyTo: parent ? { seq: parent.seq, author: parent.author, excerpt: parent.text } : null,
     threadSeq: parent ? (parent.threadSeq ?? parent.seq) : null,
-    thread: null,
   };
 }
 

@@ -1,28 +1,12 @@
 import t from 'tap';
 import * as T from '../../web/src/state/timeline.js';
 import type { Message, PublicUser, RoomEvent } from '../../web/src/types.js';
+import { at, message } from './messages.js';
 
 /** The timeline reducer away from the live end: a window around a linked message, paged newer back to the end. */
 
 const ann: PublicUser = { id: 'u-ann', username: 'ann', displayName: 'Ann', gender: 'female', avatar: null };
-const at = (seq: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, seq)).toISOString();
-const msg = (seq: number, text = `m${seq}`): Message => ({
-  roomId: 'r1',
-  seq,
-  author: ann,
-  text,
-  attachments: [],
-  createdAt: at(seq),
-  editedAt: null,
-  deletedAt: null,
-  clientId: null,
-  replyTo: null,
-  threadSeq: null,
-  thread: null,
-  mentions: [],
-  mentionsRoom: false,
-  mentionsHere: false,
-});
+const msg = (seq: number, text = `m${seq}`): Message => message(seq, ann, text);
 const ev = (seq: number, type: RoomEvent['type'], payload: Record<string, unknown>): RoomEvent => ({
   roomId: 'r1',
   seq,

@@ -1,32 +1,12 @@
 import t from 'tap';
 import * as T from '../../web/src/state/timeline.js';
 import type { Message, PublicUser, RoomEvent } from '../../web/src/types.js';
+import { at, message } from './messages.js';
 
 /** The web client's timeline reducer: pure functions from one timeline value to the next. */
 
 const alice: PublicUser = { id: 'u-alice', username: 'alice', displayName: 'Alice', gender: 'female', avatar: null };
 const bob: PublicUser = { id: 'u-bob', username: 'bob', displayName: 'Bob', gender: 'male', avatar: null };
-const at = (seq: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, seq)).toISOString();
-
-function message(seq: number, author: PublicUser, text: string, clientId: string | null = null): Message {
-  return {
-    roomId: 'r1',
-    seq,
-    author,
-    text,
-    attachments: [],
-    createdAt: at(seq),
-    editedAt: null,
-    deletedAt: null,
-    clientId,
-    replyTo: null,
-    threadSeq: null,
-    thread: null,
-    mentions: [],
-    mentionsRoom: false,
-    mentionsHere: false,
-  };
-}
 
 function event(
   seq: number,
