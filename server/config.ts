@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   HEARTBEAT_MS: duration('15000', 'ms'),
   /** A user whose last stream closed stays online this long, so a reconnect blip does not flap presence. */
   PRESENCE_GRACE_MS: duration('5000', 'ms'),
+  /** Delivery receipts gather this long, then go to the store in one batch (one statement per room and seq). The
+   * room's watermarks are announced at most once a second anyway, so flushing more often mostly adds writes. */
+  RECEIPT_BATCH_MS: duration('1000', 'ms'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z
     .string()
@@ -138,6 +141,7 @@ export interface Config {
   sessionTtlMs: number;
   heartbeatMs: number;
   presenceGraceMs: number;
+  receiptBatchMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
   presenceTtlMs: number;
@@ -227,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.SESSION_TTL,
     heartbeatMs: e.HEARTBEAT_MS,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
+    receiptBatchMs: e.RECEIPT_BATCH_MS,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     presenceTtlMs: e.PRESENCE_TTL_MS,

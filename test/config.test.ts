@@ -12,12 +12,14 @@ t.test('defaults, durations and validation', async (t) => {
   t.equal(c.accessTokenTtlMs, 15 * 60_000);
   t.equal(c.sessionTtlMs, 24 * 3_600_000);
   t.equal(c.heartbeatMs, 15_000);
+  t.equal(c.receiptBatchMs, 1000, 'delivery receipts are written once a second');
   t.equal(
     loadConfig({ DATA_DIR: dir, ACCESS_TOKEN_TTL: '90' }).accessTokenTtlMs,
     90_000,
     'bare numbers are seconds for TTLs',
   );
   t.equal(loadConfig({ DATA_DIR: dir, HEARTBEAT_MS: '250' }).heartbeatMs, 250, 'and milliseconds for *_MS');
+  t.equal(loadConfig({ DATA_DIR: dir, RECEIPT_BATCH_MS: '2s' }).receiptBatchMs, 2000);
   const bad = (env: Record<string, string>) => {
     try {
       loadConfig({ DATA_DIR: dir, ...env });

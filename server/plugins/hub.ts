@@ -16,6 +16,7 @@ async function hubPlugin(app: FastifyInstance): Promise<void> {
     replayLimit: config.replayLimit,
     maxQueueBytes: config.sseMaxQueueBytes,
     presenceGraceMs: config.presenceGraceMs,
+    receiptBatchMs: config.receiptBatchMs,
     log: app.log,
   });
   app.decorate('hub', hub);

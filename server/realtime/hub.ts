@@ -21,6 +21,8 @@ export interface HubOptions {
   presenceGraceMs?: number;
   /** Store reads a resync (after the feed reported a gap) may have in flight at once. */
   resyncConcurrency?: number;
+  /** How long delivery receipts gather before they are written to the store in one batch (receipts.ts). */
+  receiptBatchMs?: number;
   log: FastifyBaseLogger;
 }
 
@@ -64,6 +66,7 @@ export class Hub {
       store,
       (roomId, marks) => store.signals.publish({ roomId, type: 'receipt', data: { roomId, ...marks } }),
       opts.log,
+      opts.receiptBatchMs,
     );
   }
 
@@ -172,7 +175,7 @@ export class Hub {
       }
       await this.replay(sub, roomId, cursor);
       // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.
-      const marks = await this.store.watermarks(roomId);
+      const marks = await this.receipts.current(roomId);
       if (!cursor.closed) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));
     } catch (err) {
       this.opts.log.error({ err, roomId }, 'stream replay failed');

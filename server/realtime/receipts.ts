@@ -1,6 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Store, Watermarks } from '../store/store.js';
 
+/** Rooms whose watermarks and announcement times are kept; beyond, the least recently read are forgotten. */
+const MAX_ROOMS = 50_000;
+
 /**
  * Delivery and read receipts. The hub reports every stored event it writes to a member's stream; the highest seq
  * per (room, member) is written to the store in batches, then the room's watermarks (delivered-to-all,
@@ -10,7 +13,10 @@ export class Receipts {
   /** roomId -> userId -> highest seq written to one of the user's streams, not yet recorded. Nested maps: this is
    * called once per subscriber per event, so it avoids building a key string each time. */
   private pending = new Map<string, Map<string, number>>();
-  private readonly last = new Map<string, Watermarks>();
+  /** The rooms' watermarks as last read, and when: what streams starting now are told (current()). Bounded. */
+  private readonly last = new Map<string, { marks: Watermarks; at: number }>();
+  /** A store read of a room's watermarks under way, shared by every caller of current() meanwhile. */
+  private readonly reading = new Map<string, Promise<Watermarks>>();
   /** Announcements go to every subscriber of a room, so they are throttled: at most one per room per interval, the
    * latest values winning (a trailing announcement follows a burst). */
   private readonly announcedAt = new Map<string, number>();
@@ -22,7 +28,7 @@ export class Receipts {
     private readonly store: Store,
     private readonly announce: (roomId: string, marks: Watermarks) => void,
     private readonly log: FastifyBaseLogger,
-    private readonly batchMs = 250,
+    private readonly batchMs = 1000,
     private readonly announceEveryMs = 1000,
   ) {}
 
@@ -31,10 +37,10 @@ export class Receipts {
     const wait = (this.announcedAt.get(roomId) ?? 0) + this.announceEveryMs - Date.now();
     const fire = () => {
       this.trailing.delete(roomId);
-      const marks = this.last.get(roomId);
+      const marks = this.last.get(roomId)?.marks;
       if (!marks) return;
       this.announcedAt.set(roomId, Date.now());
-      if (this.announcedAt.size > 50_000) this.announcedAt.delete(this.announcedAt.keys().next().value!);
+      if (this.announcedAt.size > MAX_ROOMS) this.announcedAt.delete(this.announcedAt.keys().next().value!);
       this.announce(roomId, marks);
     };
     if (wait <= 0) return fire();
@@ -64,13 +70,32 @@ export class Receipts {
   /** Recomputes a room's watermarks and announces them when they changed. */
   async refresh(roomId: string): Promise<Watermarks> {
     const marks = await this.store.watermarks(roomId);
-    const prev = this.last.get(roomId);
+    const prev = this.last.get(roomId)?.marks;
+    // Delete first so the map's order is that of the last read: the bound below drops the room read longest ago.
+    this.last.delete(roomId);
+    this.last.set(roomId, { marks, at: Date.now() });
+    if (this.last.size > MAX_ROOMS) this.last.delete(this.last.keys().next().value!);
     if (!prev || prev.deliveredSeq !== marks.deliveredSeq || prev.readSeq !== marks.readSeq) {
-      this.last.set(roomId, marks);
-      if (this.last.size > 50_000) this.last.delete(this.last.keys().next().value!);
       this.throttledAnnounce(roomId);
     }
     return marks;
+  }
+
+  /**
+   * A room's watermarks for a stream that starts following it. A reconnect storm starts thousands of those at once:
+   * they share the marks read within the last batch window (flushes read them again as deliveries move them), or one
+   * store read in flight, instead of a store read each. Changes made elsewhere (a member leaving, another instance)
+   * show once the entry is a window old; until then a new stream may see marks a little behind, never ahead.
+   */
+  current(roomId: string): Promise<Watermarks> {
+    const hit = this.last.get(roomId);
+    if (hit && Date.now() - hit.at < Math.max(this.batchMs, this.announceEveryMs)) return Promise.resolve(hit.marks);
+    let read = this.reading.get(roomId);
+    if (!read) {
+      read = this.refresh(roomId).finally(() => this.reading.delete(roomId));
+      this.reading.set(roomId, read);
+    }
+    return read;
   }
 
   flush(): Promise<void> {

@@ -6,6 +6,7 @@ import { threadContract } from './contract-threads.js';
 import { searchContract } from './contract-search.js';
 import { reactionsContract } from './contract-reactions.js';
 import { mentionsContract } from './contract-mentions.js';
+import { receiptsContract } from './contract-receipts.js';
 
 /**
  * The Store contract: every store passes these same tests (invariant 5 in docs/architecture.md).
@@ -534,6 +535,7 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
 
     reactionsContract(t, store, makeUser);
     mentionsContract(t, store, makeUser);
+    receiptsContract(t, store, makeUser);
 
     t.test('redaction: the log keeps no deleted text and no previous text of an edit', async (t) => {
       const author = await makeUser('redact');

@@ -188,9 +188,9 @@ export class MongoMessages implements Pick<Store, LogMethods> {
 
   /**
    * Whoever posts has the room up to their own message: it counts as delivered to and read by them. After the
-   * commit, not in it: the poster's membership is also written by their receipts (every 250 ms while they stream),
-   * and each of those would abort the append. $max is monotonic, so it needs no transaction; if it fails, the post
-   * stands and the next receipt moves the watermarks.
+   * commit, not in it: the poster's membership is also written by their receipts (every RECEIPT_BATCH_MS while they
+   * stream), and each of those would abort the append. $max is monotonic, so it needs no transaction; if it fails,
+   * the post stands and the next receipt moves the watermarks.
    */
   private async readUpTo(roomId: string, userId: string, seq: number): Promise<void> {
     try {

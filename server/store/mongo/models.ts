@@ -187,6 +187,9 @@ const membershipSchema = new Schema<MembershipDoc>(
 // By room (members list, point lookups) and unique: a user is in a room at most once. By user: their rooms.
 membershipSchema.index({ roomId: 1, userId: 1 }, { unique: true });
 membershipSchema.index({ userId: 1 });
+// Receipt watermarks: a room's lowest deliveredSeq and readSeq are each the first entry of its range (a seek).
+membershipSchema.index({ roomId: 1, deliveredSeq: 1 });
+membershipSchema.index({ roomId: 1, readSeq: 1 });
 
 export interface EventDoc {
   roomId: string;

@@ -262,6 +262,13 @@ export const MIGRATIONS: string[] = [
     DELETE FROM message_search WHERE room_id = old.room_id AND seq = old.seq;
   END;
   `,
+  // 11: receipt watermarks by index. A room's delivered-to-all and read-by-all are the smallest delivered_seq and
+  // read_seq of its members: with these, each is the first entry of the room's range (a seek), not a scan of every
+  // membership, which a big room's stream starts and receipt flushes would otherwise pay each time.
+  `
+  CREATE INDEX memberships_by_delivered ON memberships(room_id, delivered_seq);
+  CREATE INDEX memberships_by_read ON memberships(room_id, read_seq);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

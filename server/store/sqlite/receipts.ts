@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { groupReceipts } from '../receipt-groups.js';
 import type { Watermarks } from '../store.js';
 
 interface Receipt {
@@ -14,10 +15,13 @@ export class SqliteReceipts {
 
   constructor(private readonly db: Database.Database) {
     this.stmts = {
-      markDelivered: db.prepare<Receipt>(
-        `UPDATE memberships
-         SET delivered_seq = max(delivered_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId)))
-         WHERE room_id = @roomId AND user_id = @userId`,
+      // One statement for every member of a room who reached the same seq (after live fan-out that is all of them):
+      // a primary-key seek per listed member (the unary + keeps the planner off the delivered_seq index, whose range
+      // would walk every member behind, listed or not); the head is read once; a member already there is not written.
+      markDelivered: db.prepare<{ roomId: string; seq: number; users: string }>(
+        `UPDATE memberships SET delivered_seq = min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))
+         WHERE room_id = @roomId AND user_id IN (SELECT value FROM json_each(@users))
+           AND +delivered_seq < min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))`,
       ),
       markRead: db.prepare<Receipt>(
         `UPDATE memberships SET
@@ -25,15 +29,22 @@ export class SqliteReceipts {
            delivered_seq = max(delivered_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId)))
          WHERE room_id = @roomId AND user_id = @userId`,
       ),
-      watermarks: db.prepare<[string], { delivered: number | null; read: number | null }>(
-        `SELECT min(delivered_seq) AS delivered, min(read_seq) AS read FROM memberships WHERE room_id = ?`,
+      // Each minimum is the first entry of the room's range in its index (migration 11): ORDER BY ... LIMIT 1 keeps
+      // that a seek (one min() per query would too, but two min()s in one SELECT scan every membership).
+      watermarks: db.prepare<{ roomId: string }, { delivered: number | null; read: number | null }>(
+        `SELECT
+           (SELECT delivered_seq FROM memberships WHERE room_id = @roomId ORDER BY delivered_seq LIMIT 1) AS delivered,
+           (SELECT read_seq FROM memberships WHERE room_id = @roomId ORDER BY read_seq LIMIT 1) AS read`,
       ),
     };
   }
 
   markDelivered(entries: Receipt[]): void {
+    const rooms = groupReceipts(entries);
     this.db.transaction(() => {
-      for (const e of entries) this.stmts.markDelivered.run(e);
+      for (const [roomId, bySeq] of rooms) {
+        for (const [seq, users] of bySeq) this.stmts.markDelivered.run({ roomId, seq, users: JSON.stringify(users) });
+      }
     })();
   }
 
@@ -43,7 +54,7 @@ export class SqliteReceipts {
   }
 
   watermarks(roomId: string): Watermarks {
-    const r = this.stmts.watermarks.get(roomId)!;
+    const r = this.stmts.watermarks.get({ roomId })!;
     return { deliveredSeq: r.delivered ?? 0, readSeq: r.read ?? 0 };
   }
 }

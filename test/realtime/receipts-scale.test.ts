@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { rmSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import type { FastifyBaseLogger } from 'fastify';
+import { Receipts } from '../../server/realtime/receipts.js';
+import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import type { PublicUser, Watermarks } from '../../server/store/store.js';
+import { api, newRoom, newUser, startApp, stream, tempDir } from '../helpers/app.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = { error: () => {} } as unknown as FastifyBaseLogger;
+
+/** A real SQLite store whose watermarks() counts its calls (the method is wrapped, the store is real). */
+function countingStore(t: Test) {
+  const dir = tempDir();
+  const store = new SqliteStore({ file: path.join(dir, 'parley.db'), synchronous: 'NORMAL' });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reads: string[] = [];
+  const watermarks = store.watermarks.bind(store);
+  store.watermarks = (roomId: string) => {
+    reads.push(roomId);
+    return watermarks(roomId);
+  };
+  let n = 0;
+  const user = async (): Promise<PublicUser> => {
+    const u = await store.createUser({
+      username: `r${++n}`,
+      email: `r${n}@example.com`,
+      passwordHash: 'x',
+      displayName: `r${n}`,
+      gender: 'unspecified',
+      avatar: null,
+    });
+    return { id: u.id, username: u.username, displayName: u.displayName, gender: u.gender, avatar: u.avatar };
+  };
+  const room = async (owner: PublicUser, members: PublicUser[]) => {
+    const { room } = await store.createRoom({ name: 'storm', topic: '', kind: 'public', owner });
+    await Promise.all(members.map((u) => store.addMember(room.id, u, 'member', u)));
+    return room;
+  };
+  return { store, reads, watermarks, user, room };
+}
+
+t.test('a storm of 5,000 streams starting in one room reads its watermarks from the store once', async (t) => {
+  const { store, reads, watermarks, user, room } = countingStore(t);
+  const owner = await user();
+  const r = await room(owner, [await user(), await user()]);
+  await store.postMessage(r.id, owner, { text: 'hello', attachments: [] });
+  const receipts = new Receipts(store, () => {}, log, 60_000);
+  t.teardown(() => receipts.stop());
+
+  const truth = await watermarks(r.id);
+  const storm = await Promise.all(Array.from({ length: 5000 }, () => receipts.current(r.id)));
+  t.equal(reads.length, 1, 'one read shared by 5,000 callers');
+  t.ok(
+    storm.every((m) => m.deliveredSeq === truth.deliveredSeq && m.readSeq === truth.readSeq),
+    'and every caller got the store watermarks',
+  );
+  for (let i = 0; i < 5000; i++) await receipts.current(r.id);
+  t.equal(reads.length, 1, 'callers after it, within the batch window, are answered from the cache');
+
+  const other = await room(owner, []);
+  await Promise.all([receipts.current(other.id), receipts.current(other.id)]);
+  t.same(reads, [r.id, other.id], 'another room is read for itself, once');
+});
+
+t.test('cached watermarks are read again once a window old, and show what changed meanwhile', async (t) => {
+  const { store, reads, user, room } = countingStore(t);
+  const [owner, bob] = [await user(), await user()];
+  const r = await room(owner, [bob]);
+  const head = (await store.postMessage(r.id, owner, { text: 'read me', attachments: [] })).message.seq;
+  const receipts = new Receipts(store, () => {}, log, 50, 50);
+  t.teardown(() => receipts.stop());
+  const before = await receipts.current(r.id);
+  t.ok(before.readSeq < head, 'bob has not read it');
+  await store.markRead(r.id, bob.id, head); // behind Receipts' back, as another instance would
+  await sleep(120);
+  t.same(await receipts.current(r.id), { deliveredSeq: head, readSeq: head }, 'the next read shows it');
+  t.equal(reads.length, 2);
+});
+
+t.test('a flush of 2,000 members records each one, and announces the new watermarks', async (t) => {
+  const { store, user, room } = countingStore(t);
+  const owner = await user();
+  const members: PublicUser[] = [];
+  for (let i = 0; i < 2000; i++) members.push(await user());
+  const r = await room(owner, members);
+  const first = (await store.postMessage(r.id, owner, { text: 'one', attachments: [] })).message.seq;
+  const head = (await store.postMessage(r.id, owner, { text: 'two', attachments: [] })).message.seq;
+  const announced: Watermarks[] = [];
+  const receipts = new Receipts(store, (_roomId, marks) => announced.push(marks), log, 60_000);
+  t.teardown(() => receipts.stop());
+
+  // As the hub reports them: every member got both events, in order; one of them only the first.
+  const slow = members[777]!;
+  for (const seq of [first, head]) {
+    for (const m of members) if (m !== slow || seq === first) receipts.delivered(r.id, m.id, seq);
+  }
+  receipts.delivered(r.id, members[5]!.id, first); // a lower seq after a higher one changes nothing
+  await receipts.flush();
+
+  const listed = await store.listMembers(r.id);
+  const at = new Map(listed.map((m) => [m.userId, m.deliveredSeq]));
+  t.equal(at.get(slow.id), first, 'the member who got only the first is there');
+  t.ok(
+    members.every((m) => m === slow || at.get(m.id) === head),
+    'every other member is at the head',
+  );
+  t.same(announced, [await store.watermarks(r.id)], 'the watermarks were announced once');
+  t.equal(announced[0]!.deliveredSeq, first, 'delivered-to-all waits for the slow member');
+
+  receipts.delivered(r.id, slow.id, head);
+  await receipts.flush();
+  t.equal((await store.watermarks(r.id)).deliveredSeq, head, 'and moves once they catch up');
+});
+
+t.test('streams starting together in one room share one watermark read (hub.follow)', async (t) => {
+  const dir = tempDir();
+  const store = new SqliteStore({ file: path.join(dir, 'parley.db'), synchronous: 'NORMAL' });
+  let reads = 0;
+  const watermarks = store.watermarks.bind(store);
+  store.watermarks = (roomId: string) => (reads++, watermarks(roomId));
+  // No flush in the test's time: every read counted is a stream's start.
+  const srv = await startApp({ store, env: { RECEIPT_BATCH_MS: '60000', MAX_STREAMS_PER_USER: '100' } });
+  t.teardown(async () => {
+    await srv.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const a = await newUser(srv.url);
+  const room = await newRoom(srv.url, a);
+  await api(srv.url, 'POST', `/api/rooms/${room.id}/messages`, { token: a.token, body: { text: 'hi' } });
+  const streams = await Promise.all(
+    Array.from({ length: 40 }, () => stream(srv.url, `/api/rooms/${room.id}/events`, { token: a.token })),
+  );
+  t.teardown(() => streams.forEach((s) => s.close()));
+  await Promise.all(streams.map((s) => s.waitForEphemeral((ev) => ev.some((e) => e.event === 'receipt'))));
+  t.pass('all 40 streams got the room watermarks');
+  t.equal(reads, 1, 'read from the store once, not once per stream');
+});
