@@ -4,6 +4,8 @@ import type { Store, Watermarks } from '../store/store.js';
 /** Rooms whose watermarks and announcement times are kept; beyond, the least recently read are forgotten. */
 const MAX_ROOMS = 50_000;
 
+const moved = (a: Watermarks, b: Watermarks) => a.deliveredSeq !== b.deliveredSeq || a.readSeq !== b.readSeq;
+
 /**
  * Delivery and read receipts. The hub reports every stored event it writes to a member's stream; the highest seq
  * per (room, member) is written to the store in batches, then the room's watermarks (delivered-to-all,
@@ -67,17 +69,21 @@ export class Receipts {
     return membership;
   }
 
-  /** Recomputes a room's watermarks and announces them when they changed. */
-  async refresh(roomId: string): Promise<Watermarks> {
+  /** Reads a room's watermarks from the store into the cache; returns them and the ones cached before. */
+  private async load(roomId: string): Promise<{ marks: Watermarks; prev: Watermarks | undefined }> {
     const marks = await this.store.watermarks(roomId);
     const prev = this.last.get(roomId)?.marks;
     // Delete first so the map's order is that of the last read: the bound below drops the room read longest ago.
     this.last.delete(roomId);
     this.last.set(roomId, { marks, at: Date.now() });
     if (this.last.size > MAX_ROOMS) this.last.delete(this.last.keys().next().value!);
-    if (!prev || prev.deliveredSeq !== marks.deliveredSeq || prev.readSeq !== marks.readSeq) {
-      this.throttledAnnounce(roomId);
-    }
+    return { marks, prev };
+  }
+
+  /** Recomputes a room's watermarks and announces them when they changed. */
+  async refresh(roomId: string): Promise<Watermarks> {
+    const { marks, prev } = await this.load(roomId);
+    if (!prev || moved(prev, marks)) this.throttledAnnounce(roomId);
     return marks;
   }
 
@@ -85,14 +91,20 @@ export class Receipts {
    * A room's watermarks for a stream that starts following it. A reconnect storm starts thousands of those at once:
    * they share the marks read within the last batch window (flushes read them again as deliveries move them), or one
    * store read in flight, instead of a store read each. Changes made elsewhere (a member leaving, another instance)
-   * show once the entry is a window old; until then a new stream may see marks a little behind, never ahead.
+   * show once the entry is a window old; until then a new stream may see marks a little behind, never ahead. A read
+   * that finds them moved tells the room; a first read does not (each stream gets its own receipt line).
    */
   current(roomId: string): Promise<Watermarks> {
     const hit = this.last.get(roomId);
     if (hit && Date.now() - hit.at < Math.max(this.batchMs, this.announceEveryMs)) return Promise.resolve(hit.marks);
     let read = this.reading.get(roomId);
     if (!read) {
-      read = this.refresh(roomId).finally(() => this.reading.delete(roomId));
+      read = this.load(roomId)
+        .then(({ marks, prev }) => {
+          if (prev && moved(prev, marks)) this.throttledAnnounce(roomId);
+          return marks;
+        })
+        .finally(() => this.reading.delete(roomId));
       this.reading.set(roomId, read);
     }
     return read;

@@ -72,14 +72,17 @@ t.test('cached watermarks are read again once a window old, and show what change
   const [owner, bob] = [await user(), await user()];
   const r = await room(owner, [bob]);
   const head = (await store.postMessage(r.id, owner, { text: 'read me', attachments: [] })).message.seq;
-  const receipts = new Receipts(store, () => {}, log, 50, 50);
+  const announced: Watermarks[] = [];
+  const receipts = new Receipts(store, (_roomId, marks) => announced.push(marks), log, 50, 50);
   t.teardown(() => receipts.stop());
   const before = await receipts.current(r.id);
   t.ok(before.readSeq < head, 'bob has not read it');
+  t.same(announced, [], 'a first read is for the stream that asked, not announced to the room');
   await store.markRead(r.id, bob.id, head); // behind Receipts' back, as another instance would
   await sleep(120);
   t.same(await receipts.current(r.id), { deliveredSeq: head, readSeq: head }, 'the next read shows it');
   t.equal(reads.length, 2);
+  t.same(announced, [{ deliveredSeq: head, readSeq: head }], 'and tells the room that the marks moved');
 });
 
 t.test('a flush of 2,000 members records each one, and announces the new watermarks', async (t) => {
