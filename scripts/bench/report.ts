@@ -1,10 +1,14 @@
 /** Turns the results of a run into the console summary and BENCHMARKS.md. */
 import type { ConnectionsResult } from './scenarios/connections.js';
 import type { HistoryResult } from './scenarios/history.js';
-import type { SizeResult, Step } from './scenarios/fanout.js';
+import type { SizeResult } from './scenarios/fanout.js';
 import type { PostingResult, ResumeResult } from './scenarios/posting.js';
 import type { ProfileResult } from './scenarios/profile.js';
 import type { SearchResult } from './scenarios/search.js';
+import type { StormResult } from './scenarios/storm.js';
+import { fanoutSection, fanoutSummary, SYSTEM_NOTES } from './report-fanout.js';
+import { fx, int, ms, pct, table } from './report-format.js';
+import { membersSummary, renderMembers, renderStorm } from './report-members.js';
 
 export interface BenchResults {
   mode: 'quick' | 'full';
@@ -16,6 +20,15 @@ export interface BenchResults {
   pinning: string;
   loadavgBefore: number[];
   config: unknown;
+  /** The distinct-member fan-out (absent in results from before it existed). */
+  members?: SizeResult[];
+  storm?: StormResult[];
+  /** The distinct members made for members and storm: how many, the room sizes, and how long it took. */
+  seed?: { members: number; rooms: number[]; seconds: number } | null;
+  /** --server-root: the checkout the Parley server ran from (null: this one), and its commit. */
+  serverRoot?: string | null;
+  serverCommit?: string;
+  /** Many streams per user (Parley only since the distinct-member scenario exists). */
   fanout: SizeResult[];
   connections: ConnectionsResult | null;
   posting: PostingResult | null;
@@ -27,150 +40,6 @@ export interface BenchResults {
   history?: HistoryResult | null;
   /** Wall time of each part of the run, in seconds. */
   sectionsS: Record<string, number>;
-}
-
-const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
-const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
-const fx = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
-const NAMES: Record<string, string> = {
-  parley: 'Parley (SSE)',
-  'socket.io': 'Socket.IO peer',
-  raw: 'raw-socket ceiling',
-};
-
-function stepCells(s: Step | null, why: string): string[] {
-  if (!s) return [`none (${why})`, '', '', '', '', '', '', '', '', '', ''];
-  return [
-    String(s.rate),
-    int(s.deliveriesPerSec),
-    ms(s.latency.p50),
-    ms(s.latency.p99),
-    ms(s.latency.max),
-    pct(s.serverCpu),
-    fx(s.serverUsPerDelivery, 1),
-    pct(s.loadCpu),
-    pct(s.otherCpu),
-    fx(s.peakRssMiB, 0),
-    int(s.bytesPerDelivery),
-  ];
-}
-
-function lowestStep(r: SizeResult): Step | undefined {
-  return [...r.steps].sort((a, b) => a.rate - b.rate)[0];
-}
-
-function fanoutRow(r: SizeResult, which: 'best' | 'capacity'): string[] {
-  const low = lowestStep(r);
-  const why = low ? `p99 ${ms(low.latency.p99)} ms even at ${low.rate} msg/s` : 'no steps';
-  return [
-    NAMES[r.system]!,
-    int(r.subscribers),
-    ...stepCells(which === 'best' ? r.best : r.capacity, which === 'best' ? why : (low?.why ?? '')),
-  ];
-}
-
-export interface Ratio {
-  subscribers: number;
-  /** Deliveries/s at the highest rate with p99 under the limit (NaN when a system has none). */
-  parleyFast: number;
-  peerFast: number;
-  rawFast: number;
-  /** Deliveries/s at the highest rate each kept up with (capacity). */
-  parleyCap: number;
-  peerCap: number;
-  rawCap: number;
-  /** The highest rate both Parley and the peer kept up with, and their p99 there. */
-  commonRate: number | null;
-  parleyP99: number;
-  peerP99: number;
-  /** Server CPU microseconds per delivery at capacity. */
-  parleyUs: number;
-  peerUs: number;
-  rawUs: number;
-}
-
-export function ratios(fan: SizeResult[]): Ratio[] {
-  const sizes = [...new Set(fan.map((r) => r.subscribers))];
-  return sizes.map((S) => {
-    const get = (sys: string) => fan.find((r) => r.system === sys && r.subscribers === S);
-    const p = get('parley');
-    const q = get('socket.io');
-    const raw = get('raw');
-    const kept = (r?: SizeResult) => new Set((r?.steps ?? []).filter((s) => s.keptUp).map((s) => s.rate));
-    const pr = kept(p);
-    const common = [...kept(q)].filter((x) => pr.has(x)).sort((a, b) => b - a)[0] ?? null;
-    const at = (r: SizeResult | undefined) =>
-      common === null ? undefined : r?.steps.find((s) => s.keptUp && s.rate === common);
-    return {
-      subscribers: S,
-      parleyFast: p?.best?.deliveriesPerSec ?? NaN,
-      peerFast: q?.best?.deliveriesPerSec ?? NaN,
-      rawFast: raw?.best?.deliveriesPerSec ?? NaN,
-      parleyCap: p?.capacity?.deliveriesPerSec ?? NaN,
-      peerCap: q?.capacity?.deliveriesPerSec ?? NaN,
-      rawCap: raw?.capacity?.deliveriesPerSec ?? NaN,
-      commonRate: common,
-      parleyP99: at(p)?.latency.p99 ?? NaN,
-      peerP99: at(q)?.latency.p99 ?? NaN,
-      parleyUs: p?.capacity?.serverUsPerDelivery ?? NaN,
-      peerUs: q?.capacity?.serverUsPerDelivery ?? NaN,
-      rawUs: raw?.capacity?.serverUsPerDelivery ?? NaN,
-    };
-  });
-}
-
-const FANOUT_HEAD = [
-  'system',
-  'subscribers',
-  'msg/s',
-  'deliveries/s',
-  'p50 ms',
-  'p99 ms',
-  'max ms',
-  'server CPU',
-  'server µs/delivery',
-  'load CPU',
-  'other CPU',
-  'server peak RSS MiB',
-  'bytes/delivery',
-];
-
-const ratioCell = (a: number, b: number, d = 2) =>
-  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `**${fx(a / b, d)}**${' '}(${int(a)} / ${int(b)})` : 'n/a';
-
-function ratioTable(rs: Ratio[]): string {
-  return table(
-    [
-      'subscribers',
-      'Parley / Socket.IO deliveries/s, p99 < 100 ms',
-      'Parley / Socket.IO deliveries/s, capacity',
-      'p99 Parley / Socket.IO at the same rate',
-      'Parley / raw ceiling, p99 < 100 ms',
-      'Parley / raw ceiling, capacity',
-      'server CPU µs per delivery at capacity: Parley, Socket.IO, raw',
-    ],
-    rs.map((r) => [
-      int(r.subscribers),
-      ratioCell(r.parleyFast, r.peerFast),
-      ratioCell(r.parleyCap, r.peerCap),
-      r.commonRate === null
-        ? 'n/a (no rate both kept up with)'
-        : `**${fx(r.parleyP99 / r.peerP99)}** (${ms(r.parleyP99)} / ${ms(r.peerP99)} ms at ${r.commonRate} msg/s)`,
-      ratioCell(r.parleyFast, r.rawFast),
-      ratioCell(r.parleyCap, r.rawCap),
-      `${fx(r.parleyUs, 1)}, ${fx(r.peerUs, 1)}, ${fx(r.rawUs, 1)}`,
-    ]),
-  );
 }
 
 function connectionsTable(c: ConnectionsResult): string {
@@ -258,26 +127,8 @@ export function renderSummary(r: BenchResults): string {
         `  reactions ${row[0]!.padEnd(7)} ${row[1]!.padEnd(6)} p50 ${row[2]} p95 ${row[3]} p99 ${row[4]} (${row[5]} reactions a page)`,
       );
   }
-  if (r.fanout.length) {
-    lines.push('fan-out (highest rate with p99 < 100 ms):');
-    for (const f of r.fanout) {
-      const one = (s: Step | null) =>
-        s
-          ? `${String(s.rate).padStart(5)} msg/s ${int(s.deliveriesPerSec).padStart(8)} deliveries/s p50 ${ms(s.latency.p50)} p99 ${ms(s.latency.p99)} ms cpu ${pct(s.serverCpu)}`
-          : '   none';
-      lines.push(`  ${NAMES[f.system]!.padEnd(19)} S=${String(f.subscribers).padStart(6)}  p99<100ms: ${one(f.best)}`);
-      lines.push(
-        `  ${''.padEnd(19)} ${''.padStart(8)}  capacity:  ${one(f.capacity)}  rss ${fx(f.capacity?.peakRssMiB ?? NaN, 0)} MiB`,
-      );
-    }
-    const rt = (a: number, b: number) => (Number.isFinite(a / b) ? fx(a / b) : 'n/a');
-    for (const q of ratios(r.fanout)) {
-      lines.push(
-        `  ratios S=${q.subscribers}: Parley/Socket.IO deliveries ${rt(q.parleyFast, q.peerFast)} (p99<100ms), ${rt(q.parleyCap, q.peerCap)} (capacity); ` +
-          `p99 Parley/Socket.IO ${rt(q.parleyP99, q.peerP99)} at ${q.commonRate ?? 'n/a'} msg/s; Parley/raw ${rt(q.parleyFast, q.rawFast)} (p99<100ms), ${rt(q.parleyCap, q.rawCap)} (capacity)`,
-      );
-    }
-  }
+  if (r.members?.length) lines.push(...membersSummary(r));
+  if (r.fanout.length) lines.push(...fanoutSummary(r.fanout, 'fan-out, many streams per user'));
   if (r.connections) {
     const c = r.connections;
     lines.push(
@@ -354,6 +205,12 @@ export function renderMarkdown(r: BenchResults): string {
       'only to bench-results/). Every run also leaves its JSON under bench-results/; scripts/bench/README.md explains the harness.',
     '',
   );
+  if (r.serverRoot)
+    out.push(
+      `**Server under test: commit \`${r.serverCommit ?? 'unknown'}\`**, run from \`${r.serverRoot}\` ` +
+        '(`--server-root`); the harness, fixtures and load generators are those of the commit above.',
+      '',
+    );
   if (r.history) {
     out.push('## History pages with reactions', '');
     out.push(
@@ -401,98 +258,21 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
 
+  const f = r.config as { fanout: { stepMs: number; startDeliveries: number; users: number } };
+  if (r.members?.length) out.push(...renderMembers(r));
+  if (r.storm?.length) out.push(...renderStorm(r));
   if (r.fanout.length) {
-    out.push('## 1. Fan-out, 5. peer and 6. limit', '');
-    out.push(
-      'One room, S real subscriber connections, messages POSTed over HTTP at a fixed rate (open loop). Latency is from the moment ' +
-        'the poster sends the POST to the moment each subscriber process reads the frame (the text carries the send time), so it ' +
-        'includes authentication and the SQLite commit for Parley. Each step lasts ' +
-        `${(r.config as { fanout: { stepMs: number } }).fanout.stepMs / 1000} s. The rate starts at ` +
-        `${int((r.config as { fanout: { startDeliveries: number } }).fanout.startDeliveries)} deliveries/s and doubles while the server keeps up ` +
-        '(every frame delivered, no subscriber dropped, the poster holds the rate, p99 under 1 s); then one step at the geometric ' +
-        'middle of each bracket, so rates are exact to a factor of about 1.4. Two figures per system and size: the highest rate ' +
-        'with **p99 under 100 ms** (the target), and its **capacity**, the highest rate it kept up with. deliveries/s = frames ' +
-        'received by all subscribers / the longer of the step and first post to last delivery. A step that fails while other ' +
-        'processes take over a quarter of a CPU is repeated once (at most 12 repeats per run).',
-      '',
-    );
-    out.push(
-      '- **Parley**: `GET /api/rooms/:id/events` streams (SSE over HTTP/1.1, frames written straight to the socket), access-token auth, default configuration ' +
-        '(SQLite, synchronous=FULL), one Node process.',
-      '- **Socket.IO peer** (`scripts/bench/servers/socketio-peer.ts`): the minimal Socket.IO 4 server one would write instead: ' +
-        "websocket transport, every client joins one room, `io.to(room).emit()` of an event shaped like Parley's RoomEvent. " +
-        'No auth, no storage. Its clients speak the engine.io/websocket protocol at the wire level (as cheap as the SSE clients).',
-      '- **raw-socket ceiling** (`scripts/bench/servers/raw-limit.ts`): a bare `for (const s of sockets) s.write(frame)` over ' +
-        'plain TCP sockets, writing the same SSE frame bytes; no HTTP, no auth, no storage.',
-      '',
-    );
-    out.push('### Highest rate with p99 under 100 ms', '');
-    out.push(
-      table(
-        FANOUT_HEAD,
-        r.fanout.map((f) => fanoutRow(f, 'best')),
-      ),
-      '',
-    );
-    out.push('### Capacity: highest rate kept up with (everything delivered, p99 under 1 s)', '');
-    out.push(
-      table(
-        FANOUT_HEAD,
-        r.fanout.map((f) => fanoutRow(f, 'capacity')),
-      ),
-      '',
-    );
-    out.push('### Ratios', '');
-    out.push(ratioTable(ratios(r.fanout)), '');
-    out.push(
-      'Deliveries/s ratios compare each system at its own highest passing rate (above 1: Parley delivers more). The p99 ratio ' +
-        "compares both at the highest rate both kept up with (below 1: Parley's p99 is lower). The raw ceiling writes the same " +
-        "bytes per delivery with nothing else to do, so the Parley / raw columns are the share of the machine's fan-out capacity " +
-        'Parley achieves. Server CPU per delivery is the least noisy figure on a shared machine: it does not depend on ' +
-        'scheduling delays, only on the work each system does per frame.',
-      '',
-    );
-    out.push('<details><summary>Every step</summary>', '');
-    out.push(
-      table(
-        [
-          'system',
-          'S',
-          'msg/s',
-          'result',
-          'deliveries/s',
-          'p50',
-          'p99',
-          'max',
-          'POST p50 ms',
-          'server CPU',
-          'µs/delivery',
-          'load CPU',
-          'other CPU',
-        ],
-        r.fanout.flatMap((f) =>
-          f.steps.map((s) => [
-            NAMES[f.system]!,
-            int(f.subscribers),
-            String(s.rate),
-            (s.pass ? 'pass' : s.keptUp ? `kept up; ${s.why}` : `FAIL: ${s.why}`) +
-              (s.retries ? ` (retried ${s.retries}x: noise)` : ''),
-            int(s.deliveriesPerSec),
-            ms(s.latency.p50),
-            ms(s.latency.p99),
-            ms(s.latency.max),
-            ms(s.post.response.p50),
-            pct(s.serverCpu),
-            fx(s.serverUsPerDelivery, 1),
-            pct(s.loadCpu),
-            pct(s.otherCpu),
-          ]),
-        ),
-      ),
-      '',
-      '</details>',
-      '',
-    );
+    const streams = !r.members?.length
+      ? ['1. Fan-out, 5. peer and 6. limit', 'One room, S real subscriber connections.']
+      : [
+          '3. Fan-out: many streams per user',
+          `One room, S streams opened by ${f.fanout.users} users (S / ${f.fanout.users} streams each), Parley only: ` +
+            'the peer and the ceiling have no users, so for them this case is the distinct-member one above.',
+        ];
+    const notes = r.members?.length
+      ? [SYSTEM_NOTES.parley]
+      : [SYSTEM_NOTES.parley, SYSTEM_NOTES.peer, SYSTEM_NOTES.raw];
+    out.push(...fanoutSection(r.fanout, f.fanout, streams[0]!, streams[1]!, notes));
   }
 
   if (r.connections) {

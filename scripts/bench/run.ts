@@ -4,9 +4,10 @@
  * Results go to bench-results/<run>/ as JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is
  * the small, under-a-minute version CI runs to keep the scripts working (it asserts nothing about timings).
  *
- * Options: --quick; --only=fanout,connections,posting,profile,search,history; --systems=parley,socket.io,raw and
- * --sizes=1000,5000 (fan-out subsets); --no-md (do not touch BENCHMARKS.md); --md (write it even for a quick or
- * partial run);
+ * Options: --quick; --only=members,storm,fanout,connections,posting,resume,profile,search,history;
+ * --systems=parley,socket.io,raw and --sizes=1000,5000 (subsets of the fan-out and storm sizes); --no-md (do not
+ * touch BENCHMARKS.md); --md (write it even for a quick or partial run); --server-root=DIR (run the Parley server
+ * from another checkout, e.g. a worktree of an older commit, with this harness);
  * --render=bench-results/<run> (rebuild a finished run's report; with --md also BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
@@ -14,12 +15,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connections, type ConnectionsResult } from './scenarios/connections.js';
 import { fanout, type SizeResult, type System } from './scenarios/fanout.js';
+import { membersFanout } from './scenarios/members.js';
+import { storm, type StormResult, type StormVariant } from './scenarios/storm.js';
+import { removeSeed, seedMembers, type MemberSeed } from './lib/members.js';
 import { historyPages, type HistoryResult } from './scenarios/history.js';
 import { postingAndResume, type PostingResult, type ResumeResult } from './scenarios/posting.js';
 import { profileFanout, type ProfileResult } from './scenarios/profile.js';
 import { searchScenario, type SearchResult } from './scenarios/search.js';
 import { installCleanup, killAllChildren, machineInfo, pinningNote, pinSelfToLoadCore } from './lib/proc.js';
-import { ROOT } from './lib/targets.js';
+import { getServerRoot, ROOT, serverCommit, setServerRoot } from './lib/targets.js';
 import { renderMarkdown, renderSearch, renderSummary, type BenchResults } from './report.js';
 
 const argv = process.argv.slice(2);
@@ -34,18 +38,46 @@ const listArg = (name: string) =>
     .split(',');
 const systems = (listArg('systems') ?? ['parley', 'socket.io', 'raw']) as System[];
 const sizesArg = listArg('sizes')?.map(Number);
+const serverRootArg = argv.find((a) => a.startsWith('--server-root='));
+if (serverRootArg) setServerRoot(serverRootArg.slice('--server-root='.length));
 const writeMd =
-  argv.includes('--md') || (!quick && !argv.includes('--no-md') && !only && !sizesArg && systems.length === 3);
+  argv.includes('--md') ||
+  (!quick && !argv.includes('--no-md') && !only && !sizesArg && systems.length === 3 && !serverRootArg);
 
 const config = quick
   ? {
+      members: {
+        sizes: [200],
+        workers: 2,
+        users: 0,
+        stepMs: 500,
+        startDeliveries: 2000,
+        maxClimb: 1,
+        refine: 0,
+        p99LimitMs: 100,
+        keepUpP99Ms: 1000,
+        noisyOtherCpu: 0.25,
+        noiseRetries: 0,
+        retryBudget: { left: 0 },
+        targetRates: {} as Record<number, number>,
+      },
+      storm: {
+        sizes: [200],
+        variants: ['connect', 'reconnect'] as StormVariant[],
+        workers: 2,
+        rate: 10,
+        behind: 100,
+        maxMs: 10_000,
+        afterMs: 200,
+        drainMs: 5000,
+      },
       fanout: {
         sizes: [200],
         workers: 2,
         users: 4,
-        stepMs: 600,
+        stepMs: 500,
         startDeliveries: 2000,
-        maxClimb: 2,
+        maxClimb: 1,
         refine: 0,
         p99LimitMs: 100,
         keepUpP99Ms: 1000,
@@ -53,13 +85,39 @@ const config = quick
         noiseRetries: 0,
         retryBudget: { left: 0 },
       },
-      connections: { steps: [500] as Array<number | 'max'>, perWorker: 5000, users: 4 },
+      connections: { steps: [300] as Array<number | 'max'>, perWorker: 5000, users: 4 },
       posting: { connections: 20, durationS: 1, resumeMissed: [200], resumeReps: 2, withNormal: false },
-      profile: { subscribers: 200, rate: 20, windowMs: 1200, workers: 1, users: 4 },
+      profile: { subscribers: 200, rate: 20, windowMs: 800, workers: 1, users: 4 },
       search: { messages: 20_000, rooms: 20, authors: 10, memberOf: 5, queries: 20 },
       history: { messages: 2000, reactions: 200, users: 20, requests: 30 },
     }
   : {
+      members: {
+        sizes: [1000, 5000, 10000],
+        workers: 4,
+        users: 0,
+        stepMs: 5000,
+        startDeliveries: 10_000,
+        maxClimb: 7,
+        refine: 1,
+        p99LimitMs: 100,
+        keepUpP99Ms: 1000,
+        noisyOtherCpu: 0.25,
+        noiseRetries: 1,
+        retryBudget: { left: 12 },
+        // The issue's targets: 1,000 members at 50,000 deliveries/s, 10,000 at 20,000.
+        targetRates: { 1000: 50, 10000: 2 } as Record<number, number>,
+      },
+      storm: {
+        sizes: [1000, 5000, 10000],
+        variants: ['connect', 'reconnect'] as StormVariant[],
+        workers: 4,
+        rate: 10,
+        behind: 100,
+        maxMs: 60_000,
+        afterMs: 1000,
+        drainMs: 30_000,
+      },
       fanout: {
         sizes: [1000, 5000, 10000],
         workers: 4,
@@ -134,10 +192,15 @@ async function main(): Promise<void> {
     started: started.toISOString(),
     durationS: 0,
     commit: commit(),
+    serverRoot: serverRootArg ? getServerRoot() : null,
+    serverCommit: serverCommit(),
     machine: machineInfo(),
     pinning: pinningNote(),
     loadavgBefore: (await import('node:os')).loadavg(),
     config,
+    members: [],
+    storm: [],
+    seed: null,
     fanout: [],
     connections: null,
     posting: null,
@@ -157,19 +220,53 @@ async function main(): Promise<void> {
     log(`  (${name}: ${((now - mark) / 1000).toFixed(1)} s)`);
     mark = now;
   };
-  if (want('fanout')) {
-    if (sizesArg) config.fanout.sizes = sizesArg;
-    // Size by size, the three systems back to back (each on a fresh server), so that they meet similar conditions on a
-    // shared machine rather than one system getting a quiet quarter of an hour and another a busy one.
-    for (const S of config.fanout.sizes) {
-      for (const system of systems) {
-        log(`\n[fan-out] ${system}, ${S} subscribers`);
-        const r: SizeResult[] = await fanout(system, { ...config.fanout, sizes: [S], log });
-        results.fanout.push(...r);
-        section(`fan-out ${system} S=${S}`);
-      }
-      save('fanout', results.fanout);
+  if (sizesArg) {
+    config.members.sizes = sizesArg;
+    config.storm.sizes = sizesArg;
+    config.fanout.sizes = sizesArg;
+  }
+  // The distinct members, made once through the API of the server under test and copied for every server after.
+  let seed: MemberSeed | null = null;
+  try {
+    if ((want('members') && systems.includes('parley')) || want('storm')) {
+      log('\n[seed] distinct members');
+      const sizes = [...(want('members') ? config.members.sizes : []), ...(want('storm') ? config.storm.sizes : [])];
+      seed = await seedMembers(sizes, log);
+      results.seed = { members: seed.members, rooms: seed.rooms.map((r) => r.size), seconds: seed.seconds };
+      section('seed');
     }
+    if (want('members')) {
+      // Size by size, the three systems back to back (each on a fresh server), so that they meet similar conditions
+      // on a shared machine rather than one system getting a quiet quarter of an hour and another a busy one.
+      for (const S of config.members.sizes) {
+        for (const system of systems) {
+          log(`\n[members] ${system}, ${S} distinct members, one stream each`);
+          const r: SizeResult[] = await membersFanout(system, seed!, { ...config.members, sizes: [S], log });
+          results.members!.push(...r);
+          section(`members ${system} S=${S}`);
+        }
+        save('members', results.members);
+      }
+    }
+    if (want('storm')) {
+      log('\n[storm] distinct members connecting, and reconnecting after a restart, at once');
+      const r: StormResult[] = await storm(seed!, { ...config.storm, log });
+      results.storm = r;
+      save('storm', r);
+      section('storm');
+    }
+  } finally {
+    removeSeed(seed);
+  }
+  if (want('fanout') && systems.includes('parley')) {
+    // Many streams per user: Parley only (the peer and the ceiling have no users, so this case is the one above).
+    for (const S of config.fanout.sizes) {
+      log(`\n[fan-out] parley, ${S} streams of ${config.fanout.users} users`);
+      const r: SizeResult[] = await fanout('parley', { ...config.fanout, sizes: [S], log });
+      results.fanout.push(...r);
+      section(`fan-out parley S=${S}`);
+    }
+    save('fanout', results.fanout);
   }
   if (want('connections')) {
     log('\n[connections]');

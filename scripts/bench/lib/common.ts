@@ -54,6 +54,15 @@ export interface ConnectCommand {
   tokens: string[];
   /** Extra request headers (SSE only), e.g. Last-Event-ID. */
   headers?: Record<string, string>;
+  /**
+   * Distinct members: each token is held by at most one live connection of the worker (a reconnect reuses the token
+   * of the connection it replaces), instead of the tokens being used round-robin.
+   */
+  distinct?: boolean;
+  /** Source address of the connections (one per worker spreads the ephemeral ports of 10,000+ connections). */
+  localAddress?: string;
+  /** SSE only: follow each stream's ids (position, gaps, duplicates) and when it went live (lib/tracking.ts). */
+  track?: boolean;
   /** Total live connections this worker should hold after the command. */
   target: number;
   concurrency: number;
@@ -61,7 +70,13 @@ export interface ConnectCommand {
 }
 
 export type WorkerCommand =
-  ConnectCommand | { cmd: 'window'; run: number } | { cmd: 'count' } | { cmd: 'report' } | { cmd: 'close' };
+  | ConnectCommand
+  | { cmd: 'window'; run: number }
+  | { cmd: 'count' }
+  | { cmd: 'report' }
+  | { cmd: 'track-count'; atLeast: number }
+  | { cmd: 'track-report' }
+  | { cmd: 'close' };
 
 export type WorkerMessage =
   | { ev: 'ready' }
@@ -77,4 +92,6 @@ export type WorkerMessage =
       firstAt: number;
       lastAt: number;
     }
+  | { ev: 'track-count'; live: number; caughtUp: number; streams: number }
+  | { ev: 'track-report'; streams: import('./tracking.js').StreamTrack[] }
   | { ev: 'closed' };

@@ -1,10 +1,10 @@
 /** The servers under test: Parley, the Socket.IO peer and the raw-socket ceiling, each a pinned child process. */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expectOk, request, waitForHealth } from './http.js';
 import { SERVER_CORE, spawnNode, stopChild } from './proc.js';
 
@@ -37,8 +37,10 @@ async function launch(
   port: number,
   healthPath: string,
   cleanup: () => void,
+  cwd = ROOT,
+  core: number | null = SERVER_CORE,
 ): Promise<Running> {
-  const child = spawnNode(args, { core: SERVER_CORE, env, stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+  const child = spawnNode(args, { core, env, stdio: ['ignore', 'inherit', 'inherit'], cwd });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, sig) => reject(new Error(`${name} exited during startup (${code ?? sig})`))),
   );
@@ -68,16 +70,51 @@ async function launch(
   };
 }
 
+/**
+ * The checkout whose server/main.ts is measured (--server-root): by default this one. Only the server process comes
+ * from there (its code and its node_modules); the harness, fixtures and load generators stay this checkout's, so the
+ * same instrument measures an old commit and a new one.
+ */
+let serverRoot = ROOT;
+
+export function setServerRoot(dir: string): void {
+  serverRoot = path.resolve(dir);
+  if (!existsSync(path.join(serverRoot, 'server', 'main.ts')))
+    throw new Error(`--server-root: ${serverRoot} has no server/main.ts`);
+}
+
+export function getServerRoot(): string {
+  return serverRoot;
+}
+
+/** The commit the measured server runs (short hash), or 'unknown'. */
+export function serverCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: serverRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The preload that reports the server's event-loop stalls to a file (lib/loop-monitor.ts). */
+const LOOP_MONITOR = path.join(HERE, 'loop-monitor.ts');
+
 export interface ParleyOptions {
   /** Directory for a CPU profile written at exit (node --cpu-prof). */
   cpuProfDir?: string;
   env?: Record<string, string>;
   /** Serve this DATA_DIR (a seeded store) instead of a fresh one; the caller removes it. */
   dataDir?: string;
+  /** Listen on this port (a restart on the same address); a free one otherwise. */
+  port?: number;
+  /** Write the event loop's longest stalls to this file (see lib/loop-monitor.ts); the caller removes it. */
+  loopMonitorFile?: string;
+  /** Let it use every CPU (fixture set-up only, never a measured server). */
+  unpinned?: boolean;
 }
 
 export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   const env = {
     ...process.env,
@@ -86,24 +123,31 @@ export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     BCRYPT_ROUNDS: '4',
-    ACCESS_TOKEN_TTL: '2h',
+    // Long enough for a full run that reuses the seeded members' tokens from its start to its end.
+    ACCESS_TOKEN_TTL: '12h',
+    // The fixtures register and sign in thousands of members from 127.0.0.1: the per-IP limits (30 registrations an
+    // hour, 20 sign-in attempts in flight or failed) are not what the benchmarks measure.
+    REGISTER_MAX_PER_IP: '100000',
+    LOGIN_MAX_FAILURES_PER_IP: '100000',
     NODE_ENV: 'production',
     // One poster sends thousands of messages a second: the benchmark measures capacity, not the per-user limit.
     MESSAGE_RATE_LIMIT: '0',
     // The benchmarks open many streams per user; the per-user cap is not what they measure.
     MAX_STREAMS_PER_USER: '1000000',
+    ...(opts.loopMonitorFile ? { BENCH_LOOP_FILE: opts.loopMonitorFile } : {}),
     ...opts.env,
   };
   const args = [
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     '--import',
     'tsx',
+    ...(opts.loopMonitorFile ? ['--import', pathToFileURL(LOOP_MONITOR).href] : []),
     'server/main.ts',
   ];
   const cleanup = () => {
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
-  return launch('parley', args, env, port, '/api/health', cleanup);
+  return launch('parley', args, env, port, '/api/health', cleanup, serverRoot, opts.unpinned ? null : SERVER_CORE);
 }
 
 export async function startPeer(): Promise<Running> {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectCommand, WorkerCommand, WorkerMessage } from './common.js';
 import { Histogram } from './histogram.js';
 import { LOAD_CORE, spawnNode, stopChild } from './proc.js';
+import type { StreamTrack } from './tracking.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(HERE, '..', 'load', 'subscriber-worker.ts');
@@ -100,14 +101,28 @@ export class LoadPool {
     return this.workers.length;
   }
 
-  /** Brings the pool to `total` live connections, spread evenly. */
+  /**
+   * Brings the pool to `total` live connections, spread evenly. Distinct members: each worker gets its own share of
+   * the tokens (as many as its connections), so no two connections anywhere hold one member's token. Every worker
+   * connects from its own loopback address (127.0.0.2, .3, ...), so 10,000+ connections and their TIME_WAIT
+   * leftovers never run out of ephemeral ports.
+   */
   async connect(base: Omit<ConnectCommand, 'cmd' | 'target'>, total: number): Promise<ConnectResult> {
     const n = this.workers.length;
     const t0 = performance.now();
+    const share = (i: number, of: number) => Math.floor(of / n) + (i < of % n ? 1 : 0);
+    let from = 0;
     const results = await Promise.all(
       this.workers.map((w, i) => {
-        const target = Math.floor(total / n) + (i < total % n ? 1 : 0);
-        return w.request({ cmd: 'connect', ...base, target }, 'connected', base.timeoutMs + 10_000);
+        const target = share(i, total);
+        let tokens = base.tokens;
+        if (base.distinct) {
+          const k = share(i, base.tokens.length);
+          tokens = base.tokens.slice(from, from + k);
+          from += k;
+        }
+        const cmd: ConnectCommand = { cmd: 'connect', localAddress: `127.0.0.${2 + i}`, ...base, tokens, target };
+        return w.request(cmd, 'connected', base.timeoutMs + 10_000);
       }),
     );
     return {
@@ -155,6 +170,23 @@ export class LoadPool {
       firstAt: firsts.length ? Math.min(...firsts) : 0,
       lastAt: Math.max(0, ...r.map((x) => x.lastAt)),
     };
+  }
+
+  /** Tracked streams (the storm): how many went live and how many reached `atLeast`. */
+  async trackCount(atLeast: number): Promise<{ live: number; caughtUp: number; streams: number }> {
+    const r = await Promise.all(
+      this.workers.map((w) => w.request({ cmd: 'track-count', atLeast }, 'track-count', 10_000)),
+    );
+    return {
+      live: r.reduce((a, x) => a + x.live, 0),
+      caughtUp: r.reduce((a, x) => a + x.caughtUp, 0),
+      streams: r.reduce((a, x) => a + x.streams, 0),
+    };
+  }
+
+  async trackReport(): Promise<StreamTrack[]> {
+    const r = await Promise.all(this.workers.map((w) => w.request({ cmd: 'track-report' }, 'track-report', 30_000)));
+    return r.flatMap((x) => x.streams);
   }
 
   /** Closes every connection and ends every worker (killing any that do not answer). */

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { MARKER, now, type ConnectCommand, type Mode, type WorkerCommand, type WorkerMessage } from '../lib/common.js';
 import { Histogram } from '../lib/histogram.js';
+import { feed, newTrack, type StreamTrack } from '../lib/tracking.js';
 
 const MARK = Buffer.from(MARKER);
 const M0 = MARK[0]!;
@@ -31,9 +32,17 @@ interface Conn {
   /** Handshake bytes until ready; afterwards a split marker carried to the next chunk. */
   pending: Buffer | null;
   eioOpened: boolean;
+  /** The distinct member's token this connection holds (returned to the free list when it closes). */
+  token?: string;
+  /** Tracked streams (the storm): ids and liveness, read line by line. */
+  track?: StreamTrack;
 }
 
 const live = new Set<Conn>();
+/** Tracked streams of the last tracked connect (closed ones stay: their record still counts). */
+let tracks: StreamTrack[] = [];
+/** Distinct members' tokens not held by a live or opening connection. */
+let freeTokens: string[] = [];
 
 function send(msg: WorkerMessage): void {
   process.send?.(msg);
@@ -74,6 +83,19 @@ function scan(conn: Conn, buf: Buffer): void {
   }
 }
 
+/** Received bytes of a ready connection: the marker scan, or the line reader of a tracked stream. */
+function deliver(conn: Conn, buf: Buffer): void {
+  if (!conn.track) return scan(conn, buf);
+  const t = now();
+  const [carry, seen] = feed(conn.track, conn.pending, buf, { run: currentRun, now: t, hist });
+  conn.pending = carry;
+  if (seen > 0) {
+    count += seen;
+    if (firstAt === 0) firstAt = t;
+    lastAt = t;
+  }
+}
+
 function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) => void): void {
   bytes += chunk.length;
   let buf = chunk;
@@ -83,7 +105,7 @@ function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) 
   }
   if (conn.ready) {
     if (conn.mode === 'eio' && buf.indexOf(EIO_PING) >= 0) conn.socket.write(EIO_PONG);
-    scan(conn, buf);
+    deliver(conn, buf);
     return;
   }
   // Handshake.
@@ -102,7 +124,7 @@ function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) 
     if (status !== 'HTTP/1.1 200') return onReady(false, describe(buf, end));
     conn.ready = true;
     onReady(true);
-    if (end + 4 < buf.length) scan(conn, buf.subarray(end + 4));
+    if (end + 4 < buf.length) deliver(conn, buf.subarray(end + 4));
     return;
   }
   // Socket.IO: 101, then the engine.io open packet `0{...}`; answer `40`, wait for the namespace's `40{...}`.
@@ -126,7 +148,7 @@ function describe(buf: Buffer, headerEnd: number): string {
   return `${statusLine} ${buf.toString('utf8', headerEnd + 4, Math.min(buf.length, headerEnd + 4 + 160))}`;
 }
 
-function requestFor(cmd: ConnectCommand, n: number): string {
+function requestFor(cmd: ConnectCommand, n: number, token?: string): string {
   const host = `127.0.0.1:${cmd.port}`;
   if (cmd.mode === 'eio') {
     return (
@@ -134,7 +156,7 @@ function requestFor(cmd: ConnectCommand, n: number): string {
       `Sec-WebSocket-Key: ${Buffer.from(`bench-key-${n}`.padEnd(16, '.').slice(0, 16)).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`
     );
   }
-  const token = cmd.tokens[n % Math.max(1, cmd.tokens.length)];
+  token ??= cmd.tokens[n % Math.max(1, cmd.tokens.length)];
   let req = `GET ${cmd.path} HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n`;
   if (token) req += `Authorization: Bearer ${token}\r\n`;
   for (const [k, v] of Object.entries(cmd.headers ?? {})) req += `${k}: ${v}\r\n`;
@@ -154,7 +176,12 @@ async function connect(cmd: ConnectCommand): Promise<void> {
     }
     closing = false;
   }
-  const need = Math.max(0, cmd.target - live.size);
+  if (cmd.distinct) {
+    const held = new Set([...live].map((c) => c.token));
+    freeTokens = cmd.tokens.filter((t) => !held.has(t));
+  }
+  if (cmd.track) tracks = [];
+  const need = Math.max(0, cmd.distinct ? Math.min(cmd.target - live.size, freeTokens.length) : cmd.target - live.size);
   let opened = 0;
   let failed = 0;
   let inflight = 0;
@@ -185,9 +212,14 @@ async function connect(cmd: ConnectCommand): Promise<void> {
     };
     const openOne = () => {
       const n = seq++;
-      const socket = net.connect({ host: '127.0.0.1', port: cmd.port });
+      const token = cmd.distinct ? freeTokens.pop() : undefined;
+      const socket = net.connect({ host: '127.0.0.1', port: cmd.port, localAddress: cmd.localAddress });
       socket.setNoDelay(true);
-      const conn: Conn = { socket, mode: cmd.mode, ready: false, pending: null, eioOpened: false };
+      const conn: Conn = { socket, mode: cmd.mode, ready: false, pending: null, eioOpened: false, token };
+      const release = () => {
+        if (conn.token !== undefined) freeTokens.push(conn.token);
+        conn.token = undefined;
+      };
       pendingConns.add(conn);
       let settled = false;
       const settle = (ok: boolean, why?: string) => {
@@ -198,21 +230,29 @@ async function connect(cmd: ConnectCommand): Promise<void> {
         if (ok) {
           opened++;
           live.add(conn);
+          if (conn.track) tracks.push(conn.track);
         } else {
           failed++;
+          release();
           const key = (why ?? 'unknown').slice(0, 200);
           errors.set(key, (errors.get(key) ?? 0) + 1);
           socket.destroy();
         }
         setImmediate(pump);
       };
-      socket.on('connect', () => socket.write(requestFor(cmd, n)));
+      socket.on('connect', () => {
+        // Counted only once its stream opens (a refused attempt is a failed connection, not a member missing events).
+        if (cmd.track) conn.track = newTrack(now());
+        socket.write(requestFor(cmd, n, token));
+      });
       socket.on('data', (chunk: Buffer) => onData(conn, chunk, settle));
       socket.on('error', (err) => {
         if (!conn.ready) settle(false, err.message);
       });
       socket.on('close', () => {
+        if (conn.track) conn.track.closed = true;
         if (!conn.ready) return settle(false, 'closed before ready');
+        release();
         if (live.delete(conn) && !closing) dropped++;
       });
     };
@@ -247,6 +287,19 @@ process.on('message', (msg: WorkerCommand) => {
       break;
     case 'report':
       send({ ev: 'report', live: live.size, dropped, count, bytes, hist: hist.toSparse(), firstAt, lastAt });
+      break;
+    case 'track-count': {
+      let liveN = 0;
+      let caughtUp = 0;
+      for (const t of tracks) {
+        if (t.liveAt > 0) liveN++;
+        if (t.last >= msg.atLeast) caughtUp++;
+      }
+      send({ ev: 'track-count', live: liveN, caughtUp, streams: tracks.length });
+      break;
+    }
+    case 'track-report':
+      send({ ev: 'track-report', streams: tracks });
       break;
     case 'close':
       closing = true;

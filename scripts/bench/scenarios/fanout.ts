@@ -34,6 +34,13 @@ export interface FanoutConfig {
   /** Retries left for the whole run (shared by every system and size), so a noisy machine cannot stretch it far. */
   retryBudget: { left: number };
   log: (line: string) => void;
+  /**
+   * Parley with distinct members (scenarios/members.ts): starts a server whose room has exactly S members and gives
+   * one token per member. Without it, Parley's room has `users` members holding many streams each.
+   */
+  /** Rates (msg/s) to measure as well, whatever the search found: the issue's targets are set at given rates. */
+  targetRates?: Record<number, number>;
+  members?: (S: number) => Promise<{ server: Running; roomId: string; tokens: string[]; posterToken: string }>;
 }
 
 export interface Step {
@@ -65,9 +72,15 @@ export interface Step {
 
 export interface SizeResult {
   system: System;
+  /** 'members': one stream per distinct member; 'streams' (or absent, in older results): many streams per user. */
+  scenario?: 'members' | 'streams';
   subscribers: number;
   connectMs: number;
   connectFailed: number;
+  /** From the first connection to every subscriber having received the warm-up probe (all live). */
+  liveMs?: number;
+  /** Why no step was measured (not all subscribers connected, or the probe did not reach them all). */
+  failure?: string;
   steps: Step[];
   /** The highest step with p99 under the limit (and keeping up), or null. */
   best: Step | null;
@@ -220,6 +233,8 @@ async function search(
     const rate = round2(Math.min(...steps.map((x) => x.rate)) / 2);
     if (rate > 0) note(await run(rate));
   }
+  const targetRate = cfg.targetRates?.[S];
+  if (targetRate !== undefined && !steps.some((x) => x.rate === targetRate)) note(await run(targetRate));
   for (let k = 0; k < cfg.refine; k++) {
     for (const which of ['pass', 'keep'] as const) {
       const lo: number | null = which === 'pass' ? passLo : keepLo;
@@ -243,7 +258,14 @@ export async function fanout(system: System, cfg: FanoutConfig): Promise<SizeRes
     let path = '';
     let tokens: string[] = [];
     let target: PostTarget;
-    if (system === 'parley') {
+    const distinct = system === 'parley' && cfg.members !== undefined;
+    const scenarioOf = cfg.members || system !== 'parley' ? 'members' : 'streams';
+    if (system === 'parley' && cfg.members) {
+      // One room per size, so the server is started inside the size loop below.
+      mode = 'sse';
+      connectPort = 0;
+      target = { port: 0, path: '', headers: {} };
+    } else if (system === 'parley') {
       server = await startParley();
       const fx = await parleyFixture(server.port, cfg.users);
       mode = 'sse';
@@ -270,31 +292,71 @@ export async function fanout(system: System, cfg: FanoutConfig): Promise<SizeRes
     pool = await LoadPool.start(cfg.workers);
     const p = pool;
     for (const S of cfg.sizes) {
+      if (cfg.members) {
+        if (server) {
+          await p.connect({ mode, port: connectPort, path, tokens: [], concurrency: 1, timeoutMs: 5000 }, 0);
+          await server.stop();
+        }
+        server = null;
+        const m = await cfg.members(S);
+        server = m.server;
+        connectPort = m.server.port;
+        path = `/api/rooms/${m.roomId}/events`;
+        tokens = m.tokens;
+        target = {
+          port: m.server.port,
+          path: `/api/rooms/${m.roomId}/messages`,
+          headers: { authorization: `Bearer ${m.posterToken}` },
+        };
+      }
       const connect = () =>
-        p.connect({ mode, port: connectPort, path, tokens, concurrency: 32, timeoutMs: 120_000 }, S);
+        p.connect({ mode, port: connectPort, path, tokens, distinct, concurrency: 32, timeoutMs: 120_000 }, S);
+      const unmeasured = (failure: string, c: { ms: number; failed: number }) => {
+        cfg.log(`  ${system}: ${failure}`);
+        results.push({
+          system,
+          scenario: scenarioOf,
+          subscribers: S,
+          connectMs: c.ms,
+          connectFailed: c.failed,
+          failure,
+          steps: [],
+          best: null,
+          capacity: null,
+        });
+      };
+      const t0 = performance.now();
       const c = await connect();
       cfg.log(
         `  ${system}: ${c.live} subscribers connected in ${(c.ms / 1000).toFixed(1)} s${c.failed ? ` (${c.failed} failed: ${c.errors.slice(0, 3).join(', ')})` : ''}`,
       );
-      if (c.live < S)
-        throw new Error(`${system}: only ${c.live} of ${S} subscribers connected (${c.errors.slice(0, 3).join(', ')})`);
+      if (c.live < S) {
+        unmeasured(`only ${c.live} of ${S} subscribers connected (${c.errors.slice(0, 3).join(', ')})`, c);
+        continue;
+      }
       // Warm-up: every subscriber must receive a probe before measuring (proves all streams are live).
       const run = runCounter++;
       await p.window(run);
       const probe = await postAtRate(target, run, 10, 300);
-      const got = await p.waitFor(S * probe.ok, 30_000);
-      if (probe.ok === 0 || got < S * probe.ok)
-        throw new Error(
-          `${system}: warm-up probe reached ${got} of ${S * probe.ok} deliveries (${probe.errors.join(', ')})`,
-        );
+      const got = await p.waitFor(S * probe.ok, 60_000);
+      const liveMs = performance.now() - t0;
+      if (probe.ok === 0 || got < S * probe.ok) {
+        unmeasured(`warm-up probe reached ${got} of ${S * probe.ok} deliveries (${probe.errors.join(', ')})`, c);
+        continue;
+      }
+      cfg.log(
+        `  ${system}: all ${S} live (warm-up probe received) ${(liveMs / 1000).toFixed(1)} s after connecting began`,
+      );
       await sleep(300);
-      const steps = await search(system, p, server, target, S, cfg, connect);
+      const steps = await search(system, p, server!, target, S, cfg, connect);
       const highest = (ok: (x: Step) => boolean) => steps.filter(ok).sort((a, b) => b.rate - a.rate)[0] ?? null;
       results.push({
         system,
+        scenario: scenarioOf,
         subscribers: S,
         connectMs: c.ms,
         connectFailed: c.failed,
+        liveMs,
         steps,
         best: highest((x) => x.pass),
         capacity: highest((x) => x.keptUp),

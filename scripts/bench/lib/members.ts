@@ -1,0 +1,140 @@
+/**
+ * The distinct-member fixture: a Parley data directory seeded once per run through the API (register, sign in, join)
+ * with one public room per size, the room of size N holding exactly N members, each member with one access token
+ * (a session of its own). Every server of the distinct-member scenarios then starts on a fresh copy of it, so 10,000
+ * members are created once per run rather than once per system, size and variant.
+ *
+ * Honest on purpose: the members are made by the measured server itself (bcrypt at BCRYPT_ROUNDS=4, the password
+ * strength check, sessions, member.joined events in each room's log), never written into its files by the harness,
+ * so the seed fits whatever schema the server under --server-root has.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expectOk, request } from './http.js';
+import { startParley, type ParleyOptions, type Running } from './targets.js';
+
+export interface MemberRoom {
+  size: number;
+  roomId: string;
+  /** One access token per member (members 0..size-1), each from its own sign-in. */
+  tokens: string[];
+}
+
+export interface MemberSeed {
+  dir: string;
+  posterToken: string;
+  rooms: MemberRoom[];
+  /** Wall time of the seeding, seconds. */
+  seconds: number;
+  members: number;
+}
+
+/** Runs `fn` over 0..n-1 with at most `concurrency` calls in flight; the first failure rejects. */
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
+}
+
+/** Strong enough for the server's check (zxcvbn score 4) and short, so the check costs ~5 ms rather than ~16. */
+const MEMBER_PASSWORD = 'Qz8vK2pW9xLm';
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function member(port: number, name: string): Promise<string> {
+  await expectOk(
+    request(port, 'POST', '/api/auth/register', {
+      username: name,
+      email: `${name}@bench.invalid`,
+      password: MEMBER_PASSWORD,
+    }),
+    `register ${name}`,
+  );
+  const login = await expectOk(
+    request(port, 'POST', '/api/auth/login', { login: name, password: MEMBER_PASSWORD }),
+    name,
+  );
+  return String(login.accessToken);
+}
+
+export async function seedMembers(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
+  const t0 = performance.now();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-seed-'));
+  const sorted = [...new Set(sizes)].sort((a, b) => a - b);
+  const max = sorted[sorted.length - 1] ?? 0;
+  let server: Running | null = null;
+  try {
+    // Seeding is set-up, not a measurement: without an fsync per commit it is several times faster, and the rows it
+    // leaves are the same. The servers that are measured run on copies with the default (FULL).
+    // Nothing else runs meanwhile, so it may use every CPU (bcrypt and the strength check run off the main thread).
+    server = await startParley({ dataDir: dir, env: { SQLITE_SYNCHRONOUS: 'NORMAL' }, unpinned: true });
+    const port = server.port;
+    const posterToken = await member(port, 'poster_members');
+    const rooms: MemberRoom[] = [];
+    for (const size of sorted) {
+      const body = { name: `members-${size}`, kind: 'public' };
+      const room = await expectOk(request(port, 'POST', '/api/rooms', body, auth(posterToken)), 'create room');
+      rooms.push({ size, roomId: String(room.room.id), tokens: new Array<string>(size) });
+    }
+    const tokens = new Array<string>(max);
+    let done = 0;
+    // Concurrent, so that bcrypt and the strength check of many members overlap the group commit's fsyncs.
+    await pool(max, 32, async (i) => {
+      const token = await member(port, `member${i}`);
+      tokens[i] = token;
+      for (const r of rooms) {
+        if (i >= r.size) continue;
+        await expectOk(request(port, 'POST', `/api/rooms/${r.roomId}/join`, undefined, auth(token)), `join member${i}`);
+        r.tokens[i] = token;
+      }
+      if (++done % 2000 === 0) log(`  seed: ${done} of ${max} members`);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    log(`  seed: ${max} members in ${sorted.length} rooms (${sorted.join(', ')}) in ${seconds.toFixed(1)} s`);
+    return { dir, posterToken, rooms, seconds, members: max };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    // A graceful stop checkpoints SQLite's WAL, so the copies below start from one consistent file set.
+    await server?.stop();
+  }
+}
+
+/** A Parley server on a fresh copy of the seed (removed when the server stops, unless keepData). */
+export async function startSeeded(
+  seed: MemberSeed,
+  opts: Omit<ParleyOptions, 'dataDir'> & { keepData?: boolean } = {},
+): Promise<Running & { dataDir: string }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  cpSync(seed.dir, dataDir, { recursive: true });
+  let running: Running;
+  try {
+    running = await startParley({ ...opts, dataDir });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const stop = running.stop.bind(running);
+  return {
+    ...running,
+    dataDir,
+    async stop() {
+      await stop();
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function removeSeed(seed: MemberSeed | null): void {
+  if (seed) rmSync(seed.dir, { recursive: true, force: true });
+}
+
+export function seedRoom(seed: MemberSeed, size: number): MemberRoom {
+  const r = seed.rooms.find((x) => x.size === size);
+  if (!r) throw new Error(`no seeded room of ${size} members`);
+  return r;
+}
