@@ -81,7 +81,7 @@ export function renderMembers(r: BenchResults): string[] {
     'are open and have received a probe message before the first step (the table after the targets says how long ' +
     'that took).';
   const out: string[] = [];
-  out.push('## Distinct members: fan-out (issue 13)', '');
+  out.push('## 1. Fan-out to distinct members (issue 13)', '');
   out.push(lead, '');
   out.push(fanoutTargets(fan), '');
   out.push('Connecting, before the first step:', '', connectingTable(fan), '');
@@ -115,7 +115,7 @@ export function renderStorm(r: BenchResults): string[] {
   const storms = r.storm ?? [];
   const cfg = (r.config as { storm: { rate: number; behind: number; maxMs: number; workers: number } }).storm;
   const out: string[] = [];
-  out.push('## Distinct members: connect and reconnect storms (issue 13)', '');
+  out.push('## 2. Connect and reconnect storms of distinct members (issue 13)', '');
   out.push(
     `The rooms of the distinct-member fan-out, on a copy of the same seeded data. One poster posts ${cfg.rate} msg/s ` +
       'throughout; half a second after it starts, all N members open their streams at once (every connection attempt ' +

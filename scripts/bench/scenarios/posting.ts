@@ -87,6 +87,8 @@ export interface PostingConfig {
   resumeReps: number;
   /** Also measure a second server with SQLITE_SYNCHRONOUS=NORMAL. */
   withNormal: boolean;
+  /** Resume only (--only=resume): no autocannon runs. */
+  resumeOnly?: boolean;
   log: (line: string) => void;
 }
 
@@ -236,9 +238,9 @@ async function resume(server: Running, fx: Fixture, cfg: PostingConfig): Promise
 
 export async function postingAndResume(
   cfg: PostingConfig,
-): Promise<{ posting: PostingResult; resume: ResumeResult[] }> {
+): Promise<{ posting: PostingResult | null; resume: ResumeResult[] }> {
   let normal: PostingResult['normal'] = null;
-  if (cfg.withNormal) {
+  if (cfg.withNormal && !cfg.resumeOnly) {
     const server = await startParley({ env: { SQLITE_SYNCHRONOUS: 'NORMAL' } });
     try {
       const fx = await parleyFixture(server.port, 1);
@@ -257,9 +259,9 @@ export async function postingAndResume(
   const server = await startParley();
   try {
     const fx = await parleyFixture(server.port, 1);
-    const p = await posting(server, fx, cfg);
+    const p = cfg.resumeOnly ? null : await posting(server, fx, cfg);
     const r = await resume(server, fx, cfg);
-    return { posting: { ...p, normal }, resume: r };
+    return { posting: p ? { ...p, normal } : null, resume: r };
   } finally {
     await server.stop();
   }
