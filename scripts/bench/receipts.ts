@@ -1,7 +1,8 @@
 /**
  * Receipts micro-benchmark (issue 13, "receipts that scale"): the store's side of delivery receipts in one room of
  * N members, on the SQLite store. Times one markDelivered flush of every member (all at the room head, as after
- * live fan-out; and spread over 10 seqs, as after a reconnect storm) and watermarks(). Medians of a few rounds.
+ * live fan-out; and spread over 10 seqs, as after a reconnect storm), watermarks(), and the watermark reads of N
+ * streams starting at once (hub.follow). Medians of a few rounds.
  *
  *   npx tsx scripts/bench/receipts.ts [--members=10000] [--rounds=5]
  *
@@ -12,6 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { FastifyBaseLogger } from 'fastify';
+import { Receipts } from '../../server/realtime/receipts.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { PublicUser } from '../../server/store/store.js';
 
@@ -51,29 +54,54 @@ try {
   store = new SqliteStore({ file, synchronous: 'FULL' });
 
   const post = async () => (await store.postMessage(room.id, owner, { text: 'hi', attachments: [] })).message.seq;
-  const time = async (fn: () => Promise<unknown>) => {
+  // CPU time (user + system) of this process as well as wall time: better-sqlite3 works on the main thread, so CPU
+  // time is what the call costs the event loop, and is far less disturbed than wall time on a shared machine.
+  const cpu: Record<string, number[]> = { same: [], spread: [], marks: [], storm: [] };
+  const time = async (fn: () => Promise<unknown>, kind: string) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
-    return performance.now() - t0;
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpu[kind]!.push((c.user + c.system) / 1000);
+    return wall;
   };
   const same: number[] = [];
   const spread: number[] = [];
   const marks: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const seq = await post();
-    same.push(await time(() => store.markDelivered(ids.map((userId) => ({ roomId: room.id, userId, seq })))));
+    same.push(await time(() => store.markDelivered(ids.map((userId) => ({ roomId: room.id, userId, seq }))), 'same'));
     const seqs: number[] = [];
     for (let k = 0; k < 10; k++) seqs.push(await post());
     const batch = ids.map((userId, i) => ({ roomId: room.id, userId, seq: seqs[i % 10]! }));
-    spread.push(await time(() => store.markDelivered(batch)));
-    for (let k = 0; k < 20; k++) marks.push(await time(() => store.watermarks(room.id)));
+    spread.push(await time(() => store.markDelivered(batch), 'spread'));
+    for (let k = 0; k < 20; k++) marks.push(await time(() => store.watermarks(room.id), 'marks'));
   }
+  // What hub.follow() reads when every member's stream starts at once (a restart): Receipts.current() where it
+  // exists, else (older checkouts) the store read the hub made per stream.
+  const receipts = new Receipts(store, () => {}, { error: () => {} } as unknown as FastifyBaseLogger);
+  const followRead =
+    'current' in receipts
+      ? (roomId: string) => (receipts as unknown as { current(id: string): Promise<unknown> }).current(roomId)
+      : (roomId: string) => store.watermarks(roomId);
+  const storm: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    storm.push(await time(() => Promise.all(ids.map(() => followRead(room.id))), 'storm'));
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past Receipts' cache window: each round reads anew
+  }
+  await receipts.stop();
   const w = await store.watermarks(room.id);
   await store.close();
   console.log(`receipts, SQLite (synchronous=FULL), one room of ${members} members, median of ${rounds} rounds:`);
-  console.log(`  markDelivered, every member at the head:   ${ms(median(same))}`);
-  console.log(`  markDelivered, members spread over 10 seqs: ${ms(median(spread))}`);
-  console.log(`  watermarks() (median of ${marks.length}):          ${ms(median(marks))}`);
+  const line = (what: string, wall: number[], kind: string) =>
+    console.log(
+      `  ${what.padEnd(44)} wall ${ms(median(wall)).padStart(10)}   cpu ${ms(median(cpu[kind]!)).padStart(10)}`,
+    );
+  line('markDelivered, every member at the head', same, 'same');
+  line('markDelivered, members spread over 10 seqs', spread, 'spread');
+  line(`watermarks() (median of ${marks.length})`, marks, 'marks');
+  line(`watermark reads of ${members} streams starting`, storm, 'storm');
   console.log(`  final watermarks: delivered ${w.deliveredSeq}, read ${w.readSeq}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

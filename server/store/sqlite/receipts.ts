@@ -8,6 +8,25 @@ interface Receipt {
   seq: number;
 }
 
+/** The statements, exported so that a test can check their query plans (test/store/sqlite-receipts-plan.test.ts). */
+export const RECEIPT_SQL = {
+  // One statement for every member of a room who reached the same seq (after live fan-out that is all of them): a
+  // primary-key seek per listed member (the unary + keeps the planner off the delivered_seq index, whose range would
+  // walk every member behind, listed or not); the head is read once; a member already there is not written.
+  markDelivered: `UPDATE memberships SET delivered_seq = min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))
+    WHERE room_id = @roomId AND user_id IN (SELECT value FROM json_each(@users))
+      AND +delivered_seq < min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))`,
+  markRead: `UPDATE memberships SET
+      read_seq = max(read_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))),
+      delivered_seq = max(delivered_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId)))
+    WHERE room_id = @roomId AND user_id = @userId`,
+  // Each minimum is the first entry of the room's range in its index (migration 11): ORDER BY ... LIMIT 1 keeps that
+  // a seek (one min() per query would too, but two min()s in one SELECT scan every membership).
+  watermarks: `SELECT
+      (SELECT delivered_seq FROM memberships WHERE room_id = @roomId ORDER BY delivered_seq LIMIT 1) AS delivered,
+      (SELECT read_seq FROM memberships WHERE room_id = @roomId ORDER BY read_seq LIMIT 1) AS read`,
+} as const;
+
 /** How far each member has got in a room (the watermarks on their membership). Both only move forward and never
  * past the room's lastSeq. */
 export class SqliteReceipts {
@@ -15,26 +34,10 @@ export class SqliteReceipts {
 
   constructor(private readonly db: Database.Database) {
     this.stmts = {
-      // One statement for every member of a room who reached the same seq (after live fan-out that is all of them):
-      // a primary-key seek per listed member (the unary + keeps the planner off the delivered_seq index, whose range
-      // would walk every member behind, listed or not); the head is read once; a member already there is not written.
-      markDelivered: db.prepare<{ roomId: string; seq: number; users: string }>(
-        `UPDATE memberships SET delivered_seq = min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))
-         WHERE room_id = @roomId AND user_id IN (SELECT value FROM json_each(@users))
-           AND +delivered_seq < min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))`,
-      ),
-      markRead: db.prepare<Receipt>(
-        `UPDATE memberships SET
-           read_seq = max(read_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId))),
-           delivered_seq = max(delivered_seq, min(@seq, (SELECT last_seq FROM rooms WHERE id = @roomId)))
-         WHERE room_id = @roomId AND user_id = @userId`,
-      ),
-      // Each minimum is the first entry of the room's range in its index (migration 11): ORDER BY ... LIMIT 1 keeps
-      // that a seek (one min() per query would too, but two min()s in one SELECT scan every membership).
+      markDelivered: db.prepare<{ roomId: string; seq: number; users: string }>(RECEIPT_SQL.markDelivered),
+      markRead: db.prepare<Receipt>(RECEIPT_SQL.markRead),
       watermarks: db.prepare<{ roomId: string }, { delivered: number | null; read: number | null }>(
-        `SELECT
-           (SELECT delivered_seq FROM memberships WHERE room_id = @roomId ORDER BY delivered_seq LIMIT 1) AS delivered,
-           (SELECT read_seq FROM memberships WHERE room_id = @roomId ORDER BY read_seq LIMIT 1) AS read`,
+        RECEIPT_SQL.watermarks,
       ),
     };
   }
