@@ -21,6 +21,7 @@ import storePlugin from './plugins/store.js';
 import uploadJanitor from './plugins/upload-janitor.js';
 import webAssets from './plugins/web-assets.js';
 import reactionRoutes from './reactions/routes.js';
+import presenceRoutes from './realtime/presence-routes.js';
 import realtimeRoutes from './realtime/routes.js';
 import roomRoutes from './rooms/routes.js';
 import searchRoutes from './search/routes.js';
@@ -68,6 +69,7 @@ export async function buildApp({ config, store, closeStore = false, logger }: Bu
   await app.register(reactionRoutes);
   await app.register(attentionRoutes);
   await app.register(realtimeRoutes);
+  await app.register(presenceRoutes);
   await app.register(uploadRoutes);
   await app.register(webAssets);
   return app;

@@ -56,6 +56,11 @@ const EnvSchema = z.object({
   /** Delivery receipts gather this long, then go to the store in one batch (one statement per room and seq). The
    * room's watermarks are announced at most once a second anyway, so flushing more often mostly adds writes. */
   RECEIPT_BATCH_MS: duration('1000', 'ms'),
+  /** Presence changes in a room are collected this long and go out as one event per room. */
+  PRESENCE_WINDOW_MS: duration('1000', 'ms'),
+  /** Above this many members online, a room's presence events carry the count and only the people a client watches
+   * (an event listing every change costs streams x changes bytes). */
+  PRESENCE_FULL_LIMIT: intInRange(200, 0, 1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z
     .string()
@@ -142,6 +147,8 @@ export interface Config {
   heartbeatMs: number;
   presenceGraceMs: number;
   receiptBatchMs: number;
+  presenceWindowMs: number;
+  presenceFullLimit: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
   presenceTtlMs: number;
@@ -232,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     heartbeatMs: e.HEARTBEAT_MS,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
     receiptBatchMs: e.RECEIPT_BATCH_MS,
+    presenceWindowMs: e.PRESENCE_WINDOW_MS,
+    presenceFullLimit: e.PRESENCE_FULL_LIMIT,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     presenceTtlMs: e.PRESENCE_TTL_MS,

@@ -17,6 +17,8 @@ async function hubPlugin(app: FastifyInstance): Promise<void> {
     maxQueueBytes: config.sseMaxQueueBytes,
     presenceGraceMs: config.presenceGraceMs,
     receiptBatchMs: config.receiptBatchMs,
+    presenceWindowMs: config.presenceWindowMs,
+    presenceFullLimit: config.presenceFullLimit,
     log: app.log,
   });
   app.decorate('hub', hub);

@@ -3,6 +3,7 @@ import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
 import { ConcurrencyLimit } from '../concurrency-limit.js';
 import { Presence } from './presence.js';
+import { PresenceFanout } from './presence-fanout.js';
 import { Receipts } from './receipts.js';
 import { RoomCursor, type ResetReason } from './room-cursor.js';
 import { Subscriber, type CloseReason } from './subscriber.js';
@@ -19,6 +20,10 @@ export interface HubOptions {
   maxBufferedEvents?: number;
   /** How long a user stays online after their last stream closed (a reconnect within it does not flap). */
   presenceGraceMs?: number;
+  /** Presence changes in a room are collected this long and go out as one event. */
+  presenceWindowMs?: number;
+  /** Above this many members online, a room's presence events carry counts and watched people only. */
+  presenceFullLimit?: number;
   /** Store reads a resync (after the feed reported a gap) may have in flight at once. */
   resyncConcurrency?: number;
   /** How long delivery receipts gather before they are written to the store in one batch (receipts.ts). */
@@ -45,6 +50,7 @@ export class Hub {
   /** A reset touches every stream at once; its store reads queue here so requests are still served meanwhile. */
   private readonly resyncReads: ConcurrencyLimit;
   readonly presence: Presence;
+  readonly presenceFanout: PresenceFanout<Subscriber>;
   readonly receipts: Receipts;
 
   constructor(
@@ -55,12 +61,19 @@ export class Hub {
     this.maxBuffered = opts.maxBufferedEvents ?? 10_000;
     this.resyncReads = new ConcurrencyLimit(opts.resyncConcurrency ?? 8);
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
-    // word and reports the changes, which reach the room's subscribers here (never the user it is about).
+    // word and reports the changes, which reach the room's subscribers here coalesced per room (presence-fanout.ts).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
       store.presence
         .set(roomId, user, online)
         .catch((err) => opts.log.error({ err, roomId }, 'recording presence failed')),
     );
+    this.presenceFanout = new PresenceFanout<Subscriber>({
+      windowMs: opts.presenceWindowMs ?? 1000,
+      fullLimit: opts.presenceFullLimit ?? 200,
+      online: (roomId) => this.resyncReads.run(() => store.presence.online(roomId)),
+      targets: (roomId) => this.channels.get(roomId),
+      report: (err, roomId) => opts.log.error({ err, roomId }, 'presence event failed'),
+    });
     // Watermarks go out as signals, so a receipt recorded on one instance reaches subscribers on all of them.
     this.receipts = new Receipts(
       store,
@@ -74,12 +87,12 @@ export class Hub {
     this.unsubscribe.push(this.store.feed.onEvent((event) => this.publish(event)));
     this.unsubscribe.push(this.store.feed.onReset(() => this.resync()));
     this.unsubscribe.push(
-      this.store.presence.onChange(({ roomId, user, online }) =>
-        this.broadcastEphemeral(roomId, 'presence', { roomId, user, online }, (sub) => sub.userId === user.id),
-      ),
+      this.store.presence.onChange(({ roomId, user, online }) => this.presenceFanout.changed(roomId, user.id, online)),
     );
     this.unsubscribe.push(
       this.store.signals.onSignal(({ roomId, type, data }) => {
+        // A watch list is for the instance holding the user's streams in the room; streams never see it.
+        if (type === 'presence.watch') return this.watchSignal(roomId, data);
         // A member's own settings (membership) go to that member's streams only.
         const owner = type === 'membership' ? (data.membership as { userId?: unknown } | undefined)?.userId : null;
         if (typeof owner === 'string')
@@ -107,6 +120,7 @@ export class Hub {
     this.unsubscribe = [];
     for (const sub of [...this.subscribers]) sub.close('shutdown');
     this.presence.stop();
+    this.presenceFanout.stop();
     await this.receipts.stop();
   }
 
@@ -161,6 +175,7 @@ export class Hub {
     let channel = this.channels.get(roomId);
     if (!channel) this.channels.set(roomId, (channel = new Set()));
     channel.add(sub);
+    this.presenceFanout.joined(roomId, sub);
     this.presence.enter(roomId, sub.user);
     try {
       const room = await this.store.getRoom(roomId);
@@ -331,9 +346,7 @@ export class Hub {
     for (const userId of users) {
       this.followJoinedRooms(userId).catch((err) => this.opts.log.error({ err }, 'stream resync of rooms failed'));
     }
-    for (const roomId of this.channels.keys()) {
-      this.announceOnline(roomId).catch((err) => this.opts.log.error({ err, roomId }, 'presence resync failed'));
-    }
+    this.presenceFanout.resync();
   }
 
   /**
@@ -351,15 +364,15 @@ export class Hub {
     }
   }
 
-  /** Tells a room's subscribers who is online in it now: changes the board reported during a gap may be lost. */
-  private async announceOnline(roomId: string): Promise<void> {
-    const [online, members] = await this.resyncReads.run(() =>
-      Promise.all([this.store.presence.online(roomId), this.store.listMembers(roomId)]),
+  /** A `presence.watch` signal: `userId` asks about `userIds` in the room (kept while they have a stream here). */
+  private watchSignal(roomId: string, data: Record<string, unknown>): void {
+    const { userId, userIds } = data;
+    if (typeof userId !== 'string' || !Array.isArray(userIds) || !this.presence.has(roomId, userId)) return;
+    this.presenceFanout.watch(
+      roomId,
+      userId,
+      userIds.filter((id): id is string => typeof id === 'string'),
     );
-    for (const { user } of members) {
-      if (!online.has(user.id)) continue;
-      this.broadcastEphemeral(roomId, 'presence', { roomId, user, online: true }, (sub) => sub.userId === user.id);
-    }
   }
 
   private forget(sub: Subscriber): void {
@@ -372,9 +385,12 @@ export class Hub {
 
   /** The subscriber no longer follows the room: out of its channel, and one stream fewer for presence. */
   private leaveChannel(sub: Subscriber, roomId: string): void {
-    this.presence.exit(roomId, sub.userId);
+    if (this.presence.exit(roomId, sub.userId)) this.presenceFanout.forgetUser(roomId, sub.userId);
     const channel = this.channels.get(roomId);
     channel?.delete(sub);
-    if (channel?.size === 0) this.channels.delete(roomId);
+    if (channel?.size === 0) {
+      this.channels.delete(roomId);
+      this.presenceFanout.dropRoom(roomId);
+    }
   }
 }

@@ -35,11 +35,17 @@ export class Presence {
     this.announce({ roomId, user, online: true });
   }
 
-  exit(roomId: string, userId: string): void {
+  /** Whether a stream of the user follows the room here. */
+  has(roomId: string, userId: string): boolean {
+    return this.streams.get(roomId)?.has(userId) === true;
+  }
+
+  /** One stream fewer; true when it was the user's last one in the room here. */
+  exit(roomId: string, userId: string): boolean {
     const room = this.streams.get(roomId);
     const entry = room?.get(userId);
-    if (!room || !entry) return;
-    if (--entry.count > 0) return;
+    if (!room || !entry) return false;
+    if (--entry.count > 0) return false;
     room.delete(userId);
     if (room.size === 0) this.streams.delete(roomId);
     const key = `${roomId}\0${userId}`;
@@ -49,6 +55,7 @@ export class Presence {
     }, this.graceMs);
     timer.unref();
     this.leaving.set(key, timer);
+    return true;
   }
 
   stop(): void {

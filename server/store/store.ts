@@ -335,7 +335,8 @@ export interface EventFeed {
   readonly live: boolean;
 }
 
-export const SIGNAL_TYPES = ['typing', 'receipt', 'membership'] as const;
+/** `presence.watch` carries a user's watch list to the hub that holds their streams; it is not sent to streams. */
+export const SIGNAL_TYPES = ['typing', 'receipt', 'membership', 'presence.watch'] as const;
 export type SignalType = (typeof SIGNAL_TYPES)[number];
 
 /** An ephemeral notice for a room's subscribers on every instance (typing, receipt watermarks). Never stored in the

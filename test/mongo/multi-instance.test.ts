@@ -4,6 +4,7 @@ import type { MongoStore } from '../../server/store/mongo/mongo-store.js';
 import { api, newRoom, newUser, startApp, stream, type TestApp, type TestUser } from '../helpers/app.js';
 import { startServer } from '../browser/harness.js';
 import { ephemeralsCrossInstances, loginLimitCrossInstances } from '../helpers/instances.js';
+import { statesOf } from '../helpers/presence.js';
 import {
   dropDatabase,
   freshDbName,
@@ -143,10 +144,7 @@ if (!MONGODB_URI) {
     await t.test("presence, typing and receipts cross instances; a crashed instance's users go offline", async (t) => {
       const onA = await ephemeralsCrossInstances(t, a, b, room.id, alice, bob);
       t.teardown(() => onA.close());
-      const bobOnline = () =>
-        onA.ephemeral
-          .filter((e) => e.event === 'presence' && e.json.user.id === bob.id)
-          .map((e) => e.json.online as boolean);
+      const bobOnline = () => statesOf(onA.ephemeral, bob.id);
       const bobListed = async () =>
         (await api(a.url, 'GET', `/api/rooms/${room.id}/members`, { token: alice.token })).body.members.find(
           (m: { userId: string }) => m.userId === bob.id,

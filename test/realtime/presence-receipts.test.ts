@@ -1,15 +1,16 @@
 import t from 'tap';
 import { aloneInARoom, api, join, newRoom, newUser, post, serve, stream, twoInARoom } from '../helpers/app.js';
 import type { MembersBody, Message, ReadBody, ReceiptsBody, RoomBody, RoomsBody } from '../helpers/bodies.js';
+import { presenceEvents, statesOf } from '../helpers/presence.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-t.test('presence: several tabs count once, a blip does not flap, nobody gets their own line', async (t) => {
-  const { srv, a: alice, b: bob, room } = await twoInARoom(t, { env: { PRESENCE_GRACE_MS: '1500' } });
+t.test('presence: several tabs count once, a blip does not flap, a new stream gets one snapshot', async (t) => {
+  const env = { PRESENCE_GRACE_MS: '1500', PRESENCE_WINDOW_MS: '100' };
+  const { srv, a: alice, b: bob, room } = await twoInARoom(t, { env });
   const watcher = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: alice.token });
   t.teardown(() => watcher.close());
-  const presence = () =>
-    watcher.ephemeral.filter((e) => e.event === 'presence' && e.json.user.id === bob.id).map((e) => e.json.online);
+  const presence = () => statesOf(watcher.ephemeral, bob.id);
 
   const tab1 = await stream(srv.url, '/api/events', { token: bob.token });
   await watcher.waitForEphemeral(() => presence().length === 1);
@@ -30,18 +31,26 @@ t.test('presence: several tabs count once, a blip does not flap, nobody gets the
   const back = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: bob.token });
   await sleep(2000);
   t.same(presence(), [true], 'a blip shorter than the grace period does not flap');
-  t.notOk(
-    back.ephemeral.some((e) => e.event === 'presence' && e.json.user.id === bob.id),
-    'bob never gets his own presence line',
-  );
-  t.ok(
-    back.ephemeral.some((e) => e.event === 'presence' && e.json.user.id === alice.id) === false,
-    'alice was online before bob connected: no event replays it',
+  const snapshots = presenceEvents(back.ephemeral);
+  t.equal(snapshots.length, 1, "bob's new stream gets one presence event, not one per member online");
+  const snapshot = snapshots[0]!.json;
+  snapshot.changes.sort((x: { userId: string }, y: { userId: string }) => x.userId.localeCompare(y.userId));
+  t.same(
+    snapshot,
+    {
+      roomId: room.id,
+      online: 2,
+      changes: [alice.id, bob.id].sort().map((userId) => ({ userId, online: true })),
+      complete: true,
+      snapshot: true,
+    },
+    'a snapshot of who is online (alice was online before he connected)',
   );
 
   back.close();
   await watcher.waitForEphemeral(() => presence().length === 2, 5000);
   t.same(presence(), [true, false], 'offline once the grace period passes');
+  t.equal(presenceEvents(watcher.ephemeral).at(-1)!.json.online, 1, 'the count went down with him');
   t.equal(await online(bob.id), false);
   t.equal(await online(alice.id), true);
 });
