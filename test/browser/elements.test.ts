@@ -27,7 +27,7 @@ const SEED = `(() => {
     ['r3', room('r3', 'Open house', 'public', null)],
     ['d1', room('d1', 'Alice', 'direct', 'member', { peer: bob })],
   ]) });
-  c.members.store.set({ profiles: new Map(), byRoom: new Map([['r1', [
+  c.members.store.set({ profiles: new Map(), counts: new Map(), partial: new Set(), byRoom: new Map([['r1', [
     { ...membership('r1', 'u1', 'owner'), user: me, online: true },
     { ...membership('r1', 'u2', 'admin'), user: bob, online: true },
     { ...membership('r1', 'u3', 'member'), user: carl, online: false },
@@ -129,7 +129,8 @@ t.test(
 
     await page.evaluate('window.fixture.resetRenders()');
     await page.evaluate(
-      `window.fixture.client.members.applyPresence({ roomId: 'r1', user: window.people.carl, online: true })`,
+      `window.fixture.client.members.applyPresence({ roomId: 'r1', online: 2, complete: true, snapshot: false,
+      changes: [{ userId: window.people.carl.id, online: true }] })`,
     );
     await page.locator('parley-members li[data-username="carl"] .dot[data-online="true"]').waitFor();
     const afterPresence = await renders(page);

@@ -1,7 +1,7 @@
 import { refreshSession } from './api.js';
 import {
   ROOM_EVENT_TYPES,
-  type PresenceChange,
+  type PresenceEvent,
   type MembershipNotice,
   type ReceiptMarks,
   type RoomEvent,
@@ -22,7 +22,7 @@ export interface StreamHandlers {
   /** The stream is (again) open; `resumed` is false for the first connection of this page. */
   open(resumed: boolean): void;
   status(status: ConnectionStatus): void;
-  presence(change: PresenceChange): void;
+  presence(event: PresenceEvent): void;
   typing(notice: TypingNotice): void;
   receipt(marks: ReceiptMarks): void;
   /** My notification settings for a room changed. */
@@ -143,7 +143,7 @@ export class EventStream {
           /* ignore a malformed notice */
         }
       });
-    ephemeral<PresenceChange>('presence', (d) => this.on.presence(d));
+    ephemeral<PresenceEvent>('presence', (d) => this.on.presence(d));
     ephemeral<TypingNotice>('typing', (d) => this.on.typing(d));
     ephemeral<ReceiptMarks>('receipt', (d) => this.on.receipt(d));
     ephemeral<MembershipNotice>('membership', (d) => this.on.membership(d));

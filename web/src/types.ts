@@ -47,11 +47,23 @@ export interface RoomEntry extends Room {
   peer: PublicUser | null;
 }
 
-/** An ephemeral `presence` event (no id, not stored). */
-export interface PresenceChange {
-  roomId: string;
-  user: PublicUser;
+/** One person's state in a `presence` event. */
+export interface PresenceEntry {
+  userId: string;
   online: boolean;
+}
+
+/**
+ * An ephemeral `presence` event (no id, not stored): one per room per window. `online` is the room's count;
+ * `complete: false` (a big room) means `changes` holds only the people I watch; `snapshot` replaces rather than
+ * patches (complete: everyone online is listed).
+ */
+export interface PresenceEvent {
+  roomId: string;
+  online: number;
+  changes: PresenceEntry[];
+  complete: boolean;
+  snapshot: boolean;
 }
 
 export interface Member extends StoredMember {

@@ -6,10 +6,18 @@ import { avatarSvg } from '../avatars.js';
 import { navigate } from '../router.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
+import { MAX_WATCHED } from '../state/members.js';
 import { Watch } from '../state/watch.js';
 import { base, icon } from '../styles.js';
 
-/** The open room's members: avatar, name, role and an online dot; a name opens the direct conversation. */
+/** Rows shown must stay put this long before the watch list is sent (scrolling sends one request, not one per row). */
+const WATCH_DEBOUNCE_MS = 300;
+
+/**
+ * The open room's members: avatar, name, role and an online dot; a name opens the direct conversation. The head
+ * says how many are online. In a big room the server sends presence only for the people a client asks about, so
+ * the panel asks about the rows it shows (an IntersectionObserver on the list, debounced, capped).
+ */
 @customElement('parley-members')
 export class ParleyMembers extends LitElement {
   @property() roomId = '';
@@ -26,6 +34,14 @@ export class ParleyMembers extends LitElement {
     () => this.client?.members.store,
     (s) => s.byRoom.get(this.roomId),
   );
+  private readonly count = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => [s.counts.get(this.roomId), s.partial.has(this.roomId)] as const,
+  );
+  private observer: IntersectionObserver | null = null;
+  private readonly visible = new Set<Element>();
+  private watchTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly direct = new Watch(
     this,
     () => this.client?.rooms.store,
@@ -52,6 +68,7 @@ export class ParleyMembers extends LitElement {
       :host { display: flex; flex-direction: column; height: 100%; min-height: 0; outline: none; }
       .head { display: flex; align-items: center; gap: 0.5rem; padding: 0 0.5rem 0 1rem; min-height: 60px; border-bottom: 1px solid var(--border); }
       h2 { font-size: 1rem; margin: 0; flex: 1; }
+      h2 .count { font-size: 0.8rem; font-weight: 500; color: var(--muted); margin-left: 0.35rem; }
       ul { list-style: none; margin: 0; padding: 0.5rem; overflow-y: auto; flex: 1; }
       li { display: block; }
       .row { display: flex; align-items: center; gap: 0.6rem; padding: 0.4rem 0.5rem; border-radius: 10px; width: 100%; text-align: left; }
@@ -70,6 +87,51 @@ export class ParleyMembers extends LitElement {
     `,
   ];
 
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopWatching();
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('roomId')) this.stopWatching();
+    const list = this.renderRoot.querySelector('ul');
+    if (!this.count.value[1] || !list) return this.stopWatching();
+    if (!this.observer) {
+      this.observer = new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            if (e.isIntersecting) this.visible.add(e.target);
+            else this.visible.delete(e.target);
+          }
+          this.watchSoon();
+        },
+        { root: list },
+      );
+    }
+    // Observing a row twice is a no-op; rows Lit reuses for other people are read again when the list is sent.
+    for (const li of list.querySelectorAll('li')) this.observer.observe(li);
+    this.watchSoon();
+  }
+
+  private watchSoon(): void {
+    clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(() => {
+      const ids: string[] = [];
+      for (const el of this.visible) {
+        const id = (el as HTMLElement).dataset.userId;
+        if (el.isConnected && id && ids.length < MAX_WATCHED) ids.push(id);
+      }
+      if (ids.length > 0 && this.roomId) void this.client.members.watch(this.roomId, ids);
+    }, WATCH_DEBOUNCE_MS);
+  }
+
+  private stopWatching(): void {
+    clearTimeout(this.watchTimer);
+    this.observer?.disconnect();
+    this.observer = null;
+    this.visible.clear();
+  }
+
   /** Moves focus into the panel (when it opens as a drawer). */
   async focusFirst(): Promise<void> {
     await this.updateComplete;
@@ -78,11 +140,11 @@ export class ParleyMembers extends LitElement {
 
   override render() {
     const members = this.members.value;
-    const online = members?.filter((m) => m.online).length ?? 0;
+    const online = this.count.value[0] ?? members?.filter((m) => m.online).length ?? 0;
     const direct = this.direct.value;
     return html`
       <div class="head">
-        <h2 id="members-title">Members ${members ? html`<span class="sr-only">, ${online} online</span>` : nothing}</h2>
+        <h2 id="members-title">Members${members ? html`<span class="sr-only">,</span> <span class="count" data-testid="online-count">${online} online</span>` : nothing}</h2>
         ${this.showClose ? html`<button class="icon-btn" aria-label="Close members" @click=${() => this.dispatchEvent(new CustomEvent('close-drawer', { bubbles: true, composed: true }))}>${icon('close')}</button>` : nothing}
       </div>
       ${
@@ -96,7 +158,7 @@ export class ParleyMembers extends LitElement {
                   <span class="who"><strong>${m.user.displayName}${self ? ' (you)' : ''}</strong>
                     <span>@${m.user.username} · ${m.online ? 'online' : 'offline'}</span></span>
                   ${m.role !== 'member' ? html`<span class="role ${m.role}">${m.role}</span>` : nothing}`;
-              return html`<li data-username=${m.user.username}>
+              return html`<li data-username=${m.user.username} data-user-id=${m.userId}>
                   ${
                     self || direct
                       ? html`<div class="row">${body}</div>`

@@ -240,6 +240,8 @@ export class ChatClient extends EventTarget {
     void this.threads.catchUp();
     const open = this.rooms.value.openRoomId;
     if (open) void this.members.load(open);
+    // The server forgets watch lists with the streams that held them.
+    this.members.rewatch();
   }
 
   private async onReset(notice: ResetNotice): Promise<void> {

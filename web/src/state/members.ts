@@ -1,5 +1,5 @@
 import { api } from '../api.js';
-import type { Member, PresenceChange, PublicUser, Role } from '../types.js';
+import type { Member, PresenceEntry, PresenceEvent, PublicUser, Role } from '../types.js';
 import { Store } from './store.js';
 
 export interface MembersState {
@@ -7,7 +7,16 @@ export interface MembersState {
   byRoom: ReadonlyMap<string, readonly Member[]>;
   /** Profiles changed while this page was open (member.updated), for people no longer in a members list. */
   profiles: ReadonlyMap<string, PublicUser>;
+  /** How many members are online in each room, as last heard (a presence event or the members list). */
+  counts: ReadonlyMap<string, number>;
+  /** Rooms big enough that presence events carry only the people this client watches. */
+  partial: ReadonlySet<string>;
 }
+
+/** People one watch names at most (the server's limit). */
+export const MAX_WATCHED = 200;
+
+const empty = (): MembersState => ({ byRoom: new Map(), profiles: new Map(), counts: new Map(), partial: new Set() });
 
 /** How a person is called now: their newest profile seen on this page, else as `user` says. */
 export function currentProfile<U extends PublicUser | null | undefined>(
@@ -21,7 +30,9 @@ export function currentProfile<U extends PublicUser | null | undefined>(
 
 /** Who is in each room, online or not. */
 export class Members {
-  readonly store = new Store<MembersState>({ byRoom: new Map(), profiles: new Map() });
+  readonly store = new Store<MembersState>(empty());
+  /** What each room's watch list was last sent as (ids joined), so an unchanged list is not sent again. */
+  private readonly watching = new Map<string, string[]>();
 
   of(roomId: string): readonly Member[] | undefined {
     return this.store.value.byRoom.get(roomId);
@@ -35,6 +46,9 @@ export class Members {
     try {
       const { members } = await api.get<{ members: Member[] }>(`/api/rooms/${roomId}/members`);
       this.set(roomId, members);
+      const s = this.store.value;
+      const counts = new Map(s.counts).set(roomId, members.filter((m) => m.online).length);
+      this.store.set({ ...s, counts });
     } catch {
       /* shown as an empty panel; the next event or poll tries again */
     }
@@ -55,13 +69,57 @@ export class Members {
     await this.load(roomId);
   }
 
-  applyPresence(p: PresenceChange): void {
-    const members = this.of(p.roomId);
-    if (!members) return;
-    this.set(
-      p.roomId,
-      members.map((m) => (m.userId === p.user.id ? { ...m, online: p.online } : m)),
-    );
+  /** How many are online in the room: the last count heard, else what the list shows. */
+  onlineCount(roomId: string): number | undefined {
+    const s = this.store.value;
+    return s.counts.get(roomId) ?? s.byRoom.get(roomId)?.filter((m) => m.online).length;
+  }
+
+  /** A `presence` event: the count, and the listed people's states (a complete snapshot: everyone else offline). */
+  applyPresence(e: PresenceEvent): void {
+    const s = this.store.value;
+    const partial = new Set(s.partial);
+    if (e.complete) partial.delete(e.roomId);
+    else partial.add(e.roomId);
+    this.store.set({ ...s, partial });
+    this.patch(e.roomId, e.online, e.changes, e.snapshot && e.complete);
+  }
+
+  /**
+   * In a big room, the people this client shows: the server sends their changes and answers their state now. An
+   * unchanged list is not sent again; `rewatch` sends every list again (the stream reconnected).
+   */
+  async watch(roomId: string, userIds: readonly string[]): Promise<void> {
+    const list = [...userIds].slice(0, MAX_WATCHED).sort();
+    if (this.watching.get(roomId)?.join() === list.join()) return;
+    this.watching.set(roomId, list);
+    try {
+      const answer = await api.put<{ online: number; users: PresenceEntry[] }>(`/api/rooms/${roomId}/presence/watch`, {
+        userIds: list,
+      });
+      this.patch(roomId, answer.online, answer.users, false);
+    } catch {
+      if (this.watching.get(roomId) === list) this.watching.delete(roomId); // the next change of rows tries again
+    }
+  }
+
+  rewatch(): void {
+    const lists = [...this.watching];
+    this.watching.clear();
+    for (const [roomId, list] of lists) void this.watch(roomId, list);
+  }
+
+  private patch(roomId: string, count: number, entries: readonly PresenceEntry[], replace: boolean): void {
+    const s = this.store.value;
+    const counts = new Map(s.counts).set(roomId, count);
+    const members = s.byRoom.get(roomId);
+    if (!members) return this.store.set({ ...s, counts });
+    const states = new Map(entries.map((c) => [c.userId, c.online]));
+    const next = members.map((m) => {
+      const online = states.get(m.userId) ?? (replace ? false : m.online);
+      return online === m.online ? m : { ...m, online };
+    });
+    this.store.set({ ...s, counts, byRoom: new Map(s.byRoom).set(roomId, next) });
   }
 
   /** Someone's new public profile: every list they are in shows it. */
@@ -75,10 +133,11 @@ export class Members {
         members.map((m) => (m.userId === user.id ? { ...m, user } : m)),
       );
     }
-    this.store.set({ byRoom, profiles: new Map(s.profiles).set(user.id, user) });
+    this.store.set({ ...s, byRoom, profiles: new Map(s.profiles).set(user.id, user) });
   }
 
   forget(roomId: string): void {
+    this.watching.delete(roomId);
     const s = this.store.value;
     if (!s.byRoom.has(roomId)) return;
     const byRoom = new Map(s.byRoom);
@@ -87,7 +146,8 @@ export class Members {
   }
 
   clear(): void {
-    this.store.set({ byRoom: new Map(), profiles: new Map() });
+    this.watching.clear();
+    this.store.set(empty());
   }
 
   private set(roomId: string, members: readonly Member[]): void {
