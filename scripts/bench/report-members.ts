@@ -108,6 +108,8 @@ function stormRow(s: StormResult): string[] {
     int(s.loop.over50),
     ms(s.delivery.p99),
     pct(s.serverCpu),
+    s.loadCpu === undefined ? 'n/a' : pct(s.loadCpu),
+    s.listenOverflows === undefined || s.listenOverflows === null ? 'n/a' : int(s.listenOverflows),
   ];
 }
 
@@ -131,7 +133,11 @@ export function renderStorm(r: BenchResults): string[] {
       'received twice. POST latency covers the posts sent from the storm start to the last member going live. The ' +
       "server's **longest event-loop stall** comes from a preload (`scripts/bench/lib/loop-monitor.ts`, " +
       '`perf_hooks.monitorEventLoopDelay` at 2 ms resolution, no server code changed): a turn that blocks for T ms ' +
-      `shows as T to T + 2 ms. The storm gives up after ${fx(cfg.maxMs / 1000, 0)} s.`,
+      `shows as T to T + 2 ms. The storm gives up after ${fx(cfg.maxMs / 1000, 0)} s. **Listen queue overflows** ` +
+      "are the kernel's count (TcpExt ListenOverflows, whole machine) of connections dropped during the storm because " +
+      "the server's accept queue was full (Node's default listen backlog is 511): each such client waits for TCP to " +
+      'retry (1 s, then 2, 4, 8 s ...), which can set the time until all are live even while the server has CPU to ' +
+      'spare (server CPU column); load CPU near 100% would mean the clients, not the server, set the pace.',
     '',
   );
   const ten = storms.filter((s) => s.members === 10_000);
@@ -163,6 +169,8 @@ export function renderStorm(r: BenchResults): string[] {
         '200 ms intervals with a stall > 50 ms',
         'delivery p99 ms (live)',
         'server CPU',
+        'load CPU',
+        'listen queue overflows',
       ],
       storms.map(stormRow),
     ),

@@ -67,8 +67,29 @@ export interface StormResult {
   delivery: LatencySummary;
   loop: LoopStalls;
   serverCpu: number;
+  /** The load processes' CPU meanwhile (1 = one core): near 1, the clients rather than the server set the pace. */
+  loadCpu: number;
+  /**
+   * The kernel's TcpExt counters over the storm (whole machine, so other work can add to them): connections dropped
+   * because the server's accept queue (its listen backlog) was full, and SYNs the clients had to send again.
+   */
+  listenOverflows: number | null;
+  synRetrans: number | null;
   /** Reconnect: the restart (stop, start, `behind` posts), seconds. */
   restartS: number | null;
+}
+
+/** TcpExt counters from /proc/net/netstat (null where unreadable). */
+function tcpExt(): Record<string, number> | null {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.startsWith('TcpExt:'));
+    const names = lines[i]!.split(' ').slice(1);
+    const values = lines[i + 1]!.split(' ').slice(1).map(Number);
+    return Object.fromEntries(names.map((n, k) => [n, values[k]!]));
+  } catch {
+    return null;
+  }
 }
 
 /** A poster at a steady rate until stopped; every post's send time and answer time are kept. */
@@ -208,6 +229,8 @@ async function one(
     const poster = steadyPoster(target(port), run, cfg.rate);
     await sleep(500); // the poster is steady before the storm begins
     const cpu = new CpuWindow([server.pid]);
+    const cpuLoad = new CpuWindow(pool.pids, true);
+    const tcp0 = tcpExt();
     const start = now();
     const connecting = pool.connect(
       {
@@ -234,6 +257,9 @@ async function one(
     }
     const stormEnd = now();
     const serverCpu = cpu.end();
+    const loadCpu = cpuLoad.end();
+    const tcp1 = tcpExt();
+    const tcpDelta = (k: string) => (tcp0 && tcp1 && k in tcp0 ? tcp1[k]! - tcp0[k]! : null);
     const c = await connected;
     await sleep(cfg.afterMs);
     await poster.stop();
@@ -270,6 +296,9 @@ async function one(
       delivery: rep.hist.summary(),
       loop: loopStalls(loopFile, start, stormEnd),
       serverCpu,
+      loadCpu,
+      listenOverflows: tcpDelta('ListenOverflows'),
+      synRetrans: tcpDelta('TCPSynRetrans'),
       restartS,
     };
     cfg.log(
@@ -278,7 +307,8 @@ async function one(
           ? `(all in ${(tracks.allLiveMs / 1000).toFixed(2)} s)`
           : `(${lastLive} by ${(result.stormMs / 1000).toFixed(1)} s)`) +
         `, POST p99 ${result.post.p99.toFixed(1)} ms, missing ${tracks.missing} (${tracks.membersMissing} members), ` +
-        `duplicates ${tracks.duplicates}, longest loop stall ${result.loop.maxMs.toFixed(1)} ms, server cpu ${(serverCpu * 100).toFixed(0)}%`,
+        `duplicates ${tracks.duplicates}, longest loop stall ${result.loop.maxMs.toFixed(1)} ms, server cpu ${(serverCpu * 100).toFixed(0)}%, ` +
+        `load cpu ${(loadCpu * 100).toFixed(0)}%, listen overflows ${result.listenOverflows ?? 'n/a'}`,
     );
     return result;
   } finally {
