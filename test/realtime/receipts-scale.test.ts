@@ -120,6 +120,27 @@ t.test('a flush of 2,000 members records each one, and announces the new waterma
   t.equal((await store.watermarks(r.id)).deliveredSeq, head, 'and moves once they catch up');
 });
 
+t.test('SQLite writes a big batch in several event-loop turns, every member recorded', async (t) => {
+  const { store, user, room } = countingStore(t);
+  const owner = await user();
+  const members: PublicUser[] = [];
+  for (let i = 0; i < 5000; i++) members.push(await user());
+  const r = await room(owner, members);
+  const head = (await store.postMessage(r.id, owner, { text: 'to all', attachments: [] })).message.seq;
+  let done = false;
+  const writing = store.markDelivered(members.map((m) => ({ roomId: r.id, userId: m.id, seq: head })));
+  void writing.then(() => (done = true));
+  // Queued after the write began: it runs before the write ends only if the write gave the event loop back meanwhile.
+  const ranBetween = await new Promise<boolean>((resolve) => setImmediate(() => resolve(!done)));
+  await writing;
+  t.ok(ranBetween, 'other work ran while 5,000 delivery marks were written');
+  const listed = await store.listMembers(r.id);
+  t.ok(
+    listed.every((m) => m.deliveredSeq === head),
+    'and every member is recorded',
+  );
+});
+
 t.test('streams starting together in one room share one watermark read (hub.follow)', async (t) => {
   const dir = tempDir();
   const store = new SqliteStore({ file: path.join(dir, 'parley.db'), synchronous: 'NORMAL' });

@@ -403,7 +403,7 @@ export class SqliteStore implements Store {
   // ---- receipts
 
   async markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void> {
-    this.receipts.markDelivered(entries);
+    await this.receipts.markDelivered(entries);
   }
 
   async markRead(roomId: string, userId: string, seq: number): Promise<Membership | null> {
