@@ -99,6 +99,14 @@ const EnvSchema = z.object({
   REPLAY_LIMIT: intInRange(100_000, 1, 10_000_000),
   /** Bytes a subscriber may have queued and unsent before it is disconnected as too slow. */
   SSE_MAX_QUEUE_BYTES: intInRange(1 << 20, 4096, 1 << 30),
+  /** How long frames wait to share a socket write with later ones (0: one write per stream per event-loop turn). */
+  SSE_FLUSH_MS: intInRange(0, 0, 1000),
+  /** Memory (MiB) for recent events kept encoded for resuming streams. */
+  REPLAY_CACHE_MB: intInRange(64, 0, 65_536),
+  /** Stream opens let through per event-loop turn; a reconnect storm waits in line in batches this size. */
+  STREAM_OPENS_PER_TURN: intInRange(50, 1, 100_000),
+  /** The listen backlog: connections the kernel holds for the server to accept (a restart reconnects everyone). */
+  LISTEN_BACKLOG: intInRange(4096, 1, 1_000_000),
   /** Event streams one user may have open at once on an instance (429 beyond). */
   MAX_STREAMS_PER_USER: intInRange(20, 1, 1_000_000),
   /** A request must arrive whole (headers and body) within this long, else 408; the headers within 30 s of it.
@@ -159,6 +167,10 @@ export interface Config {
   trustProxy: false | number | string[];
   replayLimit: number;
   sseMaxQueueBytes: number;
+  sseFlushMs: number;
+  replayCacheBytes: number;
+  streamOpensPerTurn: number;
+  listenBacklog: number;
   maxStreamsPerUser: number;
   requestTimeoutMs: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -247,6 +259,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     replayLimit: e.REPLAY_LIMIT,
     sseMaxQueueBytes: e.SSE_MAX_QUEUE_BYTES,
+    sseFlushMs: e.SSE_FLUSH_MS,
+    replayCacheBytes: e.REPLAY_CACHE_MB * 1024 * 1024,
+    streamOpensPerTurn: e.STREAM_OPENS_PER_TURN,
+    listenBacklog: e.LISTEN_BACKLOG,
     maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     requestTimeoutMs: e.REQUEST_TIMEOUT,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,

@@ -1,3 +1,4 @@
+import { eventJson } from '../store/event-json.js';
 import type { RoomEvent } from '../store/store.js';
 
 /** A stored event encoded once for every subscriber: `frame` is the whole SSE frame with the room seq as its id;
@@ -15,12 +16,14 @@ export function fieldValue(value: string): string {
 
 /** The JSON a stream carries for a stored event (one line: JSON escapes every newline). */
 export function eventData(event: RoomEvent): string {
-  return JSON.stringify(event);
+  return eventJson(event);
 }
 
 export function encodeEvent(event: RoomEvent): EncodedEvent {
-  const body = `event: ${fieldValue(event.type)}\ndata: ${eventData(event)}\n\n`;
-  return { event, body: Buffer.from(body), frame: Buffer.from(`id: ${event.seq}\n${body}`) };
+  const idLine = `id: ${event.seq}\n`;
+  const frame = Buffer.from(`${idLine}event: ${fieldValue(event.type)}\ndata: ${eventData(event)}\n\n`);
+  // The body is a view of the frame's bytes after the id line (ASCII, so its length in bytes), not a second copy.
+  return { event, frame, body: frame.subarray(idLine.length) };
 }
 
 /** An event with no id: presence, typing, receipts, reset notices. Not stored, not replayed. */

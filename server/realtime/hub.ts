@@ -2,11 +2,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
 import { ConcurrencyLimit } from '../concurrency-limit.js';
+import { OpenGate } from './open-gate.js';
 import { Presence } from './presence.js';
 import { PresenceFanout } from './presence-fanout.js';
 import { Receipts } from './receipts.js';
+import { ReplayCache } from './replay-cache.js';
+import { ReplayPages } from './replay-pages.js';
 import { RoomCursor, type ResetReason } from './room-cursor.js';
 import { Subscriber, type CloseReason } from './subscriber.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface HubOptions {
   heartbeatMs: number;
@@ -28,8 +32,18 @@ export interface HubOptions {
   resyncConcurrency?: number;
   /** How long delivery receipts gather before they are written to the store in one batch (receipts.ts). */
   receiptBatchMs?: number;
+  /** How long frames wait to be written together (SSE_FLUSH_MS); 0: at the end of the turn that wrote them. */
+  flushMs?: number;
+  /** The replay cache's bounds: events kept per room, and bytes in all. */
+  replayCacheEvents?: number;
+  replayCacheBytes?: number;
+  /** Stream opens let through per event-loop turn (the rest wait for the next turns). */
+  opensPerTurn?: number;
   log: FastifyBaseLogger;
 }
+
+/** A replay waits for the client to read once this much is queued for it (the socket's buffer is the queue). */
+const REPLAY_LOW_WATER = 64 * 1024;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,6 +63,11 @@ export class Hub {
   private readonly maxBuffered: number;
   /** A reset touches every stream at once; its store reads queue here so requests are still served meanwhile. */
   private readonly resyncReads: ConcurrencyLimit;
+  private readonly batch: WriteBatch;
+  private readonly cache: ReplayCache;
+  private readonly pages: ReplayPages;
+  /** Stream routes wait here before authenticating and opening (a reconnect storm goes through in batches). */
+  readonly opens: OpenGate;
   readonly presence: Presence;
   readonly presenceFanout: PresenceFanout<Subscriber>;
   readonly receipts: Receipts;
@@ -60,6 +79,10 @@ export class Hub {
     this.pageSize = opts.replayPageSize ?? 500;
     this.maxBuffered = opts.maxBufferedEvents ?? 10_000;
     this.resyncReads = new ConcurrencyLimit(opts.resyncConcurrency ?? 8);
+    this.batch = new WriteBatch(opts.flushMs ?? 0);
+    this.cache = new ReplayCache(opts.replayCacheEvents ?? 2 * this.pageSize, opts.replayCacheBytes ?? 64 << 20);
+    this.pages = new ReplayPages(store, this.cache);
+    this.opens = new OpenGate(opts.opensPerTurn ?? 50);
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here coalesced per room (presence-fanout.ts).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
@@ -138,7 +161,9 @@ export class Hub {
   }): Subscriber {
     const credential = { sessionId: init.sessionId, apiTokenId: init.apiTokenId ?? null };
     const { socket, user, mode } = init;
-    const sub = new Subscriber(socket, user, mode, credential, this.opts.maxQueueBytes, (s) => this.forget(s));
+    const sub = new Subscriber(socket, user, mode, credential, this.opts.maxQueueBytes, this.batch, (s) =>
+      this.forget(s),
+    );
     this.subscribers.add(sub);
     let mine = this.byUser.get(sub.userId);
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));
@@ -176,6 +201,8 @@ export class Hub {
     if (!channel) this.channels.set(roomId, (channel = new Set()));
     channel.add(sub);
     this.presenceFanout.joined(roomId, sub);
+    // From here on the room's events reach the cursor live; pages read from now on may be shared with it.
+    const since = this.pages.tick();
     this.presence.enter(roomId, sub.user);
     try {
       const room = await this.store.getRoom(roomId);
@@ -188,7 +215,7 @@ export class Hub {
         // A client resuming from `after` (or starting at the head, having loaded history) has everything up to it.
         this.receipts.delivered(roomId, sub.userId, after);
       }
-      await this.replay(sub, roomId, cursor);
+      await this.replay(sub, roomId, cursor, since);
       // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.
       const marks = await this.receipts.current(roomId);
       if (!cursor.closed) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));
@@ -236,13 +263,15 @@ export class Hub {
   /** A committed event from the feed: encode once, hand the same bytes to every subscriber of its room. */
   publish(event: RoomEvent): void {
     const channel = this.channels.get(event.roomId);
-    const enc = channel || event.type === 'member.joined' ? encodeEvent(event) : null;
-    if (channel && enc) {
+    // Encoded even with no subscriber here: the replay cache must see every event to know its copy is complete.
+    const enc = encodeEvent(event);
+    this.cache.append(enc);
+    if (channel) {
       // Delivering these may end subscriptions (and change the set); copy only then.
       const ends = event.type === 'member.left' || event.type === 'room.deleted';
       for (const sub of ends ? [...channel] : channel) this.deliver(sub, enc);
     }
-    if (event.type === 'member.joined' && enc) {
+    if (event.type === 'member.joined') {
       // A multi-room stream of the new member starts following the room from this event on.
       const user = event.payload.user as { id: string } | undefined;
       for (const sub of this.byUser.get(user?.id ?? '') ?? []) {
@@ -276,27 +305,32 @@ export class Hub {
   }
 
   private startReplay(sub: Subscriber, roomId: string, cursor: RoomCursor, what: string, limit?: ConcurrencyLimit) {
-    this.replay(sub, roomId, cursor, limit).catch((err) => {
+    this.replay(sub, roomId, cursor, this.pages.tick(), limit).catch((err) => {
       this.opts.log.error({ err, roomId }, what);
       sub.close('error');
     });
   }
 
   /**
-   * Feeds a replaying cursor pages of the store after its position until it is live. A gap that remains (events
-   * seen live before the store showed their predecessors) is read again a little later, and reset rather than
-   * waited for forever.
+   * Feeds a replaying cursor pages after its position (from the replay cache, else the store) until it is live. A
+   * gap that remains (events seen live before the store showed their predecessors) is read again a little later,
+   * and reset rather than waited for forever. `since`: the tick at which the cursor began receiving live events.
    */
-  private async replay(sub: Subscriber, roomId: string, cursor: RoomCursor, limit?: ConcurrencyLimit): Promise<void> {
-    const read = () => this.store.eventsAfter(roomId, cursor.seq, this.pageSize);
+  private async replay(
+    sub: Subscriber,
+    roomId: string,
+    cursor: RoomCursor,
+    since: number,
+    limit?: ConcurrencyLimit,
+  ): Promise<void> {
     for (let stalls = 0; ;) {
       for (;;) {
-        const events = await (limit ? limit.run(read) : read());
+        const page = await this.pages.after(roomId, cursor.seq, this.pageSize, since, limit);
         if (cursor.closed) return;
-        cursor.replayed(events.map(encodeEvent));
-        await sub.drained();
+        cursor.replayed(page.events);
+        await sub.drained(REPLAY_LOW_WATER);
         if (cursor.closed) return;
-        if (events.length < this.pageSize) break;
+        if (page.atHead) break;
       }
       const ready = cursor.ready();
       if (ready.state === 'closed') return;
@@ -336,6 +370,7 @@ export class Hub {
    * the rooms followed here are told who is online now. The store reads are capped (`resyncConcurrency`).
    */
   resync(): void {
+    this.cache.clear();
     const users = new Set<string>();
     for (const sub of this.subscribers) {
       if (sub.mode === 'user') users.add(sub.userId);

@@ -82,6 +82,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
   r.get(
     '/api/rooms/:roomId/events',
     {
+      config: { stream: true },
       schema: {
         tags,
         summary: 'Server-Sent Events stream of one room (id = room seq)',
@@ -174,6 +175,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
   r.get(
     '/api/events',
     {
+      config: { stream: true },
       schema: {
         tags,
         summary: 'One Server-Sent Events stream for all your rooms (id = a cursor of every room position)',

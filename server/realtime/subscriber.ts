@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { PublicUser } from '../store/store.js';
 import { encodeCursor, type EncodedEvent } from './frame.js';
 import type { RoomCursor } from './room-cursor.js';
+import type { WriteBatch } from './write-batch.js';
 
 export type StreamMode = 'room' | 'user';
 
@@ -16,8 +17,9 @@ export interface StreamCredential {
 
 /**
  * One open SSE stream. Frames are written straight to the connection's socket (the response head was written by
- * the route, without chunked framing, `Connection: close`): the shared frame Buffer goes out as is, in one write,
- * with no per-subscriber encoding or corking. Its outgoing queue is the socket's write buffer, bounded by
+ * the route, without chunked framing, `Connection: close`). Frames due in one event-loop turn wait in `pending` and
+ * leave together in one write at the turn's end (write-batch.ts): the shared frame Buffer as is when it is alone, one
+ * concatenated buffer otherwise. The outgoing queue (pending plus the socket's write buffer) is bounded by
  * `maxQueueBytes`: a client that cannot keep up is disconnected and resumes from its last id.
  */
 export class Subscriber {
@@ -25,6 +27,9 @@ export class Subscriber {
   readonly rooms = new Map<string, RoomCursor>();
   closed = false;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** Frames written this turn, not yet handed to the socket. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   get userId(): string {
     return this.user.id;
@@ -36,6 +41,7 @@ export class Subscriber {
     readonly mode: StreamMode,
     readonly credential: StreamCredential,
     private readonly maxQueueBytes: number,
+    private readonly batch: WriteBatch,
     private readonly onClose: (sub: Subscriber) => void,
   ) {
     socket.once('close', () => this.close('client'));
@@ -57,24 +63,39 @@ export class Subscriber {
     this.expiryTimer.unref();
   }
 
-  /** Writes bytes; returns false when the socket asks to wait for 'drain'. Disconnects a subscriber over its bound. */
+  /** Queues bytes for this turn's write; false once the stream is closed. Disconnects a subscriber over its bound. */
   write(chunk: Buffer): boolean {
     if (this.closed) return false;
-    const ok = this.socket.write(chunk);
-    if (!ok && this.socket.writableLength > this.maxQueueBytes) this.close('slow');
-    return ok && !this.closed;
+    if (this.pending.length === 0) this.batch.add(this);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes + this.socket.writableLength > this.maxQueueBytes) {
+      this.close('slow');
+      return false;
+    }
+    return true;
   }
 
   /** Sends a stored event; its room cursor has already moved to its seq. */
   send(enc: EncodedEvent): boolean {
     if (this.mode === 'room') return this.write(enc.frame);
-    if (this.closed) return false;
-    // The id line is this subscriber's own; the rest is the shared bytes. Corked, both leave in one system call.
-    this.socket.cork();
-    this.socket.write(`id: ${this.cursorId()}\n`);
-    const ok = this.write(enc.body);
-    this.socket.uncork();
-    return ok;
+    // The id line is this subscriber's own; the rest is the shared bytes.
+    return this.write(Buffer.from(`id: ${this.cursorId()}\n`)) && this.write(enc.body);
+  }
+
+  /** Bytes queued and not yet taken by the kernel: this turn's frames and the socket's write buffer. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.socket.writableLength;
+  }
+
+  /** Hands this turn's frames to the socket in one write (called by the write batch at the end of the turn). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(chunk);
   }
 
   /** The id a stream of this subscriber's mode would carry now. */
@@ -88,9 +109,14 @@ export class Subscriber {
     return encodeCursor(positions);
   }
 
-  /** Resolves once the socket has flushed what it holds, or the stream closed. */
-  drained(): Promise<void> {
-    if (this.closed || this.socket.writableLength === 0 || !this.socket.writableNeedDrain) return Promise.resolve();
+  /**
+   * Resolves once at most `lowWater` bytes are queued (default: none), or the stream closed. This turn's frames are
+   * handed to the socket first, so a replay waiting here lets them go out.
+   */
+  drained(lowWater = 0): Promise<void> {
+    this.flush();
+    if (this.closed || this.socket.writableLength <= lowWater || !this.socket.writableNeedDrain)
+      return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.socket.off('drain', done);
@@ -104,8 +130,10 @@ export class Subscriber {
 
   close(reason: CloseReason): void {
     if (this.closed) return;
-    this.closed = true;
     clearTimeout(this.expiryTimer);
+    // A graceful end still delivers what this turn wrote (the `expired` notice, the last events).
+    if (reason !== 'slow' && reason !== 'error') this.flush();
+    this.closed = true;
     for (const cursor of this.rooms.values()) cursor.close();
     this.onClose(this);
     if (reason === 'slow') reset(this.socket);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
+import { rememberEventJson } from '../event-json.js';
 import type { Message, PublicUser, RoomEvent, RoomEventType } from '../store.js';
 
 /** Appends one event inside a commit; the payload may depend on the event's seq and time. */
@@ -21,16 +22,31 @@ interface EventRow {
   data: string;
 }
 
+type EventData = { actor: PublicUser | null; payload: Record<string, unknown> };
+
+/**
+ * A row as a RoomEvent whose actor and payload are parsed when first read: a replay mostly needs only the seq and
+ * type, and writes the stored JSON as it is (event-json.ts).
+ */
 function toEvent(r: EventRow): RoomEvent {
-  const data = JSON.parse(r.data) as { actor: PublicUser | null; payload: Record<string, unknown> };
-  return {
+  let data: EventData | undefined;
+  const parsed = () => (data ??= JSON.parse(r.data) as EventData);
+  const event: RoomEvent = {
     roomId: r.room_id,
     seq: r.seq,
     type: r.type as RoomEventType,
-    actor: data.actor,
+    get actor() {
+      return parsed().actor;
+    },
     at: r.at,
-    payload: data.payload,
+    get payload() {
+      return parsed().payload;
+    },
   };
+  // The same fields as JSON.stringify(event) gives (`at` before actor and payload: key order carries no meaning).
+  const head = `{"roomId":${JSON.stringify(r.room_id)},"seq":${r.seq},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)}`;
+  rememberEventJson(event, r.data === '{}' ? `${head}}` : `${head},${r.data.slice(1)}`);
+  return event;
 }
 
 /** Each room's append-only log. A room's lastSeq is the log's head: an append takes lastSeq + 1. */
