@@ -23,7 +23,8 @@ function atRate(r: SizeResult | undefined, rate: number, p99: number): { step: S
 
 const stepFigure = (s: Step | null, why?: string) =>
   s
-    ? `p99 ${ms(s.latency.p99)} ms at ${s.rate} msg/s (${int(s.deliveriesPerSec)} deliveries/s)${s.keptUp ? '' : `, ${s.why}`}`
+    ? `p99 ${ms(s.latency.p99)} ms at ${s.rate} msg/s (${int(s.deliveriesPerSec)} deliveries/s)` +
+      (s.keptUp ? '' : `, did not keep up: ${s.why.replace(/;? ?p99 [\d.]+ ms/, '') || 'p99 over 1 s'}`)
     : (why ?? 'no step');
 
 function fanoutTargets(fan: SizeResult[]): string {
