@@ -66,12 +66,32 @@ try {
     cpu[kind]!.push((c.user + c.system) / 1000);
     return wall;
   };
+  // The longest the event loop was held during a flush of every member: the largest gap between turns of a chain of
+  // setImmediate probes running beside it.
+  const blocked: number[] = [];
+  const probed = async (fn: () => Promise<unknown>) => {
+    let last = performance.now();
+    let longest = 0;
+    let probing = true;
+    const probe = () => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (probing) setImmediate(probe);
+    };
+    setImmediate(probe);
+    await fn();
+    probing = false;
+    await new Promise((resolve) => setImmediate(resolve));
+    blocked.push(longest);
+  };
   const same: number[] = [];
   const spread: number[] = [];
   const marks: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const seq = await post();
-    same.push(await time(() => store.markDelivered(ids.map((userId) => ({ roomId: room.id, userId, seq }))), 'same'));
+    const all = ids.map((userId) => ({ roomId: room.id, userId, seq }));
+    same.push(await time(() => probed(() => store.markDelivered(all)), 'same'));
     const seqs: number[] = [];
     for (let k = 0; k < 10; k++) seqs.push(await post());
     const batch = ids.map((userId, i) => ({ roomId: room.id, userId, seq: seqs[i % 10]! }));
@@ -99,6 +119,7 @@ try {
       `  ${what.padEnd(44)} wall ${ms(median(wall)).padStart(10)}   cpu ${ms(median(cpu[kind]!)).padStart(10)}`,
     );
   line('markDelivered, every member at the head', same, 'same');
+  console.log(`  ${'  longest event-loop turn during it'.padEnd(44)} wall ${ms(median(blocked)).padStart(10)}`);
   line('markDelivered, members spread over 10 seqs', spread, 'spread');
   line(`watermarks() (median of ${marks.length})`, marks, 'marks');
   line(`watermark reads of ${members} streams starting`, storm, 'storm');

@@ -8,9 +8,6 @@ interface Receipt {
   seq: number;
 }
 
-/** Members whose delivery marks one event-loop turn writes (about 5-10 ms of SQLite work at 10,000-member rooms). */
-const MEMBERS_PER_TURN = 2000;
-
 /** The statements, exported so that a test can check their query plans (test/store/sqlite-receipts-plan.test.ts). */
 export const RECEIPT_SQL = {
   // One statement for every member of a room who reached the same seq (after live fan-out that is all of them): a
@@ -35,7 +32,16 @@ export const RECEIPT_SQL = {
 export class SqliteReceipts {
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  /**
+   * @param membersPerTurn members whose delivery marks one transaction (one event-loop turn) writes: a 10,000-member
+   * room's flush (30-50 ms) stays one transaction, several big rooms take a turn each. Smaller slices hold the thread
+   * for less but cost more in all (each commit rewrites most of the same index pages: 2,000 per turn doubled the CPU
+   * of a 10,000-member flush).
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly membersPerTurn = 10_000,
+  ) {
     this.stmts = {
       markDelivered: db.prepare<{ roomId: string; seq: number; users: string }>(RECEIPT_SQL.markDelivered),
       markRead: db.prepare<Receipt>(RECEIPT_SQL.markRead),
@@ -46,23 +52,23 @@ export class SqliteReceipts {
   }
 
   /**
-   * Writes a batch in transactions of at most MEMBERS_PER_TURN members, yielding to the event loop between them: a
-   * flush of a few big rooms would otherwise hold the only thread for tens of milliseconds per 10,000 members. Each
-   * update is monotonic on its own, so the batch needs no single transaction.
+   * Writes a batch in transactions of at most membersPerTurn members, yielding to the event loop between them: a
+   * flush of several big rooms would otherwise hold the only thread for 30-50 ms per 10,000 members. Each update is
+   * monotonic on its own, so the batch needs no single transaction.
    */
   async markDelivered(entries: Receipt[]): Promise<void> {
     const work: Array<{ roomId: string; seq: number; users: string[] }> = [];
     for (const [roomId, bySeq] of groupReceipts(entries)) {
       for (const [seq, users] of bySeq) {
-        for (let i = 0; i < users.length; i += MEMBERS_PER_TURN) {
-          work.push({ roomId, seq, users: users.slice(i, i + MEMBERS_PER_TURN) });
+        for (let i = 0; i < users.length; i += this.membersPerTurn) {
+          work.push({ roomId, seq, users: users.slice(i, i + this.membersPerTurn) });
         }
       }
     }
     for (let next = 0; next < work.length;) {
       if (next > 0) await new Promise((resolve) => setImmediate(resolve));
       this.db.transaction(() => {
-        for (let members = 0; next < work.length && members < MEMBERS_PER_TURN; next++) {
+        for (let members = 0; next < work.length && members < this.membersPerTurn; next++) {
           const { roomId, seq, users } = work[next]!;
           this.stmts.markDelivered.run({ roomId, seq, users: JSON.stringify(users) });
           members += users.length;
