@@ -6,9 +6,8 @@ import { OpenGate } from './open-gate.js';
 import { Presence } from './presence.js';
 import { PresenceFanout } from './presence-fanout.js';
 import { Receipts } from './receipts.js';
-import { ReplayCache } from './replay-cache.js';
-import { ReplayPages } from './replay-pages.js';
-import { RoomCursor, type ResetReason } from './room-cursor.js';
+import { Replayer, sendReset } from './replayer.js';
+import { RoomCursor } from './room-cursor.js';
 import { Subscriber, type CloseReason } from './subscriber.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -42,11 +41,6 @@ export interface HubOptions {
   log: FastifyBaseLogger;
 }
 
-/** A replay waits for the client to read once this much is queued for it (the socket's buffer is the queue). */
-const REPLAY_LOW_WATER = 64 * 1024;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * The SSE hub: routes committed events to the subscribers of their room, and runs the store reads each subscriber's
  * room cursor asks for. What to write, in which order and exactly once across resumes is the cursor's decision
@@ -64,8 +58,7 @@ export class Hub {
   /** A reset touches every stream at once; its store reads queue here so requests are still served meanwhile. */
   private readonly resyncReads: ConcurrencyLimit;
   private readonly batch: WriteBatch;
-  private readonly cache: ReplayCache;
-  private readonly pages: ReplayPages;
+  private readonly replayer: Replayer;
   /** Stream routes wait here before authenticating and opening (a reconnect storm goes through in batches). */
   readonly opens: OpenGate;
   readonly presence: Presence;
@@ -80,8 +73,12 @@ export class Hub {
     this.maxBuffered = opts.maxBufferedEvents ?? 10_000;
     this.resyncReads = new ConcurrencyLimit(opts.resyncConcurrency ?? 8);
     this.batch = new WriteBatch(opts.flushMs ?? 0);
-    this.cache = new ReplayCache(opts.replayCacheEvents ?? 2 * this.pageSize, opts.replayCacheBytes ?? 64 << 20);
-    this.pages = new ReplayPages(store, this.cache);
+    this.replayer = new Replayer(store, {
+      pageSize: this.pageSize,
+      cacheEvents: opts.replayCacheEvents ?? 2 * this.pageSize,
+      cacheBytes: opts.replayCacheBytes ?? 64 << 20,
+      unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
+    });
     this.opens = new OpenGate(opts.opensPerTurn ?? 50);
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here coalesced per room (presence-fanout.ts).
@@ -202,7 +199,7 @@ export class Hub {
     channel.add(sub);
     this.presenceFanout.joined(roomId, sub);
     // From here on the room's events reach the cursor live; pages read from now on may be shared with it.
-    const since = this.pages.tick();
+    const since = this.replayer.tick();
     this.presence.enter(roomId, sub.user);
     try {
       const room = await this.store.getRoom(roomId);
@@ -210,12 +207,12 @@ export class Hub {
       if (after > room.lastSeq || room.lastSeq - after > this.opts.replayLimit) {
         // Never silently skip: a position the store cannot replay (or that never existed) makes the client refetch.
         cursor.skipTo(room.lastSeq);
-        this.sendReset(sub, roomId, cursor, after > room.lastSeq ? 'unknown-position' : 'too-old');
+        sendReset(sub, roomId, cursor, after > room.lastSeq ? 'unknown-position' : 'too-old');
       } else if (after > 0) {
         // A client resuming from `after` (or starting at the head, having loaded history) has everything up to it.
         this.receipts.delivered(roomId, sub.userId, after);
       }
-      await this.replay(sub, roomId, cursor, since);
+      await this.replayer.run(sub, roomId, cursor, since);
       // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.
       const marks = await this.receipts.current(roomId);
       if (!cursor.closed) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));
@@ -265,7 +262,7 @@ export class Hub {
     const channel = this.channels.get(event.roomId);
     // Encoded even with no subscriber here: the replay cache must see every event to know its copy is complete.
     const enc = encodeEvent(event);
-    this.cache.append(enc);
+    this.replayer.cache.append(enc);
     if (channel) {
       // Delivering these may end subscriptions (and change the set); copy only then.
       const ends = event.type === 'member.left' || event.type === 'room.deleted';
@@ -305,63 +302,10 @@ export class Hub {
   }
 
   private startReplay(sub: Subscriber, roomId: string, cursor: RoomCursor, what: string, limit?: ConcurrencyLimit) {
-    this.replay(sub, roomId, cursor, this.pages.tick(), limit).catch((err) => {
+    this.replayer.run(sub, roomId, cursor, this.replayer.tick(), limit).catch((err) => {
       this.opts.log.error({ err, roomId }, what);
       sub.close('error');
     });
-  }
-
-  /**
-   * Feeds a replaying cursor pages after its position (from the replay cache, else the store) until it is live. A
-   * gap that remains (events seen live before the store showed their predecessors) is read again a little later,
-   * and reset rather than waited for forever. `since`: the tick at which the cursor began receiving live events.
-   */
-  private async replay(
-    sub: Subscriber,
-    roomId: string,
-    cursor: RoomCursor,
-    since: number,
-    limit?: ConcurrencyLimit,
-  ): Promise<void> {
-    for (let stalls = 0; ;) {
-      for (;;) {
-        const page = await this.pages.after(roomId, cursor.seq, this.pageSize, since, limit);
-        if (cursor.closed) return;
-        cursor.replayed(page.events);
-        await sub.drained(REPLAY_LOW_WATER);
-        if (cursor.closed) return;
-        if (page.atHead) break;
-      }
-      const ready = cursor.ready();
-      if (ready.state === 'closed') return;
-      if (ready.state === 'live') {
-        if (ready.membershipInDoubt) await this.recheckMembership(sub, roomId, cursor);
-        return;
-      }
-      if (ready.state === 'gap') {
-        if (++stalls > 50) {
-          cursor.skipTo(ready.newest);
-          this.sendReset(sub, roomId, cursor, 'gap');
-          stalls = 0;
-          continue;
-        }
-        await sleep(Math.min(20 * stalls, 200));
-        if (cursor.closed) return;
-      }
-    }
-  }
-
-  /** A replayed leave or deletion may have ended the membership (or been followed by a rejoin): ask the store. */
-  private async recheckMembership(sub: Subscriber, roomId: string, cursor: RoomCursor): Promise<void> {
-    const [room, membership] = await Promise.all([
-      this.store.getRoom(roomId),
-      this.store.getMembership(roomId, sub.userId),
-    ]);
-    if (!cursor.closed && (!room || !membership)) this.unfollow(sub, roomId, room ? 'left' : 'deleted');
-  }
-
-  private sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, reason: ResetReason): void {
-    sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId()));
   }
 
   /**
@@ -370,7 +314,7 @@ export class Hub {
    * the rooms followed here are told who is online now. The store reads are capped (`resyncConcurrency`).
    */
   resync(): void {
-    this.cache.clear();
+    this.replayer.cache.clear();
     const users = new Set<string>();
     for (const sub of this.subscribers) {
       if (sub.mode === 'user') users.add(sub.userId);

@@ -1,0 +1,98 @@
+import type { ConcurrencyLimit } from '../concurrency-limit.js';
+import type { Store } from '../store/store.js';
+import { encodeEphemeral } from './frame.js';
+import { ReplayCache } from './replay-cache.js';
+import { ReplayPages } from './replay-pages.js';
+import type { ResetReason, RoomCursor } from './room-cursor.js';
+import type { CloseReason, Subscriber } from './subscriber.js';
+
+/** A replay waits for the client to read once this much is queued for it (the socket's buffer is the queue). */
+const REPLAY_LOW_WATER = 64 * 1024;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ReplayerOptions {
+  /** Events per page. */
+  pageSize: number;
+  /** The replay cache's bounds: events kept per room, and bytes in all. */
+  cacheEvents: number;
+  cacheBytes: number;
+  /** Ends a subscriber's following of a room (the hub's). */
+  unfollow: (sub: Subscriber, roomId: string, reason: CloseReason) => void;
+}
+
+/** Tells a stream it cannot be replayed from where it stands: it refetches the room and goes on from `cursor.seq`. */
+export function sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, reason: ResetReason): void {
+  sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId()));
+}
+
+/**
+ * Catches a replaying room cursor up: pages from the replay cache or the store (shared by cursors that need the same
+ * one) until the cursor says it is live. The hub feeds the cache every committed event.
+ */
+export class Replayer {
+  readonly cache: ReplayCache;
+  private readonly pages: ReplayPages;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: ReplayerOptions,
+  ) {
+    this.cache = new ReplayCache(opts.cacheEvents, opts.cacheBytes);
+    this.pages = new ReplayPages(store, this.cache);
+  }
+
+  /** Take one when a cursor starts receiving a room's live events; pass it to `run` (see ReplayPages). */
+  tick(): number {
+    return this.pages.tick();
+  }
+
+  /**
+   * Feeds a replaying cursor pages after its position (from the replay cache, else the store) until it is live. A
+   * gap that remains (events seen live before the store showed their predecessors) is read again a little later,
+   * and reset rather than waited for forever. `since`: the tick at which the cursor began receiving live events.
+   */
+  async run(
+    sub: Subscriber,
+    roomId: string,
+    cursor: RoomCursor,
+    since: number,
+    limit?: ConcurrencyLimit,
+  ): Promise<void> {
+    for (let stalls = 0; ;) {
+      for (;;) {
+        const page = await this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
+        if (cursor.closed) return;
+        cursor.replayed(page.events);
+        await sub.drained(REPLAY_LOW_WATER);
+        if (cursor.closed) return;
+        if (page.atHead) break;
+      }
+      const ready = cursor.ready();
+      if (ready.state === 'closed') return;
+      if (ready.state === 'live') {
+        if (ready.membershipInDoubt) await this.recheckMembership(sub, roomId, cursor);
+        return;
+      }
+      if (ready.state === 'gap') {
+        if (++stalls > 50) {
+          cursor.skipTo(ready.newest);
+          sendReset(sub, roomId, cursor, 'gap');
+          stalls = 0;
+          continue;
+        }
+        await sleep(Math.min(20 * stalls, 200));
+        if (cursor.closed) return;
+      }
+    }
+  }
+
+  /** A replayed leave or deletion may have ended the membership (or been followed by a rejoin): ask the store. */
+  private async recheckMembership(sub: Subscriber, roomId: string, cursor: RoomCursor): Promise<void> {
+    const [room, membership] = await Promise.all([
+      this.store.getRoom(roomId),
+      this.store.getMembership(roomId, sub.userId),
+    ]);
+    if (!cursor.closed && (!room || !membership)) this.opts.unfollow(sub, roomId, room ? 'left' : 'deleted');
+  }
+}
