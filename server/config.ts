@@ -104,7 +104,7 @@ const EnvSchema = z.object({
   /** Memory (MiB) for recent events kept encoded for resuming streams. */
   REPLAY_CACHE_MB: intInRange(64, 0, 65_536),
   /** Stream opens let through per event-loop turn; a reconnect storm waits in line in batches this size. */
-  STREAM_OPENS_PER_TURN: intInRange(50, 1, 100_000),
+  STREAM_OPENS_PER_TURN: intInRange(16, 1, 100_000),
   /** The listen backlog: connections the kernel holds for the server to accept (a restart reconnects everyone). */
   LISTEN_BACKLOG: intInRange(4096, 1, 1_000_000),
   /** Event streams one user may have open at once on an instance (429 beyond). */
