@@ -75,7 +75,9 @@ export class Hub {
     this.batch = new WriteBatch(opts.flushMs ?? 0);
     this.replayer = new Replayer(store, {
       pageSize: this.pageSize,
-      cacheEvents: opts.replayCacheEvents ?? 2 * this.pageSize,
+      // A room's last 10,000 events (about 7 MB of frames): a client back from a long absence in a busy room is
+      // still served from memory; REPLAY_CACHE_MB bounds all rooms together.
+      cacheEvents: opts.replayCacheEvents ?? 10_000,
       cacheBytes: opts.replayCacheBytes ?? 64 << 20,
       unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
     });
