@@ -136,7 +136,7 @@ export function renderStorm(r: BenchResults): string[] {
       '`perf_hooks.monitorEventLoopDelay` at 2 ms resolution, no server code changed): a turn that blocks for T ms ' +
       `shows as T to T + 2 ms. The storm gives up after ${fx(cfg.maxMs / 1000, 0)} s. **Listen queue overflows** ` +
       "are the kernel's count (TcpExt ListenOverflows, whole machine) of connections dropped during the storm because " +
-      "the server's accept queue was full (Node's default listen backlog is 511): each such client waits for TCP to " +
+      "the server's accept queue was full (Parley's LISTEN_BACKLOG, 4096, which the kernel caps at net.core.somaxconn; Node's default is 511): each such client waits for TCP to " +
       'retry (1 s, then 2, 4, 8 s ...), which can set the time until all are live even while the server has CPU to ' +
       'spare (server CPU column); load CPU near 100% would mean the clients, not the server, set the pace.',
     '',
