@@ -1,27 +1,12 @@
 import { encodeEphemeral } from './frame.js';
+import type { PresenceEntry } from './presence-event.js';
+
+export type { PresenceEntry, PresenceEvent } from './presence-event.js';
 
 /** A stream as the fan-out sees it: whose it is, and where its frames go. */
 export interface PresenceTarget {
   readonly userId: string;
   write(frame: Buffer): unknown;
-}
-
-/** One person's state in a `presence` event. */
-export interface PresenceEntry {
-  userId: string;
-  online: boolean;
-}
-
-/** The `presence` event (docs/events.md). */
-export interface PresenceEvent {
-  roomId: string;
-  /** Members online in the room now. */
-  online: number;
-  changes: PresenceEntry[];
-  /** true: `changes` is every change in the room; false: a big room, only the people this stream's user watches. */
-  complete: boolean;
-  /** true: replace rather than patch (complete: everyone online is listed; else the watched people's states). */
-  snapshot: boolean;
 }
 
 export interface PresenceFanoutOptions<T extends PresenceTarget> {

@@ -47,24 +47,7 @@ export interface RoomEntry extends Room {
   peer: PublicUser | null;
 }
 
-/** One person's state in a `presence` event. */
-export interface PresenceEntry {
-  userId: string;
-  online: boolean;
-}
-
-/**
- * An ephemeral `presence` event (no id, not stored): one per room per window. `online` is the room's count;
- * `complete: false` (a big room) means `changes` holds only the people I watch; `snapshot` replaces rather than
- * patches (complete: everyone online is listed).
- */
-export interface PresenceEvent {
-  roomId: string;
-  online: number;
-  changes: PresenceEntry[];
-  complete: boolean;
-  snapshot: boolean;
-}
+export type { PresenceEntry, PresenceEvent } from '../../server/realtime/presence-event.js';
 
 export interface Member extends StoredMember {
   online: boolean;
