@@ -148,6 +148,17 @@ export async function join(base: string, user: TestUser, roomId: string): Promis
   return res.body.membership;
 }
 
+/** `count` fresh users, each a member of the public room (registering many needs REGISTER_MAX_PER_IP raised). */
+export async function newMembers(base: string, roomId: string, count: number): Promise<TestUser[]> {
+  const members: TestUser[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = await newUser(base);
+    await join(base, user, roomId);
+    members.push(user);
+  }
+  return members;
+}
+
 export async function post(base: string, user: TestUser, roomId: string, text: string): Promise<Message> {
   const res = await api<MessageBody>(base, 'POST', `/api/rooms/${roomId}/messages`, {
     token: user.token,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { api, join, newRoom, newUser, serve, stream, type TestUser } from '../helpers/app.js';
+import { api, join, newMembers, newRoom, newUser, serve, stream, type TestUser } from '../helpers/app.js';
 import type { ErrorBody } from '../helpers/bodies.js';
 import { presenceEvents, statesOf } from '../helpers/presence.js';
 import type { SseEvent, SseStream } from '../helpers/sse.js';
@@ -28,12 +28,7 @@ t.test('many people connecting at once cost each stream a few presence events, n
   });
   const owner = await newUser(srv.url);
   const room = await newRoom(srv.url, owner, { kind: 'public' });
-  const crowd: TestUser[] = [];
-  for (let i = 0; i < 80; i++) {
-    const u = await newUser(srv.url);
-    await join(srv.url, u, room.id);
-    crowd.push(u);
-  }
+  const crowd = await newMembers(srv.url, room.id, 80);
   const watcher = await stream(srv.url, `/api/rooms/${room.id}/events`, { token: owner.token });
   t.teardown(() => watcher.close());
   await watcher.waitForEphemeral((e) => presenceEvents(e).length === 1, 10_000, 'the first snapshot');

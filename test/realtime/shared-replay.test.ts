@@ -2,7 +2,7 @@ import path from 'node:path';
 import t from 'tap';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { Store } from '../../server/store/store.js';
-import { api, join, newRoom, newUser, post, startApp, stream, tempDir, type TestUser } from '../helpers/app.js';
+import { api, newMembers, newRoom, newUser, post, startApp, stream, tempDir } from '../helpers/app.js';
 import type { SseStream } from '../helpers/sse.js';
 
 /**
@@ -48,12 +48,7 @@ t.test('after a restart, members resuming at once from one position read the sto
   const first = await startApp({ dataDir, keepData: true, env: MANY });
   const owner = await newUser(first.url);
   const room = await newRoom(first.url, owner, { kind: 'public' });
-  const members: TestUser[] = [];
-  for (let i = 0; i < 30; i++) {
-    const m = await newUser(first.url);
-    await join(first.url, m, room.id);
-    members.push(m);
-  }
+  const members = await newMembers(first.url, room.id, 30);
   const resumeAt = (await api(first.url, 'GET', `/api/rooms/${room.id}`, { token: owner.token })).body.room.lastSeq;
   for (let i = 0; i < 30; i++) await post(first.url, owner, room.id, `missed ${i}`);
   await first.close();
@@ -112,12 +107,7 @@ t.test('a storm of distinct members reconnecting while messages are posted: each
   const { srv } = await serveCounting(t, tempDir());
   const owner = await newUser(srv.url);
   const room = await newRoom(srv.url, owner, { kind: 'public' });
-  const members: TestUser[] = [];
-  for (let i = 0; i < 40; i++) {
-    const m = await newUser(srv.url);
-    await join(srv.url, m, room.id);
-    members.push(m);
-  }
+  const members = await newMembers(srv.url, room.id, 40);
   const start = (await api(srv.url, 'GET', `/api/rooms/${room.id}`, { token: owner.token })).body.room.lastSeq;
   for (let i = 0; i < 20; i++) await post(srv.url, owner, room.id, `before ${i}`);
 
