@@ -507,8 +507,11 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         'a room the visitor joined is not offered',
       );
       const key = (r: { createdAt: string; id: string }) => [r.createdAt, r.id] as const;
+      // Ties (rooms created in the same millisecond) go by id in code-unit order, as both stores compare strings;
+      // localeCompare would put "c..." before "J...", which the stores do not.
+      const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
       const sorted = [...all].sort((x, y) =>
-        x.createdAt === y.createdAt ? x.id.localeCompare(y.id) : y.createdAt.localeCompare(x.createdAt),
+        x.createdAt === y.createdAt ? byCodeUnit(x.id, y.id) : byCodeUnit(y.createdAt, x.createdAt),
       );
       t.same(
         all.map((r) => r.id),
