@@ -42,7 +42,10 @@ t.test('a typing notice re-renders the typing line only; a new message re-render
   await page.locator('parley-members li[data-username="hugo"]').waitFor();
   await page.locator('parley-rooms [data-testid="public-rooms"]', { hasText: 'Elsewhere' }).waitFor();
   await page.evaluate(COUNT);
-  await page.waitForTimeout(500);
+  // Opening the room sends a read receipt and starts presence: their events (receipts are written and announced
+  // each RECEIPT_BATCH_MS, presence each PRESENCE_WINDOW_MS, both 1 s) re-render the timeline's ticks and dots, so
+  // they must have landed before counting what a typing notice re-renders.
+  await page.waitForTimeout(2500);
   await page.evaluate('window.renders = {}');
 
   t.equal((await apiCall(url, 'POST', `/api/rooms/${room.id}/typing`, { token: hugo.token })).status, 204);
