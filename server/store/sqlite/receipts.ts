@@ -1,12 +1,6 @@
 import type Database from 'better-sqlite3';
-import { groupReceipts } from '../receipt-groups.js';
+import { groupReceipts, type DeliveredReceipt as Receipt } from '../receipt-groups.js';
 import type { Watermarks } from '../store.js';
-
-interface Receipt {
-  roomId: string;
-  userId: string;
-  seq: number;
-}
 
 /** The statements, exported so that a test can check their query plans (test/store/sqlite-receipts-plan.test.ts). */
 export const RECEIPT_SQL = {
