@@ -8,7 +8,7 @@
  * strength check, sessions, member.joined events in each room's log), never written into its files by the harness,
  * so the seed fits whatever schema the server under --server-root has.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expectOk, request } from './http.js';
@@ -28,6 +28,8 @@ export interface MemberSeed {
   /** Wall time of the seeding, seconds. */
   seconds: number;
   members: number;
+  /** Kept in BENCH_SEED_CACHE: not removed after the run. */
+  cached?: boolean;
 }
 
 /** Runs `fn` over 0..n-1 with at most `concurrency` calls in flight; the first failure rejects. */
@@ -60,7 +62,32 @@ async function member(port: number, name: string): Promise<string> {
   return String(login.accessToken);
 }
 
+/** A kept seed is reused for this long (its access tokens live 24 hours). */
+const SEED_CACHE_MS = 12 * 3600_000;
+
+/**
+ * The fixture for these sizes. With BENCH_SEED_CACHE=<dir> (for working on the server: seeding 10,000 members takes
+ * over a minute) a seed made in the last 12 hours for the same sizes is reused, and a new one is kept there; the
+ * servers always run on copies, so the kept one stays as seeded. A cached seed is made by this checkout's server.
+ */
 export async function seedMembers(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
+  const cacheRoot = process.env.BENCH_SEED_CACHE;
+  if (!cacheRoot) return makeSeed(sizes, log);
+  const kept = path.join(cacheRoot, [...new Set(sizes)].sort((a, b) => a - b).join('-'));
+  const manifest = path.join(kept, 'seed.json');
+  if (existsSync(manifest) && Date.now() - statSync(manifest).mtimeMs < SEED_CACHE_MS) {
+    log(`  seed: reusing ${kept} (BENCH_SEED_CACHE)`);
+    return { ...(JSON.parse(readFileSync(manifest, 'utf8')) as MemberSeed), dir: path.join(kept, 'data'), cached: true };
+  }
+  const seed = await makeSeed(sizes, log);
+  rmSync(kept, { recursive: true, force: true });
+  mkdirSync(kept, { recursive: true });
+  cpSync(seed.dir, path.join(kept, 'data'), { recursive: true });
+  writeFileSync(manifest, JSON.stringify({ ...seed, dir: undefined }));
+  return seed;
+}
+
+async function makeSeed(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-seed-'));
   const sorted = [...new Set(sizes)].sort((a, b) => a - b);
@@ -70,7 +97,12 @@ export async function seedMembers(sizes: number[], log: (line: string) => void):
     // Seeding is set-up, not a measurement: without an fsync per commit it is several times faster, and the rows it
     // leaves are the same. The servers that are measured run on copies with the default (FULL).
     // Nothing else runs meanwhile, so it may use every CPU (bcrypt and the strength check run off the main thread).
-    server = await startParley({ dataDir: dir, env: { SQLITE_SYNCHRONOUS: 'NORMAL' }, unpinned: true });
+    // Tokens that outlive a full run (and a cached seed's reuse), so no stream ends on expiry mid-measurement.
+    server = await startParley({
+      dataDir: dir,
+      env: { SQLITE_SYNCHRONOUS: 'NORMAL', ACCESS_TOKEN_TTL: '24h' },
+      unpinned: true,
+    });
     const port = server.port;
     const posterToken = await member(port, 'poster_members');
     const rooms: MemberRoom[] = [];
@@ -130,7 +162,7 @@ export async function startSeeded(
 }
 
 export function removeSeed(seed: MemberSeed | null): void {
-  if (seed) rmSync(seed.dir, { recursive: true, force: true });
+  if (seed && !seed.cached) rmSync(seed.dir, { recursive: true, force: true });
 }
 
 export function seedRoom(seed: MemberSeed, size: number): MemberRoom {

@@ -189,7 +189,7 @@ async function one(
     let resumeFrom: number | null = null;
     let restartS: number | null = null;
     if (variant === 'connect') {
-      server = await startSeeded(seed, { loopMonitorFile: loopFile });
+      server = await startSeeded(seed, { loopMonitorFile: loopFile, cpuProfDir: process.env.BENCH_CPU_PROF });
     } else {
       // Everyone connected and live first (not measured), then the restart.
       const first = await startSeeded(seed, { keepData: true });
@@ -218,7 +218,7 @@ async function one(
       const t0 = performance.now();
       await first.stop(); // graceful: ends every stream, as a deploy does
       server = null;
-      server = await startParley({ dataDir, loopMonitorFile: loopFile });
+      server = await startParley({ dataDir, loopMonitorFile: loopFile, cpuProfDir: process.env.BENCH_CPU_PROF });
       const away = await postAtRate(target(server.port), runCounter++, 200, (cfg.behind / 200) * 1000, 32);
       if (away.ok !== cfg.behind) throw new Error(`storm: posted ${away.ok} of ${cfg.behind} while members were away`);
       restartS = (performance.now() - t0) / 1000;
