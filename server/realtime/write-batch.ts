@@ -4,6 +4,13 @@ import type { Subscriber } from './subscriber.js';
  * costs tens of milliseconds of socket writes). */
 const FLUSH_SLICE_MS = 8;
 
+/** Passes that wrote for less than this are followed at once: holding them would add a timer's latency (1 ms or more)
+ * to small rooms for nothing. */
+const MIN_HOLD_MS = 1;
+
+/** The longest a pass is held back, whatever the one before it cost. */
+const MAX_HOLD_MS = 250;
+
 /**
  * Collects the subscribers written to during one event-loop turn and flushes each once at its end, so the frames due
  * to one stream in a turn (a group commit of several events, a replayed page, an event and a receipt) leave as one
@@ -12,6 +19,13 @@ const FLUSH_SLICE_MS = 8;
  *
  * A flush that takes longer than FLUSH_SLICE_MS goes on in the next turn, so requests are served in between; a stream
  * still waiting keeps its frames in order (they stay queued behind it), and what it is written meanwhile joins them.
+ *
+ * Past what one pass can write, the window widens by itself: a pass that spent W ms writing is followed by the next no
+ * sooner than W ms after it ended, so writing takes at most about half of the thread. A socket write costs the same
+ * for one frame or several, and in a room of 10,000 streams it is most of a delivery's cost (one pass is 50-100 ms of
+ * write calls), so the messages posted meanwhile go out together, one write per stream instead of one per message,
+ * and stream opens and requests keep the other half. A pass over a few hundred streams costs under a millisecond and
+ * is never held.
  */
 export class WriteBatch {
   private dirty: Subscriber[] = [];
@@ -19,6 +33,9 @@ export class WriteBatch {
   private flushing: Subscriber[] = [];
   private next = 0;
   private scheduled = false;
+  /** Time spent writing in the pass under way (its slices), and when the next pass may start. */
+  private passMs = 0;
+  private holdUntil = 0;
 
   constructor(private readonly flushMs = 0) {}
 
@@ -31,8 +48,9 @@ export class WriteBatch {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    if (this.next < this.flushing.length) setImmediate(this.flush);
-    else if (this.flushMs > 0) setTimeout(this.flush, this.flushMs);
+    if (this.next < this.flushing.length) return void setImmediate(this.flush);
+    const held = this.holdUntil - performance.now();
+    if (held >= MIN_HOLD_MS || this.flushMs > 0) setTimeout(this.flush, Math.max(held, this.flushMs));
     else queueMicrotask(this.flush);
   }
 
@@ -42,13 +60,18 @@ export class WriteBatch {
       this.flushing = this.dirty;
       this.dirty = [];
       this.next = 0;
+      this.passMs = 0;
     }
     const started = performance.now();
     const list = this.flushing;
+    let now = started;
     while (this.next < list.length) {
       list[this.next++]!.flush();
-      if ((this.next & 255) === 0 && performance.now() - started > FLUSH_SLICE_MS) break;
+      if ((this.next & 255) === 0 && (now = performance.now()) - started > FLUSH_SLICE_MS) break;
     }
+    if (this.next >= list.length) now = performance.now();
+    this.passMs += now - started;
+    if (this.next >= list.length) this.holdUntil = now + Math.min(this.passMs, MAX_HOLD_MS);
     if (this.next < list.length || this.dirty.length > 0) this.schedule();
   };
 }
