@@ -206,7 +206,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     async (request) => {
       const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
       const message = await loadMessage(room.id, request.params.seq);
-      await app.hub.receipts.flush();
+      await app.hub.receipts.flush(room.id);
       const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
       return {
         seq: message.seq,

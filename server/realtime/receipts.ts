@@ -1,8 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { DeliveredReceipt } from '../store/receipt-groups.js';
 import type { Store, Watermarks } from '../store/store.js';
 
 /** Rooms whose watermarks and announcement times are kept; beyond, the least recently read are forgotten. */
 const MAX_ROOMS = 50_000;
+
+/**
+ * A room's delivery marks are written every batch interval per this many members with marks waiting: a room of 10,000
+ * live members is written every 5 s rather than every second. Writing a member's mark costs the store about 3-5 us
+ * (an index entry moves), so a big room would otherwise spend 30-50 ms of every second on it, while its
+ * delivered-to-all watermark (the minimum over thousands of members) barely moves.
+ */
+const MEMBERS_PER_INTERVAL = 2000;
 
 const moved = (a: Watermarks, b: Watermarks) => a.deliveredSeq !== b.deliveredSeq || a.readSeq !== b.readSeq;
 
@@ -23,6 +32,8 @@ export class Receipts {
    * latest values winning (a trailing announcement follows a burst). */
   private readonly announcedAt = new Map<string, number>();
   private readonly trailing = new Map<string, NodeJS.Timeout>();
+  /** When each room's marks were last written (rooms with marks waiting only). */
+  private readonly writtenAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -56,10 +67,12 @@ export class Receipts {
     let room = this.pending.get(roomId);
     if (!room) this.pending.set(roomId, (room = new Map()));
     if ((room.get(userId) ?? 0) < seq) room.set(userId, seq);
-    if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.batchMs);
-      this.timer.unref();
-    }
+    if (!this.timer) this.arm();
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => void this.flushDue(), this.batchMs);
+    this.timer.unref();
   }
 
   /** Records a read position (monotonic) and announces the room's watermarks if they moved. */
@@ -110,11 +123,37 @@ export class Receipts {
     return read;
   }
 
-  flush(): Promise<void> {
+  /** Writes every waiting mark now, or those of one room (a request that reads them from the store). */
+  flush(roomId?: string): Promise<void> {
+    return this.write((id) => roomId === undefined || id === roomId);
+  }
+
+  /** The timer: writes the rooms that are due, a batch interval after their last write, times one per
+   * MEMBERS_PER_INTERVAL members waiting. */
+  private flushDue(): Promise<void> {
+    const now = Date.now();
+    return this.write(
+      (roomId, waiting) =>
+        now - (this.writtenAt.get(roomId) ?? 0) >= this.batchMs * Math.ceil(waiting / MEMBERS_PER_INTERVAL),
+    );
+  }
+
+  private write(due: (roomId: string, waiting: number) => boolean): Promise<void> {
+    clearTimeout(this.timer);
     this.timer = undefined;
-    const batch: Array<{ roomId: string; userId: string; seq: number }> = [];
-    for (const [roomId, users] of this.pending) for (const [userId, seq] of users) batch.push({ roomId, userId, seq });
-    this.pending = new Map();
+    const now = Date.now();
+    const batch: DeliveredReceipt[] = [];
+    for (const [roomId, users] of this.pending) {
+      if (!due(roomId, users.size)) continue;
+      for (const [userId, seq] of users) batch.push({ roomId, userId, seq });
+      this.pending.delete(roomId);
+      this.writtenAt.set(roomId, now);
+    }
+    // A room written a while ago with nothing waiting since is due at once when marks come again.
+    for (const [roomId, at] of this.writtenAt) {
+      if (!this.pending.has(roomId) && now - at >= this.batchMs) this.writtenAt.delete(roomId);
+    }
+    if (this.pending.size > 0) this.arm();
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {
       try {

@@ -27,14 +27,15 @@ export class SqliteReceipts {
   private readonly stmts;
 
   /**
-   * @param membersPerTurn members whose delivery marks one transaction (one event-loop turn) writes: a 10,000-member
-   * room's flush (30-50 ms) stays one transaction, several big rooms take a turn each. Smaller slices hold the thread
-   * for less but cost more in all (each commit rewrites most of the same index pages: 2,000 per turn doubled the CPU
-   * of a 10,000-member flush).
+   * @param membersPerTurn members whose delivery marks one transaction (one event-loop turn) writes. 2,500 keeps a
+   * turn near 15 ms (a 10,000-member room's marks in one transaction held the thread for 30-60 ms); smaller slices
+   * cost more in all, as each commit rewrites most of the same index pages (10,000 marks: 29 ms of CPU in one
+   * transaction, 46 ms in slices of 2,500, 78 ms in slices of 1,000; `npx tsx scripts/bench/receipts.ts`). The hub
+   * writes a big room's marks less often to make up for it (realtime/receipts.ts).
    */
   constructor(
     private readonly db: Database.Database,
-    private readonly membersPerTurn = 10_000,
+    private readonly membersPerTurn = 2500,
   ) {
     this.stmts = {
       markDelivered: db.prepare<{ roomId: string; seq: number; users: string }>(RECEIPT_SQL.markDelivered),
