@@ -5,6 +5,7 @@ import attentionRoutes from './attention/routes.js';
 import authRoutes from './auth/routes.js';
 import tokens from './auth/tokens.js';
 import type { Config } from './config.js';
+import { gateConnections } from './http/connection-gate.js';
 import errorHandler from './http/error-handler.js';
 import healthRoutes from './http/health.js';
 import hostHeader from './http/host-header.js';
@@ -41,6 +42,7 @@ export interface BuildOptions {
 /** Builds the app without listening: tests inject or listen on port 0 themselves. */
 export async function buildApp({ config, store, closeStore = false, logger }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(config, logger));
+  gateConnections(app.server, config.newConnectionsAtOnce);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

@@ -103,8 +103,10 @@ const EnvSchema = z.object({
   SSE_FLUSH_MS: intInRange(0, 0, 1000),
   /** Memory (MiB) for recent events kept encoded for resuming streams. */
   REPLAY_CACHE_MB: intInRange(64, 0, 65_536),
-  /** Stream opens let through per event-loop turn; a reconnect storm waits in line in batches this size. */
-  STREAM_OPENS_PER_TURN: intInRange(16, 1, 100_000),
+  /** Stream opens let through per event-loop turn at most (fewer while turns run long); a storm waits in line. */
+  STREAM_OPENS_PER_TURN: intInRange(256, 1, 100_000),
+  /** New connections read at once (each until its first request is in); the rest wait, paused, in line. */
+  NEW_CONNECTIONS_AT_ONCE: intInRange(64, 1, 100_000),
   /** The listen backlog: connections the kernel holds for the server to accept (a restart reconnects everyone). */
   LISTEN_BACKLOG: intInRange(4096, 1, 1_000_000),
   /** Event streams one user may have open at once on an instance (429 beyond). */
@@ -170,6 +172,7 @@ export interface Config {
   sseFlushMs: number;
   replayCacheBytes: number;
   streamOpensPerTurn: number;
+  newConnectionsAtOnce: number;
   listenBacklog: number;
   maxStreamsPerUser: number;
   requestTimeoutMs: number;
@@ -262,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sseFlushMs: e.SSE_FLUSH_MS,
     replayCacheBytes: e.REPLAY_CACHE_MB * 1024 * 1024,
     streamOpensPerTurn: e.STREAM_OPENS_PER_TURN,
+    newConnectionsAtOnce: e.NEW_CONNECTIONS_AT_ONCE,
     listenBacklog: e.LISTEN_BACKLOG,
     maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     requestTimeoutMs: e.REQUEST_TIMEOUT,

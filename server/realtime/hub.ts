@@ -81,7 +81,7 @@ export class Hub {
       cacheBytes: opts.replayCacheBytes ?? 64 << 20,
       unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
     });
-    this.opens = new OpenGate(opts.opensPerTurn ?? 16);
+    this.opens = new OpenGate(opts.opensPerTurn ?? 256);
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here coalesced per room (presence-fanout.ts).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>

@@ -1,8 +1,19 @@
+/** Above this, an event-loop turn counts as long: the gate lets fewer opens through in the next one. */
+const LONG_TURN_MS = 20;
+
+/** The first batch after a quiet spell, at most. */
+const START_PER_TURN = 16;
+
 /**
- * Lets at most `perTurn` stream opens through per event-loop turn; the rest wait, in arrival order, for the turns
+ * Lets stream opens through in batches, one batch per event-loop turn; the rest wait, in arrival order, for the turns
  * after. A reconnect storm (every member of a big room coming back at once after a restart) is then authenticated
  * and caught up in bounded batches, and the requests that arrive meanwhile (messages being posted) are served
  * between the batches instead of after the whole storm.
+ *
+ * The batch follows the loop: it grows by a quarter after each turn that took at most LONG_TURN_MS and halves after
+ * one that took longer, between 4 and `maxPerTurn` (STREAM_OPENS_PER_TURN). A fixed size is wrong both ways: what
+ * an open costs, and what else a turn carries (a fan-out to thousands of streams, a batch of receipts), varies ten-fold
+ * within one storm, and a batch small enough for the worst turn caught up 10,000 members at 1,200 a second.
  */
 export class OpenGate {
   private admitted = 0;
@@ -10,8 +21,15 @@ export class OpenGate {
   private waiting: Array<() => void> = [];
   private head = 0;
   private scheduled = false;
+  private perTurn: number;
+  private readonly minPerTurn: number;
+  /** When the batch before began, while batches follow each other (0 after a quiet spell). */
+  private lastBatch = 0;
 
-  constructor(private readonly perTurn: number) {}
+  constructor(private readonly maxPerTurn: number) {
+    this.minPerTurn = Math.min(4, maxPerTurn);
+    this.perTurn = Math.min(START_PER_TURN, maxPerTurn);
+  }
 
   /** Resolves when this open may go ahead. */
   enter(): Promise<void> {
@@ -29,12 +47,18 @@ export class OpenGate {
     return this.waiting.length - this.head;
   }
 
+  /** Opens let through in the current turn, at most (adapted after each turn). */
+  get batchSize(): number {
+    return this.perTurn;
+  }
+
   /** A new turn: the count starts again, and the next batch of waiting opens goes ahead. */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      this.pace();
       this.admitted = 0;
       while (this.admitted < this.perTurn && this.queued > 0) {
         this.admitted++;
@@ -47,7 +71,20 @@ export class OpenGate {
         this.head = 0;
       }
       if (this.queued > 0 || this.admitted > 0) this.schedule();
+      else this.lastBatch = 0;
     });
+  }
+
+  /** Sizes this turn's batch from how long the turn since the last batch took (the loop runs one batch per turn). */
+  private pace(): void {
+    const now = performance.now();
+    if (this.lastBatch > 0) {
+      if (now - this.lastBatch > LONG_TURN_MS) this.perTurn = Math.max(this.minPerTurn, this.perTurn >> 1);
+      else this.perTurn = Math.min(this.maxPerTurn, this.perTurn + Math.max(1, this.perTurn >> 2));
+    } else {
+      this.perTurn = Math.min(this.perTurn, START_PER_TURN, this.maxPerTurn);
+    }
+    this.lastBatch = now;
   }
 }
 

@@ -1,0 +1,67 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** How long an admitted connection may take to send its first request before its place goes to the next one. */
+const FIRST_REQUEST_MS = 50;
+
+/**
+ * Lets new connections start reading a few at a time: at most `slots` newly accepted sockets may be waiting for their
+ * first request; the rest stay paused, in arrival order, until one of those has sent its request (or closed, or
+ * taken FIRST_REQUEST_MS).
+ *
+ * Node accepts every connection the kernel has queued in one go, then parses every request that has arrived in one
+ * poll. When 10,000 clients come back at once after a restart, that was thousands of requests parsed and routed in
+ * one loop iteration (over 300 ms, measured), during which the listen queue overflowed (clients turned away wait for
+ * TCP's retries, 1, 3, 7 s) and every other request waited. With the gate an iteration parses at most `slots` new
+ * requests. Accepting stays immediate (a paused socket costs nothing to hold), and sockets already open (keep-alive
+ * connections posting messages) are never held.
+ */
+export function gateConnections(server: Server, slots: number): void {
+  const waiting: Socket[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let scheduled = false;
+  /** Admitted sockets still waiting for their first request, and the timer that gives up their place. */
+  const admitted = new Map<Socket, NodeJS.Timeout>();
+
+  const release = (socket: Socket) => {
+    const timer = admitted.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    admitted.delete(socket);
+    inFlight--;
+    schedule();
+  };
+  // Once per loop iteration: what is let in here is read in the next poll, at most `slots` requests.
+  const admit = () => {
+    scheduled = false;
+    while (inFlight < slots && head < waiting.length) {
+      const socket = waiting[head++]!;
+      if (socket.destroyed) continue;
+      inFlight++;
+      admitted.set(
+        socket,
+        setTimeout(() => release(socket), FIRST_REQUEST_MS),
+      );
+      socket.resume();
+    }
+    if (head === waiting.length) {
+      waiting.length = 0;
+      head = 0;
+    }
+  };
+  function schedule() {
+    if (scheduled || head === waiting.length) return;
+    scheduled = true;
+    setImmediate(admit);
+  }
+
+  // net.Server reads this on every accept: the new socket starts paused (no read from the kernel until resume()).
+  (server as Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
+  server.on('connection', (socket: Socket) => {
+    waiting.push(socket);
+    socket.once('close', () => release(socket));
+    schedule();
+  });
+  server.on('request', (request: IncomingMessage) => release(request.socket));
+}
