@@ -4,7 +4,12 @@ import { Subscriber, type CloseReason } from '../../server/realtime/subscriber.j
 import { WriteBatch } from '../../server/realtime/write-batch.js';
 
 /** A subscriber on a real loopback TCP connection; the far end collects what arrives. */
-async function connected(t: { teardown(fn: () => unknown): void }, maxQueueBytes = 1 << 20, flushMs = 0) {
+async function connected(
+  t: { teardown(fn: () => unknown): void },
+  maxQueueBytes = 1 << 20,
+  flushMs = 0,
+  batch = new WriteBatch(flushMs),
+) {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
@@ -23,7 +28,7 @@ async function connected(t: { teardown(fn: () => unknown): void }, maxQueueBytes
   const closed: CloseReason[] = [];
   const user = { id: 'u1', username: 'u1', displayName: 'U', gender: null, avatar: null } as never;
   const credential = { sessionId: null, apiTokenId: null };
-  const sub = new Subscriber(socket, user, 'room', credential, maxQueueBytes, new WriteBatch(flushMs), () => {});
+  const sub = new Subscriber(socket, user, 'room', credential, maxQueueBytes, batch, () => {});
   const close = sub.close.bind(sub);
   sub.close = (reason: CloseReason) => {
     closed.push(reason);
@@ -80,4 +85,66 @@ t.test('a graceful close still sends what the turn wrote; a slow close drops it'
   t.same(slow.closed, ['slow'], 'and the subscriber is cut, before anything was written');
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.same(slow.writes, [], 'what it had queued is never written');
+});
+
+/** Holds the thread for `ms`, as a pass of socket writes to thousands of streams does. */
+const busy = (ms: number) => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
+
+/** Stands in for a big room's streams in a pass: all the write batch calls is flush(). */
+const slowStreams = (ms: number) => ({ flush: () => busy(ms) }) as unknown as Subscriber;
+
+t.test(
+  'after a pass that wrote for W ms, what later turns write waits about W ms and leaves in one write',
+  async (t) => {
+    const batch = new WriteBatch();
+    const { sub, writes, arrived } = await connected(t, 1 << 20, 0, batch);
+    const W = 100;
+    const at: number[] = [];
+    const write = sub.socket.write.bind(sub.socket) as (chunk: Buffer) => boolean;
+    sub.socket.write = ((chunk: Buffer) => (at.push(performance.now()), write(chunk))) as typeof sub.socket.write;
+
+    batch.add(slowStreams(W)); // flushed at the end of this turn: a pass of W ms
+    let passEnded = 0;
+    queueMicrotask(() => (passEnded = performance.now()));
+    // Two turns queued together, so no timer can fire between them: each writes one frame to the stream.
+    const seenInSecond = await new Promise<number>((resolve) => {
+      setImmediate(() => sub.write(frame(1)));
+      setImmediate(() => {
+        sub.write(frame(2));
+        resolve(writes.length);
+      });
+    });
+    t.equal(seenInSecond, 0, "the first turn's frame was not written at the end of its turn: the pass is held");
+    const text = await arrived('id: 2');
+    t.equal(text, 'id: 1\ndata: 1\n\nid: 2\ndata: 2\n\n', 'both frames, in order');
+    t.equal(writes.length, 1, 'in one socket write, by the next pass');
+    // A lower bound with a wide margin: a timer is armed from the loop's cached clock, which may lag a little.
+    t.ok(at[0]! - passEnded >= W / 2, `the next pass began ${Math.round(at[0]! - passEnded)} ms after, not before W`);
+
+    sub.write(frame(3));
+    await arrived('id: 3');
+    t.equal(writes.length, 2, 'a cheap pass after it: the next write is not held again');
+  },
+);
+
+t.test('passes under a millisecond are never held: each turn is flushed at its end, with no timer', async (t) => {
+  const batch = new WriteBatch();
+  const { sub, writes, arrived } = await connected(t, 1 << 20, 0, batch);
+  const seen: number[] = [];
+  await new Promise<void>((resolve) => {
+    // Turns queued together: a timer (even of 0 ms) could only fire after all of them.
+    for (let i = 1; i <= 5; i++) {
+      setImmediate(() => {
+        seen.push(writes.length);
+        sub.write(frame(i));
+        if (i === 5) setImmediate(() => (seen.push(writes.length), resolve()));
+      });
+    }
+  });
+  t.same(seen, [0, 1, 2, 3, 4, 5], "each turn's frame was written before the next turn began");
+  await arrived('id: 5');
+  t.equal(writes.length, 5);
 });
