@@ -172,3 +172,96 @@ t.test('streams starting together in one room share one watermark read (hub.foll
   t.pass('all 40 streams got the room watermarks');
   t.equal(reads, 1, 'read from the store once, not once per stream');
 });
+
+/** Records which rooms each store write of delivery marks was for (the store is real, the method wrapped). */
+function countWrites(store: SqliteStore, names: Record<string, string>) {
+  const writes: string[][] = [];
+  const markDelivered = store.markDelivered.bind(store);
+  store.markDelivered = (entries) => {
+    writes.push([...new Set(entries.map((e) => names[e.roomId] ?? e.roomId))].sort());
+    return markDelivered(entries);
+  };
+  return writes;
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !(await ok()); await sleep(10)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+const deliveredSeq = async (store: SqliteStore, roomId: string, userId: string) =>
+  (await store.listMembers(roomId)).find((m) => m.userId === userId)!.deliveredSeq;
+
+t.test(
+  'a room with over 2,000 members waiting is written once per interval per 2,000, a small room each interval',
+  async (t) => {
+    const { store, user, room } = countingStore(t);
+    const [owner, alice, bob] = [await user(), await user(), await user()];
+    const small = await room(owner, [alice]);
+    const big = await room(owner, [bob]);
+    const post = async (roomId: string) =>
+      (await store.postMessage(roomId, owner, { text: 'x', attachments: [] })).message.seq;
+    const [s1, s2, b1, b2] = [await post(small.id), await post(small.id), await post(big.id), await post(big.id)];
+    const writes = countWrites(store, { [small.id]: 'small', [big.id]: 'big' });
+    const batchMs = 100;
+    const receipts = new Receipts(store, () => {}, log, batchMs, 60_000);
+    t.teardown(() => receipts.stop());
+    // Bob and 10,000 more waiting in the big room: due every 6 intervals. The crowd has no memberships (the store skips
+    // them), so that the test need not create 10,000 users; bob's stored mark shows when the room was written.
+    const crowd = Array.from({ length: 10_000 }, (_, i) => `crowd-${i}`);
+    const deliverBig = (seq: number) => {
+      receipts.delivered(big.id, bob.id, seq);
+      for (const id of crowd) receipts.delivered(big.id, id, seq);
+    };
+
+    receipts.delivered(small.id, alice.id, s1);
+    deliverBig(b1);
+    await until('the first write', async () => (await deliveredSeq(store, big.id, bob.id)) === b1);
+    t.same(writes, [['big', 'small']], 'the first marks of each room are written at the first timer');
+
+    deliverBig(b2);
+    // The small room keeps getting marks, as a room with messages does.
+    const feed = setInterval(() => receipts.delivered(small.id, alice.id, s2), 20);
+    t.teardown(() => clearInterval(feed));
+    await until('a second write', () => writes.length >= 2);
+    await until('the small room written', async () => (await deliveredSeq(store, small.id, alice.id)) === s2);
+    t.same(writes[1], ['small'], 'the next timer writes the small room only');
+    t.equal(await deliveredSeq(store, big.id, bob.id), b1, 'the big room is not written yet');
+
+    await until('the big room written', async () => (await deliveredSeq(store, big.id, bob.id)) === b2);
+    clearInterval(feed);
+    const next = writes.findIndex((rooms, i) => i > 0 && rooms.includes('big'));
+    const between = writes.slice(1, next);
+    t.ok(
+      between.length >= 2 && between.every((rooms) => rooms.join() === 'small'),
+      `the small room was written ${between.length} times alone before the big room's next write`,
+    );
+  },
+);
+
+t.test('flush(roomId) writes only that room; stop() writes the rest', async (t) => {
+  const { store, user, room } = countingStore(t);
+  const [owner, alice, bob] = [await user(), await user(), await user()];
+  const a = await room(owner, [alice]);
+  const b = await room(owner, [bob]);
+  const seqA = (await store.postMessage(a.id, owner, { text: 'a', attachments: [] })).message.seq;
+  const seqB = (await store.postMessage(b.id, owner, { text: 'b', attachments: [] })).message.seq;
+  const writes = countWrites(store, { [a.id]: 'a', [b.id]: 'b' });
+  const receipts = new Receipts(store, () => {}, log, 60_000);
+  t.teardown(() => receipts.stop());
+  receipts.delivered(a.id, alice.id, seqA);
+  receipts.delivered(b.id, bob.id, seqB);
+
+  await receipts.flush(a.id);
+  t.same(writes, [['a']], 'one write, of room a only');
+  t.equal(await deliveredSeq(store, a.id, alice.id), seqA, "room a's mark is stored");
+  t.ok((await deliveredSeq(store, b.id, bob.id)) < seqB, "room b's is still waiting");
+
+  await receipts.flush(a.id);
+  t.same(writes, [['a']], 'nothing more waiting in room a: no write');
+
+  await receipts.stop();
+  t.same(writes, [['a'], ['b']], 'stop() writes what was waiting');
+  t.equal(await deliveredSeq(store, b.id, bob.id), seqB);
+});
