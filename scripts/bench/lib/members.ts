@@ -77,7 +77,11 @@ export async function seedMembers(sizes: number[], log: (line: string) => void):
   const manifest = path.join(kept, 'seed.json');
   if (existsSync(manifest) && Date.now() - statSync(manifest).mtimeMs < SEED_CACHE_MS) {
     log(`  seed: reusing ${kept} (BENCH_SEED_CACHE)`);
-    return { ...(JSON.parse(readFileSync(manifest, 'utf8')) as MemberSeed), dir: path.join(kept, 'data'), cached: true };
+    return {
+      ...(JSON.parse(readFileSync(manifest, 'utf8')) as MemberSeed),
+      dir: path.join(kept, 'data'),
+      cached: true,
+    };
   }
   const seed = await makeSeed(sizes, log);
   rmSync(kept, { recursive: true, force: true });
