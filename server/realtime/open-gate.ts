@@ -70,8 +70,10 @@ export class OpenGate {
         this.waiting = [];
         this.head = 0;
       }
-      if (this.queued > 0 || this.admitted > 0) this.schedule();
-      else this.lastBatch = 0;
+      if (this.queued > 0 || this.admitted > 0) return this.schedule();
+      // Quiet: the next storm's first batch, let in by enter() before any turn of ours, is no bigger than 16.
+      this.lastBatch = 0;
+      this.perTurn = Math.min(this.perTurn, START_PER_TURN);
     });
   }
 
@@ -81,8 +83,6 @@ export class OpenGate {
     if (this.lastBatch > 0) {
       if (now - this.lastBatch > LONG_TURN_MS) this.perTurn = Math.max(this.minPerTurn, this.perTurn >> 1);
       else this.perTurn = Math.min(this.maxPerTurn, this.perTurn + Math.max(1, this.perTurn >> 2));
-    } else {
-      this.perTurn = Math.min(this.perTurn, START_PER_TURN, this.maxPerTurn);
     }
     this.lastBatch = now;
   }
