@@ -1,0 +1,171 @@
+import http from 'node:http';
+import net from 'node:net';
+import { Worker } from 'node:worker_threads';
+import t, { type Test } from 'tap';
+import { gateConnections } from '../../server/http/connection-gate.js';
+
+/** A plain HTTP server behind the gate (or not), answering each request with its path. */
+async function server(t: Test, slots: number | null) {
+  const srv = http.createServer((req, res) => res.end(req.url));
+  if (slots !== null) gateConnections(srv, slots);
+  const sockets = new Set<net.Socket>();
+  srv.on('connection', (s: net.Socket) => sockets.add(s));
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    srv.close();
+  });
+  return { srv, port: (srv.address() as net.AddressInfo).port, connections: () => sockets.size };
+}
+
+/** A client on a real connection that writes a GET of `path` at once (an empty path: an idle connection that sends
+ * nothing); `responses(n)` resolves with the raw text once n responses have come. */
+function client(t: Test, port: number, path: string, keepAlive = false) {
+  const socket = net.connect(port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  let text = '';
+  socket.on('data', (chunk) => (text += chunk.toString()));
+  socket.on('error', () => {});
+  const request = (p: string) =>
+    socket.write(`GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`);
+  /** Resolves once `n` responses have arrived (each body is its path). */
+  const responses = async (n: number) => {
+    for (let i = 0; i < 1000 && (text.match(/HTTP\/1\.1 200/g)?.length ?? 0) < n; i++) await sleep(5);
+    if ((text.match(/HTTP\/1\.1 200/g)?.length ?? 0) < n) throw new Error(`no response ${n} on ${path}: ${text}`);
+    return text;
+  };
+  if (path) request(path);
+  return { socket, request, responses };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the 'request' events of each event-loop iteration (a self-rescheduling setImmediate marks iterations). */
+function requestsPerIteration(srv: http.Server) {
+  let iteration = 0;
+  let ticking = true;
+  const tick = () => {
+    iteration++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const counts = new Map<number, number>();
+  srv.on('request', () => counts.set(iteration, (counts.get(iteration) ?? 0) + 1));
+  return {
+    stop: () => (ticking = false),
+    max: () => Math.max(0, ...counts.values()),
+    counts: () => [...counts.values()],
+  };
+}
+
+/**
+ * The clients of a burst, on a worker thread. They connect; once the server has taken every connection in (Node
+ * accepts one per loop iteration), they all write their request while this thread is blocked, so that every request
+ * is waiting in the kernel when the server's loop runs again: a burst of first requests, as after a restart.
+ */
+const BURST_CLIENTS = `
+const net = require('node:net');
+const { parentPort, workerData } = require('node:worker_threads');
+const { port, count, flag } = workerData;
+const texts = new Array(count).fill('');
+const sockets = [];
+let ended = 0;
+for (let i = 0; i < count; i++) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => (texts[i] += chunk.toString()));
+  socket.on('close', () => {
+    if (++ended === count) parentPort.postMessage(texts);
+  });
+  sockets.push(socket);
+}
+parentPort.once('message', () => {
+  let written = 0;
+  sockets.forEach((socket, i) =>
+    socket.write('GET /c' + i + ' HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n', () => {
+      if (++written === count) {
+        Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0);
+      }
+    }),
+  );
+});
+`;
+
+async function burst(t: Test, slots: number | null, count: number) {
+  const { srv, port } = await server(t, slots);
+  let firstConnection = 0;
+  const accepted = new Promise<void>((resolve) => {
+    let n = 0;
+    srv.on('connection', () => {
+      if (n === 0) firstConnection = performance.now();
+      if (++n === count) resolve();
+    });
+  });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(BURST_CLIENTS, { eval: true, workerData: { port, count, flag } });
+  t.teardown(() => worker.terminate());
+  const texts = new Promise<string[]>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await accepted;
+  const seen = requestsPerIteration(srv);
+  worker.postMessage('write');
+  // No gate timer (50 ms from a connection's admission) can have fired before the burst if it starts within 50 ms
+  // of the first connection: then only `slots` sockets are reading when it comes.
+  const quick = performance.now() - firstConnection < 45;
+  Atomics.wait(flag, 0, 0, 5000); // returns at once if the worker was quicker than us
+  t.equal(Atomics.load(flag, 0), 1, `all ${count} requests written while the server was blocked`);
+  const answers = await texts;
+  seen.stop();
+  return { texts: answers, seen, quick };
+}
+
+t.test('a burst of new connections is parsed at most `slots` requests per loop iteration, none lost', async (t) => {
+  const { texts, seen, quick } = await burst(t, 4, 40);
+  t.ok(
+    texts.every((text, i) => text.endsWith(`/c${i}`)),
+    'all 40 answered, each its own',
+  );
+  if (quick) t.ok(seen.max() <= 4, `at most 4 requests per iteration: ${seen.counts().join(' ')}`);
+  else t.skip('the connections took over 45 ms to come in (a loaded machine): a gate timer may have let more in');
+});
+
+t.test('the burst is real: without the gate its requests are parsed in one iteration', async (t) => {
+  const { seen } = await burst(t, null, 40);
+  t.ok(seen.max() > 4, `requests per iteration: ${seen.counts().join(' ')}`);
+});
+
+t.test('connections that send nothing give their place up: the next one is served', async (t) => {
+  const { port, connections } = await server(t, 2);
+  client(t, port, '');
+  client(t, port, '');
+  for (let i = 0; i < 200 && connections() < 2; i++) await sleep(5);
+  t.equal(connections(), 2, 'two idle connections hold both places');
+  const text = await client(t, port, '/after-idle').responses(1);
+  t.match(text, /\/after-idle$/, 'a connection behind them is answered');
+});
+
+t.test('later requests on an open connection are never held behind new connections', async (t) => {
+  const { port, connections } = await server(t, 1);
+  const kept = client(t, port, '/first', true);
+  await kept.responses(1);
+  // Ten idle connections take the one place in turn, each for up to 50 ms; a new client waits behind them all.
+  for (let i = 0; i < 10; i++) client(t, port, '');
+  for (let i = 0; i < 200 && connections() < 11; i++) await sleep(5);
+  const order: string[] = [];
+  const late = client(t, port, '/new');
+  const newAnswered = late.responses(1).then(() => order.push('new connection'));
+  for (let n = 2; n <= 4; n++) {
+    kept.request(`/again${n}`);
+    await kept.responses(n);
+    order.push(`kept-alive request ${n}`);
+  }
+  await newAnswered;
+  t.same(
+    order,
+    ['kept-alive request 2', 'kept-alive request 3', 'kept-alive request 4', 'new connection'],
+    'the open connection was answered each time while the new one waited its turn',
+  );
+});
