@@ -129,7 +129,7 @@ t.test('a burst of new connections is parsed at most `slots` requests per loop i
     'all 40 answered, each its own',
   );
   if (quick) t.ok(seen.max() <= 4, `at most 4 requests per iteration: ${seen.counts().join(' ')}`);
-  else t.skip('the connections took over 45 ms to come in (a loaded machine): a gate timer may have let more in');
+  else t.comment('the connections took over 45 ms to come in (a loaded machine): a gate timer may have let more in');
 });
 
 t.test('the burst is real: without the gate its requests are parsed in one iteration', async (t) => {
