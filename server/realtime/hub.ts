@@ -79,6 +79,7 @@ export class Hub {
       // still served from memory; REPLAY_CACHE_MB bounds all rooms together.
       cacheEvents: opts.replayCacheEvents ?? 10_000,
       cacheBytes: opts.replayCacheBytes ?? 64 << 20,
+      maxQueueBytes: opts.maxQueueBytes,
       unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
     });
     this.opens = new OpenGate(opts.opensPerTurn ?? 256);

@@ -9,6 +9,9 @@ import type { CloseReason, Subscriber } from './subscriber.js';
 /** A replay waits for the client to read once this much is queued for it (the socket's buffer is the queue). */
 const REPLAY_LOW_WATER = 64 * 1024;
 
+/** A page is written in runs of about this many bytes, each after the one before has drained to REPLAY_LOW_WATER. */
+const REPLAY_RUN_BYTES = 256 * 1024;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ReplayerOptions {
@@ -17,6 +20,8 @@ export interface ReplayerOptions {
   /** The replay cache's bounds: events kept per room, and bytes in all. */
   cacheEvents: number;
   cacheBytes: number;
+  /** Bytes a subscriber may have queued (SSE_MAX_QUEUE_BYTES): a run of a page stays well within it. */
+  maxQueueBytes: number;
   /** Ends a subscriber's following of a room (the hub's). */
   unfollow: (sub: Subscriber, roomId: string, reason: CloseReason) => void;
 }
@@ -63,9 +68,20 @@ export class Replayer {
       for (;;) {
         const page = await this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
         if (cursor.closed) return;
-        cursor.replayed(page.events);
-        await sub.drained(REPLAY_LOW_WATER);
-        if (cursor.closed) return;
+        // In runs, so a page of long messages (500 of them can be megabytes) never goes over the subscriber's bound,
+        // which would cut it before anything was sent, every time it came back.
+        const runBytes = Math.min(REPLAY_RUN_BYTES, this.opts.maxQueueBytes >> 2);
+        for (let from = 0; from < page.events.length; ) {
+          let to = from + 1;
+          for (let bytes = page.events[from]!.frame.length; to < page.events.length; to++) {
+            bytes += page.events[to]!.frame.length;
+            if (bytes > runBytes) break;
+          }
+          cursor.replayed(from === 0 && to === page.events.length ? page.events : page.events.slice(from, to));
+          await sub.drained(REPLAY_LOW_WATER);
+          if (cursor.closed) return;
+          from = to;
+        }
         if (page.atHead) break;
       }
       const ready = cursor.ready();
