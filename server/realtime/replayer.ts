@@ -71,7 +71,7 @@ export class Replayer {
         // In runs, so a page of long messages (500 of them can be megabytes) never goes over the subscriber's bound,
         // which would cut it before anything was sent, every time it came back.
         const runBytes = Math.min(REPLAY_RUN_BYTES, this.opts.maxQueueBytes >> 2);
-        for (let from = 0; from < page.events.length; ) {
+        for (let from = 0; from < page.events.length;) {
           let to = from + 1;
           for (let bytes = page.events[from]!.frame.length; to < page.events.length; to++) {
             bytes += page.events[to]!.frame.length;
