@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../../ids.js';
 import { storeErrors } from '../errors.js';
-import { rememberEventJson } from '../event-json.js';
+import { withEventJson } from '../event-json.js';
 import type { Message, PublicUser, RoomEvent, RoomEventType } from '../store.js';
 
 /** Appends one event inside a commit; the payload may depend on the event's seq and time. */
@@ -12,41 +12,35 @@ export type Append = (
   payload: Record<string, unknown> | ((seq: number, at: string) => Record<string, unknown>),
 ) => RoomEvent;
 
-interface EventRow {
-  room_id: string;
-  seq: number;
-  type: string;
-  actor_id: string | null;
-  at: string;
-  /** JSON: { actor, payload }, the actor as it was when the event happened. */
-  data: string;
-}
-
 type EventData = { actor: PublicUser | null; payload: Record<string, unknown> };
+
+/** A replayed row: seq, type, at, and data, the JSON `{ actor, payload }` with the actor as it was when the event
+ * happened (a raw row, not an object: a page is read thousands of rows at a time). */
+type ReplayRow = [seq: number, type: string, at: string, data: string];
 
 /**
  * A row as a RoomEvent whose actor and payload are parsed when first read: a replay mostly needs only the seq and
  * type, and writes the stored JSON as it is (event-json.ts).
  */
-function toEvent(r: EventRow): RoomEvent {
-  let data: EventData | undefined;
-  const parsed = () => (data ??= JSON.parse(r.data) as EventData);
+function toEvent(roomId: string, roomJson: string, [seq, type, at, data]: ReplayRow): RoomEvent {
+  let parsedData: EventData | undefined;
+  const parsed = () => (parsedData ??= JSON.parse(data) as EventData);
   const event: RoomEvent = {
-    roomId: r.room_id,
-    seq: r.seq,
-    type: r.type as RoomEventType,
+    roomId,
+    seq,
+    type: type as RoomEventType,
     get actor() {
       return parsed().actor;
     },
-    at: r.at,
+    at,
     get payload() {
       return parsed().payload;
     },
   };
-  // The same fields as JSON.stringify(event) gives (`at` before actor and payload: key order carries no meaning).
-  const head = `{"roomId":${JSON.stringify(r.room_id)},"seq":${r.seq},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)}`;
-  rememberEventJson(event, r.data === '{}' ? `${head}}` : `${head},${r.data.slice(1)}`);
-  return event;
+  // The same fields as JSON.stringify(event) gives (`at` before actor and payload: key order carries no meaning). The
+  // type is one of RoomEventType's names and `at` an ISO time: neither needs escaping.
+  const head = `{"roomId":${roomJson},"seq":${seq},"type":"${type}","at":"${at}"`;
+  return withEventJson(event, data === '{}' ? `${head}}` : `${head},${data.slice(1)}`);
 }
 
 /** Each room's append-only log. A room's lastSeq is the log's head: an append takes lastSeq + 1. */
@@ -69,9 +63,11 @@ export class SqliteEventLog {
            '$.payload.message.mentionsHere', json(?))
          WHERE room_id = ? AND message_seq = ?`,
       ),
-      after: db.prepare<[string, number, number], EventRow>(
-        `SELECT * FROM room_events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-      ),
+      after: db
+        .prepare<[string, number, number], ReplayRow>(
+          `SELECT seq, type, at, data FROM room_events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+        )
+        .raw(),
     };
   }
 
@@ -120,6 +116,7 @@ export class SqliteEventLog {
   }
 
   after(roomId: string, afterSeq: number, limit: number): RoomEvent[] {
-    return this.stmts.after.all(roomId, afterSeq, limit).map(toEvent);
+    const roomJson = JSON.stringify(roomId);
+    return this.stmts.after.all(roomId, afterSeq, limit).map((row) => toEvent(roomId, roomJson, row));
   }
 }
