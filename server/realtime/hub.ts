@@ -80,6 +80,7 @@ export class Hub {
       cacheEvents: opts.replayCacheEvents ?? 10_000,
       cacheBytes: opts.replayCacheBytes ?? 64 << 20,
       maxQueueBytes: opts.maxQueueBytes,
+      delivered: (sub, enc) => this.receipts.delivered(enc.event.roomId, sub.userId, enc.event.seq),
       unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
     });
     this.opens = new OpenGate(opts.opensPerTurn ?? 256);

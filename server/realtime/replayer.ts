@@ -1,6 +1,6 @@
 import type { ConcurrencyLimit } from '../concurrency-limit.js';
 import type { Store } from '../store/store.js';
-import { encodeEphemeral } from './frame.js';
+import { encodeEphemeral, type EncodedEvent } from './frame.js';
 import { ReplayCache } from './replay-cache.js';
 import { ReplayPages } from './replay-pages.js';
 import type { ResetReason, RoomCursor } from './room-cursor.js';
@@ -12,6 +12,9 @@ const REPLAY_LOW_WATER = 64 * 1024;
 /** A page is written in runs of about this many bytes, each after the one before has drained to REPLAY_LOW_WATER. */
 const REPLAY_RUN_BYTES = 256 * 1024;
 
+/** Joined runs kept for the next stream that replays the same one (at most 256 KB each). */
+const JOINED_RUNS = 32;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ReplayerOptions {
@@ -22,6 +25,8 @@ export interface ReplayerOptions {
   cacheBytes: number;
   /** Bytes a subscriber may have queued (SSE_MAX_QUEUE_BYTES): a run of a page stays well within it. */
   maxQueueBytes: number;
+  /** A stored event was written to the subscriber's stream (the hub's delivery receipt). */
+  delivered: (sub: Subscriber, enc: EncodedEvent) => void;
   /** Ends a subscriber's following of a room (the hub's). */
   unfollow: (sub: Subscriber, roomId: string, reason: CloseReason) => void;
 }
@@ -38,6 +43,8 @@ export function sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, r
 export class Replayer {
   readonly cache: ReplayCache;
   private readonly pages: ReplayPages;
+  /** Runs joined into one buffer, by their first event (the same objects as long as the run is the same copy). */
+  private readonly joined = new Map<EncodedEvent, { last: EncodedEvent; frames: Buffer }>();
 
   constructor(
     private readonly store: Store,
@@ -77,7 +84,9 @@ export class Replayer {
             bytes += page.events[to]!.frame.length;
             if (bytes > runBytes) break;
           }
-          cursor.replayed(from === 0 && to === page.events.length ? page.events : page.events.slice(from, to));
+          const run = from === 0 && to === page.events.length ? page.events : page.events.slice(from, to);
+          // A room stream's run goes out as one shared buffer; a multi-room stream writes its own id per event.
+          if (sub.mode !== 'room' || !cursor.replayedRun(run, (r) => this.writeRun(sub, r))) cursor.replayed(run);
           await sub.drained(REPLAY_LOW_WATER);
           if (cursor.closed) return;
           from = to;
@@ -101,6 +110,28 @@ export class Replayer {
         if (cursor.closed) return;
       }
     }
+  }
+
+  /**
+   * Writes a run as one buffer. Streams resuming from the same place (a reconnect storm) replay the same runs of the
+   * same cached events, so the run is joined once and every one of them writes that buffer: no copy per stream.
+   */
+  private writeRun(sub: Subscriber, run: readonly EncodedEvent[]): void {
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    let frames: Buffer;
+    if (run.length === 1) frames = first.frame;
+    else {
+      const hit = this.joined.get(first);
+      if (hit && hit.last === last) frames = hit.frames;
+      else {
+        frames = Buffer.concat(run.map((e) => e.frame));
+        this.joined.delete(first);
+        this.joined.set(first, { last, frames });
+        if (this.joined.size > JOINED_RUNS) this.joined.delete(this.joined.keys().next().value!);
+      }
+    }
+    if (sub.write(frames)) this.opts.delivered(sub, last);
   }
 
   /** A replayed leave or deletion may have ended the membership (or been followed by a rejoin): ask the store. */

@@ -113,6 +113,22 @@ export class RoomCursor {
     return written;
   }
 
+  /**
+   * A run of a page that follows on from the position (ascending, no gaps), written as one piece by `writeRun` (its
+   * frames joined once and shared by every stream that replays the same run). False, writing nothing, when the run
+   * does not follow on; the caller passes it to `replayed` instead.
+   */
+  replayedRun(run: readonly EncodedEvent[], writeRun: (run: readonly EncodedEvent[]) => void): boolean {
+    if (this.ended || run.length === 0) return false;
+    const first = run[0]!.event.seq;
+    const last = run[run.length - 1]!.event.seq;
+    if (first !== this.position + 1 || last - first !== run.length - 1) return false;
+    this.position = last;
+    if (run.some(({ event }) => event.type === 'room.deleted' || event.type === 'member.left')) this.inDoubt = true;
+    writeRun(run);
+    return true;
+  }
+
   /** The replay has reached the end of the store: write the held events that follow on; live when none is left. */
   ready(): ReadyOutcome {
     if (this.ended) return { state: 'closed' };

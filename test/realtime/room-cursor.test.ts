@@ -145,3 +145,35 @@ t.test('resync during a replay: the page under way may predate a lost commit; th
   t.same(cursor.ready(), { state: 'live', membershipInDoubt: false });
   t.same(seqs(), [1, 2, 3]);
 });
+
+t.test(
+  'a run that follows on is written as one piece; one that does not is refused and replayed event by event',
+  async (t) => {
+    const { cursor, seqs } = cursorAt(2);
+    const runs: number[][] = [];
+    const writeRun = (run: readonly EncodedEvent[]) => runs.push(run.map((e) => e.event.seq));
+    t.notOk(cursor.replayedRun([ev(4), ev(5)], writeRun), 'a run that starts past the position is refused');
+    t.notOk(cursor.replayedRun([ev(3), ev(5)], writeRun), 'a run with a hole is refused');
+    t.notOk(cursor.replayedRun([ev(2), ev(3)], writeRun), 'a run that repeats the position is refused');
+    t.same(runs, [], 'nothing written for them');
+    t.equal(cursor.seq, 2, 'and the position did not move');
+    t.ok(cursor.replayedRun([ev(3), ev(4), ev(5)], writeRun), 'a run from the next seq is taken');
+    t.same(runs, [[3, 4, 5]], 'written once, as one piece');
+    t.equal(cursor.seq, 5, 'the position is its last event');
+    t.equal(cursor.live(ev(6)), 'held', 'still replaying: live events wait');
+    t.same(cursor.ready(), { state: 'live', membershipInDoubt: false });
+    t.same(seqs(), [6], 'the held event follows on, written on its own');
+  },
+);
+
+t.test('a run with a leave in it leaves the membership in doubt, as event-by-event replay does', async (t) => {
+  const { cursor } = cursorAt(0);
+  t.ok(cursor.replayedRun([ev(1), ev(2, 'member.left'), ev(3)], () => {}));
+  t.same(cursor.ready(), { state: 'live', membershipInDoubt: true });
+  const closed = cursorAt(0).cursor;
+  closed.close();
+  t.notOk(
+    closed.replayedRun([ev(1)], () => t.fail('a closed cursor writes nothing')),
+    'a closed cursor refuses',
+  );
+});
