@@ -106,7 +106,7 @@ const EnvSchema = z.object({
   /** Stream opens let through per event-loop turn at most (fewer while turns run long); a storm waits in line. */
   STREAM_OPENS_PER_TURN: intInRange(256, 1, 100_000),
   /** New connections read at once (each until its first request is in); the rest wait, paused, in line. */
-  NEW_CONNECTIONS_AT_ONCE: intInRange(64, 1, 100_000),
+  NEW_CONNECTIONS_AT_ONCE: intInRange(32, 1, 100_000),
   /** The listen backlog: connections the kernel holds for the server to accept (a restart reconnects everyone). */
   LISTEN_BACKLOG: intInRange(4096, 1, 1_000_000),
   /** Event streams one user may have open at once on an instance (429 beyond). */

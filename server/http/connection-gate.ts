@@ -9,12 +9,12 @@ const FIRST_REQUEST_MS = 50;
  * first request; the rest stay paused, in arrival order, until one of those has sent its request (or closed, or
  * taken FIRST_REQUEST_MS).
  *
- * Node accepts every connection the kernel has queued in one go, then parses every request that has arrived in one
- * poll. When 10,000 clients come back at once after a restart, that was thousands of requests parsed and routed in
- * one loop iteration (over 300 ms, measured), during which the listen queue overflowed (clients turned away wait for
- * TCP's retries, 1, 3, 7 s) and every other request waited. With the gate an iteration parses at most `slots` new
- * requests. Accepting stays immediate (a paused socket costs nothing to hold), and sockets already open (keep-alive
- * connections posting messages) are never held.
+ * Node accepts one connection per event-loop iteration, but a storm's clients send their requests whenever their own
+ * loops get to it, so the requests of hundreds of connections accepted over many short iterations arrive together and
+ * were parsed and routed in one poll (over 300 ms, measured, when 10,000 clients came back at once after a restart).
+ * Meanwhile nothing was accepted, the listen queue overflowed (clients turned away wait for TCP's retries, 1, 3, 7 s)
+ * and every other request waited. With the gate an iteration parses at most `slots` new requests. A paused socket
+ * costs nothing to hold, and sockets already open (keep-alive connections posting messages) are never held.
  */
 export function gateConnections(server: Server, slots: number): void {
   const waiting: Socket[] = [];

@@ -70,7 +70,7 @@ function storm(gate: OpenGate, count: number, onOpen: (id: number) => void = () 
 }
 
 t.test('quick turns: the batch grows by a quarter a turn, up to the maximum', async (t) => {
-  const gate = new OpenGate(64);
+  const gate = new OpenGate(64, 20);
   t.equal(gate.batchSize, 16, 'it starts at 16');
   const { batches, sizes, order } = await storm(gate, 2000);
   t.same(sizes.slice(0, 2), [16, 16], 'the opens let in at once, then the first turn: 16 each');
@@ -94,7 +94,7 @@ t.test('quick turns: the batch grows by a quarter a turn, up to the maximum', as
 });
 
 t.test('a turn over 20 ms halves the batch', async (t) => {
-  const gate = new OpenGate(64);
+  const gate = new OpenGate(64, 20);
   let before = 0;
   let after = 0;
   let queued = false;
@@ -118,7 +118,7 @@ t.test('a turn over 20 ms halves the batch', async (t) => {
 });
 
 t.test('the small batch never goes below 4, nor above a maximum under 16', async (t) => {
-  const small = new OpenGate(10);
+  const small = new OpenGate(10, 20);
   t.equal(small.batchSize, 10, 'a maximum under 16 is where it starts');
   const { batches } = await storm(small, 100);
   t.ok(
@@ -126,7 +126,7 @@ t.test('the small batch never goes below 4, nor above a maximum under 16', async
     `at most 10 a turn: ${batches.join(' ')}`,
   );
 
-  const gate = new OpenGate(64);
+  const gate = new OpenGate(64, 20);
   const sizes: number[] = [];
   await storm(gate, 100, (id) => {
     sizes.push(gate.batchSize);
@@ -136,7 +136,7 @@ t.test('the small batch never goes below 4, nor above a maximum under 16', async
 });
 
 t.test('after a quiet spell the batch starts again at 16 at most', async (t) => {
-  const gate = new OpenGate(64);
+  const gate = new OpenGate(64, 20);
   await storm(gate, 2000);
   t.ok(gate.batchSize > 16, `grown in the storm, to ${gate.batchSize}`);
   for (let i = 0; i < 3; i++) await turn();
