@@ -99,7 +99,8 @@ const slowStreams = (ms: number) => ({ flush: () => busy(ms) }) as unknown as Su
 t.test(
   'after a pass that wrote for W ms, what later turns write waits about W ms and leaves in one write',
   async (t) => {
-    const batch = new WriteBatch();
+    const batch = new WriteBatch(0, 0); // held after every pass, however busy the thread has been
+
     const { sub, writes, arrived } = await connected(t, 1 << 20, 0, batch);
     const W = 100;
     const at: number[] = [];
@@ -147,4 +148,22 @@ t.test('passes under a millisecond are never held: each turn is flushed at its e
   t.same(seen, [0, 1, 2, 3, 4, 5], "each turn's frame was written before the next turn began");
   await arrived('id: 5');
   t.equal(writes.length, 5);
+});
+
+t.test('passes are held only while writing has taken over half of the thread', async (t) => {
+  const batch = new WriteBatch();
+  const { sub, writes, arrived } = await connected(t, 1 << 20, 0, batch);
+  /** A pass of `ms`, then a turn that writes one frame: was it written at the end of that turn? */
+  const afterPassOf = (ms: number, id: number) => {
+    batch.add(slowStreams(ms)); // flushed at the end of this turn
+    const before = writes.length;
+    return new Promise<boolean>((resolve) => {
+      setImmediate(() => sub.write(frame(id)));
+      setImmediate(() => resolve(writes.length > before));
+    });
+  };
+  t.ok(await afterPassOf(100, 1), 'a lone pass of 100 ms (a tenth of the last second) holds nothing back');
+  t.notOk(await afterPassOf(700, 2), 'after a pass of 700 ms (most of the last second) the next one is held');
+  await arrived('id: 2');
+  t.pass('and the held frame still arrives');
 });
