@@ -27,15 +27,16 @@ export class SqliteReceipts {
   private readonly stmts;
 
   /**
-   * @param membersPerTurn members whose delivery marks one transaction (one event-loop turn) writes. 2,500 keeps a
-   * turn near 15 ms (a 10,000-member room's marks in one transaction held the thread for 30-60 ms); smaller slices
+   * @param membersPerTurn members whose delivery marks one transaction (one event-loop turn) writes. 1,000 keeps a
+   * turn near 10 ms with its commit's fsync (a 10,000-member room's marks in one transaction held the thread for
+   * 30-60 ms, and slices of 2,500 still made the longest turns of a 10,000-member reconnect storm); smaller slices
    * cost more in all, as each commit rewrites most of the same index pages (10,000 marks: 29 ms of CPU in one
    * transaction, 46 ms in slices of 2,500, 78 ms in slices of 1,000; `npx tsx scripts/bench/receipts.ts`). The hub
-   * writes a big room's marks less often to make up for it (realtime/receipts.ts).
+   * writes a big room's marks less often to make up for it (realtime/receipts.ts: every 5 s at 10,000 members).
    */
   constructor(
     private readonly db: Database.Database,
-    private readonly membersPerTurn = 2500,
+    private readonly membersPerTurn = 1000,
   ) {
     this.stmts = {
       markDelivered: db.prepare<{ roomId: string; seq: number; users: string }>(RECEIPT_SQL.markDelivered),
