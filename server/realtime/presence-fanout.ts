@@ -222,13 +222,19 @@ export class PresenceFanout<T extends PresenceTarget> {
     let bareSnapshot: Buffer | null = null;
     for (const t of targets) {
       const snap = everyone || fresh.has(t);
+      const watched = st.watches.get(t.userId);
+      if (!watched) {
+        // Most of a big room watches nobody: one shared frame, no per-user key (10,000 streams in one turn).
+        const frame = snap ? (bareSnapshot ??= event([], true)) : countChanged ? (bare ??= event([], false)) : null;
+        if (frame) t.write(frame);
+        continue;
+      }
       const key = `${snap ? 's' : 'p'}${t.userId}`;
       let frame = frames.get(key);
       if (frame === undefined) {
-        const watched = st.watches.get(t.userId);
         let entries: PresenceEntry[];
-        if (snap) entries = watched ? [...watched].map((userId) => ({ userId, online: online.has(userId) })) : [];
-        else entries = watched ? changes.filter((c) => watched.has(c.userId)) : [];
+        if (snap) entries = [...watched].map((userId) => ({ userId, online: online.has(userId) }));
+        else entries = changes.filter((c) => watched.has(c.userId));
         if (entries.length > 0) frame = event(entries, snap);
         else if (snap) frame = bareSnapshot ??= event([], true);
         else if (countChanged) frame = bare ??= event([], false);
