@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import t, { type Test } from 'tap';
 import { gateConnections } from '../../server/http/connection-gate.js';
+import { iterationCounter } from '../helpers/iterations.js';
 
 /** A plain HTTP server behind the gate (or not), answering each request with its path. */
 async function server(t: Test, slots: number | null) {
@@ -42,17 +43,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts the 'request' events of each event-loop iteration (a self-rescheduling setImmediate marks iterations). */
 function requestsPerIteration(srv: http.Server) {
-  let iteration = 0;
-  let ticking = true;
-  const tick = () => {
-    iteration++;
-    if (ticking) setImmediate(tick);
-  };
-  setImmediate(tick);
+  const iterations = iterationCounter();
   const counts = new Map<number, number>();
-  srv.on('request', () => counts.set(iteration, (counts.get(iteration) ?? 0) + 1));
+  srv.on('request', () => counts.set(iterations.current(), (counts.get(iterations.current()) ?? 0) + 1));
   return {
-    stop: () => (ticking = false),
+    stop: iterations.stop,
     max: () => Math.max(0, ...counts.values()),
     counts: () => [...counts.values()],
   };

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { OpenGate } from '../../server/realtime/open-gate.js';
+import { iterationCounter } from '../helpers/iterations.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -43,19 +44,14 @@ const busy = (ms: number) => {
  * counts the loop's iterations (it and the gate's callback keep their order from one iteration to the next).
  */
 function storm(gate: OpenGate, count: number, onOpen: (id: number) => void = () => {}) {
-  let iteration = 0;
-  let ticking = true;
-  const tick = () => {
-    iteration++;
-    if (ticking) setImmediate(tick);
-  };
-  setImmediate(tick);
+  const iterations = iterationCounter();
   const perIteration = new Map<number, number>();
   /** The gate's batch size in each iteration that let opens through. */
   const sizes = new Map<number, number>();
   const order: number[] = [];
   const all = Array.from({ length: count }, (_, id) =>
     gate.enter().then(() => {
+      const iteration = iterations.current();
       perIteration.set(iteration, (perIteration.get(iteration) ?? 0) + 1);
       if (!sizes.has(iteration)) sizes.set(iteration, gate.batchSize);
       order.push(id);
@@ -63,7 +59,7 @@ function storm(gate: OpenGate, count: number, onOpen: (id: number) => void = () 
     }),
   );
   const done = Promise.all(all).then(() => {
-    ticking = false;
+    iterations.stop();
     return { batches: [...perIteration.values()], sizes: [...sizes.values()], order };
   });
   return done;
