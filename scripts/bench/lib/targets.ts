@@ -139,6 +139,8 @@ export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
   };
   const args = [
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    // Node/V8 flags for the measured server only (BENCH_SERVER_NODE_FLAGS='--max-semi-space-size=4').
+    ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
     '--import',
     'tsx',
     ...(opts.loopMonitorFile ? ['--import', pathToFileURL(LOOP_MONITOR).href] : []),
