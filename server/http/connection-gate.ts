@@ -19,9 +19,8 @@ const FIRST_REQUEST_MS = 50;
 export function gateConnections(server: Server, slots: number): void {
   const waiting: Socket[] = [];
   let head = 0;
-  let inFlight = 0;
   let scheduled = false;
-  /** Admitted sockets still waiting for their first request, and the timer that gives up their place. */
+  /** Admitted sockets still waiting for their first request (at most `slots`), and the timers giving up their place. */
   const admitted = new Map<Socket, NodeJS.Timeout>();
 
   const release = (socket: Socket) => {
@@ -29,16 +28,14 @@ export function gateConnections(server: Server, slots: number): void {
     if (timer === undefined) return;
     clearTimeout(timer);
     admitted.delete(socket);
-    inFlight--;
     schedule();
   };
   // Once per loop iteration: what is let in here is read in the next poll, at most `slots` requests.
   const admit = () => {
     scheduled = false;
-    while (inFlight < slots && head < waiting.length) {
+    while (admitted.size < slots && head < waiting.length) {
       const socket = waiting[head++]!;
       if (socket.destroyed) continue;
-      inFlight++;
       admitted.set(
         socket,
         setTimeout(() => release(socket), FIRST_REQUEST_MS),

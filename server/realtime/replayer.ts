@@ -45,11 +45,14 @@ export class Replayer {
   private readonly pages: ReplayPages;
   /** Runs joined into one buffer, by their first event (the same objects as long as the run is the same copy). */
   private readonly joined = new Map<EncodedEvent, { last: EncodedEvent; frames: Buffer }>();
+  /** A page is written in runs of at most this many bytes (one event at least), well within the subscriber's bound. */
+  private readonly runBytes: number;
 
   constructor(
     private readonly store: Store,
     private readonly opts: ReplayerOptions,
   ) {
+    this.runBytes = Math.min(REPLAY_RUN_BYTES, opts.maxQueueBytes >> 2);
     this.cache = new ReplayCache(opts.cacheEvents, opts.cacheBytes);
     this.pages = new ReplayPages(store, this.cache);
   }
@@ -77,12 +80,11 @@ export class Replayer {
         if (cursor.closed) return;
         // In runs, so a page of long messages (500 of them can be megabytes) never goes over the subscriber's bound,
         // which would cut it before anything was sent, every time it came back.
-        const runBytes = Math.min(REPLAY_RUN_BYTES, this.opts.maxQueueBytes >> 2);
         for (let from = 0; from < page.events.length;) {
           let to = from + 1;
           for (let bytes = page.events[from]!.frame.length; to < page.events.length; to++) {
             bytes += page.events[to]!.frame.length;
-            if (bytes > runBytes) break;
+            if (bytes > this.runBytes) break;
           }
           const run = from === 0 && to === page.events.length ? page.events : page.events.slice(from, to);
           // A room stream's run goes out as one shared buffer; a multi-room stream writes its own id per event.

@@ -88,9 +88,11 @@ export class WriteBatch {
       list[this.next++]!.flush();
       if ((this.next & 31) === 0 && (now = performance.now()) - started > FLUSH_SLICE_MS) break;
     }
-    if (this.next >= list.length) now = performance.now();
-    this.passMs += now - started;
-    if (this.next >= list.length) {
+    if (this.next < list.length) this.passMs += now - started;
+    else {
+      // The pass is done: how long it wrote in all decides whether the next one waits.
+      now = performance.now();
+      this.passMs += now - started;
       this.duty = this.duty * Math.exp(-(now - this.dutyAt) / 1000) + this.passMs / 1000;
       this.dutyAt = now;
       this.holdUntil = this.duty > this.holdAboveDuty ? now + Math.min(this.passMs, MAX_HOLD_MS) : 0;

@@ -62,6 +62,8 @@ async function member(port: number, name: string): Promise<string> {
   return String(login.accessToken);
 }
 
+const distinctSorted = (sizes: number[]) => [...new Set(sizes)].sort((a, b) => a - b);
+
 /** A kept seed is reused for this long (its access tokens live 24 hours). */
 const SEED_CACHE_MS = 12 * 3600_000;
 
@@ -73,7 +75,7 @@ const SEED_CACHE_MS = 12 * 3600_000;
 export async function seedMembers(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
   const cacheRoot = process.env.BENCH_SEED_CACHE;
   if (!cacheRoot) return makeSeed(sizes, log);
-  const kept = path.join(cacheRoot, [...new Set(sizes)].sort((a, b) => a - b).join('-'));
+  const kept = path.join(cacheRoot, distinctSorted(sizes).join('-'));
   const manifest = path.join(kept, 'seed.json');
   if (existsSync(manifest) && Date.now() - statSync(manifest).mtimeMs < SEED_CACHE_MS) {
     log(`  seed: reusing ${kept} (BENCH_SEED_CACHE)`);
@@ -94,7 +96,7 @@ export async function seedMembers(sizes: number[], log: (line: string) => void):
 async function makeSeed(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-seed-'));
-  const sorted = [...new Set(sizes)].sort((a, b) => a - b);
+  const sorted = distinctSorted(sizes);
   const max = sorted[sorted.length - 1] ?? 0;
   let server: Running | null = null;
   try {
