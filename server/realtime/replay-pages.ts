@@ -1,6 +1,6 @@
 import type { ConcurrencyLimit } from '../concurrency-limit.js';
 import type { Store } from '../store/store.js';
-import { encodeEvent, type EncodedEvent } from './frame.js';
+import { encodeEvents, type EncodedEvent } from './frame.js';
 import type { CachedPage, ReplayCache } from './replay-cache.js';
 
 interface Read {
@@ -49,7 +49,7 @@ export class ReplayPages {
       const current: Read = {
         startedAt: this.tick(),
         page: (gate ? gate.run(load) : load()).then((events) => {
-          const page = events.map(encodeEvent);
+          const page = encodeEvents(events);
           this.cache.fill(roomId, page, version, page.length < limit);
           return page;
         }),

@@ -1,6 +1,6 @@
 import type { ConcurrencyLimit } from '../concurrency-limit.js';
 import type { Store } from '../store/store.js';
-import { encodeEphemeral, type EncodedEvent } from './frame.js';
+import { contiguousFrames, encodeEphemeral, type EncodedEvent } from './frame.js';
 import { ReplayCache } from './replay-cache.js';
 import { ReplayPages } from './replay-pages.js';
 import type { ResetReason, RoomCursor } from './room-cursor.js';
@@ -75,8 +75,9 @@ export class Replayer {
     limit?: ConcurrencyLimit,
   ): Promise<void> {
     for (let stalls = 0; ;) {
+      let next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
       for (;;) {
-        const page = await this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
+        const page = await next;
         if (cursor.closed) return;
         // In runs, so a page of long messages (500 of them can be megabytes) never goes over the subscriber's bound,
         // which would cut it before anything was sent, every time it came back.
@@ -89,6 +90,11 @@ export class Replayer {
           const run = from === 0 && to === page.events.length ? page.events : page.events.slice(from, to);
           // A room stream's run goes out as one shared buffer; a multi-room stream writes its own id per event.
           if (sub.mode !== 'room' || !cursor.replayedRun(run, (r) => this.writeRun(sub, r))) cursor.replayed(run);
+          if (to === page.events.length && !page.atHead) {
+            // The next page is read while the client reads this one, not after: the two overlap.
+            next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
+            next.catch(() => undefined); // awaited below unless the stream ends first
+          }
           await sub.drained(REPLAY_LOW_WATER);
           if (cursor.closed) return;
           from = to;
@@ -115,15 +121,15 @@ export class Replayer {
   }
 
   /**
-   * Writes a run as one buffer. Streams resuming from the same place (a reconnect storm) replay the same runs of the
-   * same cached events, so the run is joined once and every one of them writes that buffer: no copy per stream.
+   * Writes a run as one buffer. A run of one page read from the store is already one (a view of the page's bytes);
+   * others (events the feed brought, encoded one by one) are joined once and kept, since streams resuming from the
+   * same place (a reconnect storm) replay the same runs of the same cached events: no copy per stream.
    */
   private writeRun(sub: Subscriber, run: readonly EncodedEvent[]): void {
     const first = run[0]!;
     const last = run[run.length - 1]!;
-    let frames: Buffer;
-    if (run.length === 1) frames = first.frame;
-    else {
+    let frames = contiguousFrames(run);
+    if (!frames) {
       const hit = this.joined.get(first);
       if (hit && hit.last === last) frames = hit.frames;
       else {

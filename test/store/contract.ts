@@ -154,7 +154,7 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       await rejects(store.addMember(room.id, member, 'member', member), 409, 'ALREADY_MEMBER');
       const posts = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          store.postMessage(room.id, i % 2 ? owner : member, { text: `m${i}`, attachments: [] }),
+          store.postMessage(room.id, i % 2 ? owner : member, { text: `m${i} — ünï 🎉 "q" \\ \n`, attachments: [] }),
         ),
       );
       const seqs = posts.map((p) => p.message.seq).sort((a, b) => a - b);
@@ -178,6 +178,14 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         t.equal(m.createdAt, e.at);
       }
       t.equal((await store.getRoom(room.id))?.lastSeq, 22, 'lastSeq follows the log');
+      await untilSeen(room.id, 22);
+      const fed = new Map(seen.filter((e) => e.roomId === room.id).map((e) => [e.seq, e]));
+      const asJson = (e: RoomEvent | undefined) => JSON.parse(JSON.stringify(e ?? null)) as unknown;
+      t.same(
+        log.map(asJson),
+        log.map((e) => asJson(fed.get(e.seq))),
+        'read back, every event serialises as the feed published it',
+      );
       const published = seen.filter((e) => e.roomId === room.id).map((e) => e.seq);
       t.same(
         published,

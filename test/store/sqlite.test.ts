@@ -2,8 +2,10 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
 import t from 'tap';
+import { eventJson } from '../../server/store/event-json.js';
 import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import type { RoomEvent } from '../../server/store/store.js';
 import { tempDir } from '../helpers/app.js';
 import { storeContract } from './contract.js';
 
@@ -59,4 +61,75 @@ t.test('sqlite: a database from before client keys (schema 3) upgrades in place'
   const check = new Database(file, { readonly: true });
   t.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length, 'schema at the newest version');
   check.close();
+});
+
+// A replay reads the log a page at a time as one row (the events' stored data joined in one blob) and writes each
+// event's JSON as stored: every event must come back whole and in order, whatever its text and however it is paged.
+t.test('sqlite: the log read back in pages carries each event whole, as JSON and as an object', async (t) => {
+  const dir = tempDir();
+  const store = new SqliteStore({ file: path.join(dir, 'parley.db') });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const published: RoomEvent[] = [];
+  t.teardown(store.feed.onEvent((e) => published.push(e)));
+  const u = await store.createUser({
+    username: 'pager',
+    email: 'pager@example.com',
+    passwordHash: 'x',
+    displayName: 'Pagé 🎉',
+    gender: 'unspecified',
+    avatar: null,
+  });
+  const owner = { id: u.id, username: u.username, displayName: u.displayName, gender: u.gender, avatar: u.avatar };
+  const { room } = await store.createRoom({ name: 'pages', topic: '', kind: 'public', owner });
+  const texts = ['ascii', 'ünïcødé — 🎉🎉', '長い文字列'.repeat(40), 'quotes " and \\ and \n new lines', ''];
+  for (const text of texts) await store.postMessage(room.id, owner, { text: text || 'x', attachments: [] });
+  // An event stored with neither actor nor payload (`{}`), as rows from older versions may be.
+  const raw = new Database(path.join(dir, 'parley.db'));
+  raw.prepare(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?`).run(room.id);
+  raw
+    .prepare(`INSERT INTO room_events (room_id, seq, type, at, data) VALUES (?, 7, 'room.updated', ?, '{}')`)
+    .run(room.id, new Date(0).toISOString());
+  raw.close();
+
+  const whole = await store.eventsAfter(room.id, 0, 100);
+  t.same(
+    whole.map((e) => e.seq),
+    [1, 2, 3, 4, 5, 6, 7],
+    'every event, in order',
+  );
+  for (const size of [1, 2, 3, 7]) {
+    const paged: RoomEvent[] = [];
+    for (let after = 0; after < 7; after += size) paged.push(...(await store.eventsAfter(room.id, after, size)));
+    t.same(
+      paged.map((e) => JSON.stringify(e)),
+      whole.map((e) => JSON.stringify(e)),
+      `pages of ${size} read the same events`,
+    );
+  }
+  const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+  // The feed publishes after the commit, a turn later.
+  while (published.length < 6) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.same(
+    whole.slice(0, 6).map(asJson),
+    published.filter((e) => e.roomId === room.id).map(asJson),
+    'each event as the feed published it',
+  );
+  t.same(
+    whole.map((e) => JSON.parse(eventJson(e))),
+    whole.map(asJson),
+    'the JSON a replay writes is the event',
+  );
+  t.same(
+    { actor: whole[6]!.actor, payload: whole[6]!.payload, json: JSON.parse(eventJson(whole[6]!)) },
+    {
+      actor: undefined,
+      payload: undefined,
+      json: { roomId: room.id, seq: 7, type: 'room.updated', at: new Date(0).toISOString() },
+    },
+    'an event stored as {} has neither actor nor payload',
+  );
+  t.same((whole[3]!.payload.message as { text: string }).text, texts[2], 'a message is read back with its text');
 });
