@@ -16,6 +16,9 @@ import { Threads } from './threads.js';
 import { Timelines } from './timelines.js';
 import { Typing } from './typing.js';
 
+/** Members lists up to this long are read again every 30 s while open (see startChat); longer ones are not. */
+const POLLED_MEMBERS = 500;
+
 /**
  * The client: one store per concern (session, rooms, each room's timeline, members and presence, typing, receipts,
  * notices, the connection), the event stream that feeds them, and the actions that span several of them (signing
@@ -108,10 +111,12 @@ export class ChatClient extends EventTarget {
     this.stream.start();
     await this.loadRooms();
     // Online dots have no live events for members who were never online here: refresh the open room's now and then.
+    // Not a big room's: its list is megabytes, and the panel watches the rows it shows instead.
     clearInterval(this.membersTimer);
     this.membersTimer = setInterval(() => {
       const open = this.rooms.value.openRoomId;
-      if (open && document.visibilityState === 'visible') void this.members.load(open);
+      const size = open ? (this.members.of(open)?.length ?? 0) : 0;
+      if (open && document.visibilityState === 'visible' && size <= POLLED_MEMBERS) void this.members.load(open);
     }, 30_000);
   }
 
@@ -238,14 +243,17 @@ export class ChatClient extends EventTarget {
     if (resumed) await this.loadRooms();
     await Promise.all(this.timelines.rooms().map((id) => this.timelines.catchUp(id).catch(() => undefined)));
     void this.threads.catchUp();
+    // A resumed stream replays the member events missed meanwhile (and presence sends a snapshot); a new one may have
+    // missed some.
     const open = this.rooms.value.openRoomId;
-    if (open) void this.members.load(open);
+    if (open && !resumed) void this.members.load(open);
     // The server forgets watch lists with the streams that held them.
     this.members.rewatch();
   }
 
   private async onReset(notice: ResetNotice): Promise<void> {
-    // The server cannot replay what we missed in this room: start its timeline over.
+    // The server cannot replay what we missed in this room: read its members again and start its timeline over.
+    if (this.members.has(notice.roomId)) void this.members.load(notice.roomId);
     if (this.timelines.peek(notice.roomId) === undefined) return;
     const wasLoaded = this.timelines.restart(notice.roomId);
     if (this.rooms.value.openRoomId === notice.roomId || wasLoaded) await this.timelines.loadLatest(notice.roomId);
@@ -284,7 +292,7 @@ export class ChatClient extends EventTarget {
       }
       case 'member.joined': {
         if (payloadUser?.id === mine) void this.loadRooms();
-        if (this.members.has(e.roomId)) void this.members.load(e.roomId);
+        this.members.applyEvent(e);
         break;
       }
       case 'member.left': {
@@ -292,12 +300,12 @@ export class ChatClient extends EventTarget {
           if (e.payload.reason === 'removed') this.notices.toast(`You were removed from ${room?.name ?? 'a room'}`);
           this.forgetRoom(e.roomId);
           void this.loadRooms();
-        } else if (this.members.has(e.roomId)) void this.members.load(e.roomId);
+        } else this.members.applyEvent(e);
         break;
       }
       case 'member.role': {
         if (payloadUser?.id === mine) void this.loadRooms();
-        if (this.members.has(e.roomId)) void this.members.load(e.roomId);
+        this.members.applyEvent(e);
         break;
       }
       case 'room.updated':

@@ -1,5 +1,6 @@
+import { ROLE_RANK } from '../../../server/rooms/policy.js';
 import { api } from '../api.js';
-import type { Member, PresenceEntry, PresenceEvent, PublicUser, Role } from '../types.js';
+import type { Member, PresenceEntry, PresenceEvent, PublicUser, Role, RoomEvent } from '../types.js';
 import { Store } from './store.js';
 
 export interface MembersState {
@@ -11,6 +12,13 @@ export interface MembersState {
   counts: ReadonlyMap<string, number>;
   /** Rooms big enough that presence events carry only the people this client watches. */
   partial: ReadonlySet<string>;
+}
+
+/** The server's order of a members list: by role (owner first), then by username. */
+function byRoleThenName(a: Member, b: Member): number {
+  const x = a.user.username.toLowerCase();
+  const y = b.user.username.toLowerCase();
+  return ROLE_RANK[b.role] - ROLE_RANK[a.role] || (x < y ? -1 : x > y ? 1 : 0);
 }
 
 /** People one watch names at most (the server's limit). */
@@ -33,6 +41,8 @@ export class Members {
   readonly store = new Store<MembersState>(empty());
   /** What each room's watch list was last sent as (ids joined), so an unchanged list is not sent again. */
   private readonly watching = new Map<string, string[]>();
+  /** Member events heard during each room's list read under way (see `load`). */
+  private readonly loading = new Map<string, RoomEvent[]>();
 
   of(roomId: string): readonly Member[] | undefined {
     return this.store.value.byRoom.get(roomId);
@@ -43,14 +53,20 @@ export class Members {
   }
 
   async load(roomId: string): Promise<void> {
+    // Member events that arrive while the list is read may be missing from it: they are applied again after.
+    const during: RoomEvent[] = [];
+    this.loading.set(roomId, during);
     try {
       const { members } = await api.get<{ members: Member[] }>(`/api/rooms/${roomId}/members`);
       this.set(roomId, members);
+      for (const e of during) this.applyEvent(e);
       const s = this.store.value;
       const counts = new Map(s.counts).set(roomId, members.filter((m) => m.online).length);
       this.store.set({ ...s, counts });
     } catch {
       /* shown as an empty panel; the next event or poll tries again */
+    } finally {
+      if (this.loading.get(roomId) === during) this.loading.delete(roomId);
     }
   }
 
@@ -67,6 +83,43 @@ export class Members {
   async setRole(roomId: string, userId: string, role: Role): Promise<void> {
     await api.patch(`/api/rooms/${roomId}/members/${userId}`, { role });
     await this.load(roomId);
+  }
+
+  /**
+   * A member.joined, .left or .role event: a loaded list follows it as it is, instead of being fetched again. In a
+   * room of thousands, fetching every member on each join (for every client with the room open) was megabytes per
+   * client per join. A newcomer shows offline until the room's presence says otherwise (it follows the join).
+   */
+  applyEvent(e: RoomEvent): void {
+    this.loading.get(e.roomId)?.push(e);
+    const members = this.of(e.roomId);
+    const user = e.payload.user as PublicUser | undefined;
+    if (!members || !user) return;
+    const current = members.find((m) => m.userId === user.id);
+    const others = members.filter((m) => m !== current);
+    let changed: Member | null;
+    if (e.type === 'member.joined') {
+      if (current) return; // already listed: the list was loaded after the join
+      changed = {
+        roomId: e.roomId,
+        userId: user.id,
+        user,
+        role: e.payload.role as Role,
+        joinedAt: e.at,
+        deliveredSeq: e.seq,
+        readSeq: e.seq,
+        notify: 'mentions',
+        muted: false,
+        online: false,
+      };
+    } else if (e.type === 'member.role') {
+      if (!current) return;
+      changed = { ...current, role: e.payload.role as Role };
+    } else if (e.type === 'member.left') {
+      if (!current) return;
+      changed = null;
+    } else return;
+    this.set(e.roomId, changed ? [...others, changed].sort(byRoleThenName) : others);
   }
 
   /** How many are online in the room: the last count heard, else what the list shows. */
