@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { MEMBERS_FIRST_PAGE, MEMBERS_MAX_PAGE } from './limits.js';
 
 /**
  * Durations are given as `900`, `900s`, `15m`, `24h` or `2d`; a bare number is milliseconds for *_MS knobs and
@@ -61,6 +62,8 @@ const EnvSchema = z.object({
   /** Above this many members online, a room's presence events carry the count and only the people a client watches
    * (an event listing every change costs streams x changes bytes). */
   PRESENCE_FULL_LIMIT: intInRange(200, 0, 1_000_000),
+  /** GET /api/rooms/:id/members answers this many members a page unless asked for another count (at most 1000). */
+  MEMBERS_PAGE_SIZE: intInRange(MEMBERS_FIRST_PAGE, 1, MEMBERS_MAX_PAGE),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z
     .string()
@@ -159,6 +162,7 @@ export interface Config {
   receiptBatchMs: number;
   presenceWindowMs: number;
   presenceFullLimit: number;
+  membersPageSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
   presenceTtlMs: number;
@@ -256,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     receiptBatchMs: e.RECEIPT_BATCH_MS,
     presenceWindowMs: e.PRESENCE_WINDOW_MS,
     presenceFullLimit: e.PRESENCE_FULL_LIMIT,
+    membersPageSize: e.MEMBERS_PAGE_SIZE,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     presenceTtlMs: e.PRESENCE_TTL_MS,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
-import { DIRECTORY_FIRST_PAGE, DIRECTORY_MAX_PAGE } from '../limits.js';
+import { DIRECTORY_FIRST_PAGE, DIRECTORY_MAX_PAGE, MEMBERS_MAX_PAGE } from '../limits.js';
 import { me } from '../http/current-user.js';
 import { perUser, registerUserRateLimits } from '../http/user-rate-limit.js';
 import {
@@ -20,9 +20,10 @@ import {
 } from '../schemas.js';
 import { removeBlobs } from '../uploads/blobs.js';
 import { publicUser } from '../users/public-user.js';
-import type { RoomDirectoryPage } from '../store/store.js';
+import type { Member, RoomDirectoryPage } from '../store/store.js';
 import { authorizeRoom } from './access.js';
 import { decodeDirectoryCursor, encodeDirectoryCursor } from './directory-cursor.js';
+import { decodeMembersCursor, encodeMembersCursor } from './members-cursor.js';
 import { allows, leaveRefusal, mayChangeRoleOf, mayChangeRoles, mayRemove, mayRemoveMembers } from './policy.js';
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
@@ -56,6 +57,12 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       return reply.code(201).send({ room });
     },
   );
+
+  /** One member with their public profile, or null: read alone (a room's whole list is thousands of rows). */
+  const memberOf = async (roomId: string, userId: string): Promise<Member | null> => {
+    const [membership, user] = await Promise.all([store.getMembership(roomId, userId), store.getUser(userId)]);
+    return membership && user ? { ...membership, user: publicUser(user) } : null;
+  };
 
   /** One page of the public rooms `userId` is not in, with the cursor of the next page (null after the last). */
   const directoryPage = async (userId: string, limit: number, after?: RoomDirectoryPage['after']) => {
@@ -268,21 +275,55 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Members of a room, owners and admins first',
+        summary: 'Members of a room, owners and admins first, then by username; a page at a time',
         params: RoomParams,
+        querystring: z.object({
+          cursor: z.string().max(200).optional().describe('nextCursor of the previous page'),
+          limit: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(MEMBERS_MAX_PAGE)
+            .optional()
+            .describe('members per page (default MEMBERS_PAGE_SIZE, 500)'),
+          q: z
+            .string()
+            .trim()
+            .min(1)
+            .max(64)
+            .optional()
+            .describe('only members whose username or display name contains this (any case)'),
+        }),
         response: {
-          200: z.object({ members: z.array(MemberSchema.extend({ online: z.boolean() })) }),
+          200: z.object({
+            members: z.array(MemberSchema.extend({ online: z.boolean() })),
+            nextCursor: z.string().nullable().describe('null on the last page'),
+          }),
           ...errors(400, 401, 404),
         },
       },
     },
     async (request) => {
+      const { cursor, q } = request.query;
+      const limit = request.query.limit ?? config.membersPageSize;
+      const after = cursor === undefined ? undefined : decodeMembersCursor(cursor);
+      if (after === null) {
+        throw fail('VALIDATION_FAILED', {
+          message: 'query.cursor: not a cursor this server issued',
+          details: [{ path: 'query.cursor', message: 'not a cursor this server issued' }],
+        });
+      }
       await authorizeRoom(store, request.params.roomId, me(request).id, 'read');
-      const [members, online] = await Promise.all([
-        store.listMembers(request.params.roomId),
+      const [page, online] = await Promise.all([
+        // One more than asked: whether a next page exists.
+        store.listMembersPage(request.params.roomId, { after: after ?? null, limit: limit + 1, query: q ?? null }),
         store.presence.online(request.params.roomId),
       ]);
-      return { members: members.map((m) => ({ ...m, online: online.has(m.userId) })) };
+      const members = page.slice(0, limit);
+      return {
+        members: members.map((m) => ({ ...m, online: online.has(m.userId) })),
+        nextCursor: page.length > limit ? encodeMembersCursor(members[members.length - 1]!) : null,
+      };
     },
   );
 
@@ -348,7 +389,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       const actor = me(request);
       const { room, membership } = await authorizeRoom(store, request.params.roomId, actor.id, 'read');
       if (!mayChangeRoles(room, membership)) throw fail('FORBIDDEN', { message: 'Only the owner changes roles' });
-      const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
+      const target = await memberOf(room.id, request.params.userId);
       if (!target) throw fail('NOT_A_MEMBER', { message: 'That user is not a member of this room', status: 404 });
       // The owner may change roles, so what remains refused is its own.
       if (!mayChangeRoleOf(room, membership, target)) throw fail('CANNOT_CHANGE_OWN_ROLE');
@@ -374,7 +415,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       if (!mayRemoveMembers(room, membership)) {
         throw fail('FORBIDDEN', { message: 'Only the owner and admins remove members' });
       }
-      const target = (await store.listMembers(room.id)).find((m) => m.userId === request.params.userId);
+      const target = await memberOf(room.id, request.params.userId);
       if (!target) throw fail('NOT_A_MEMBER', { message: 'That user is not a member of this room', status: 404 });
       if (!mayRemove(room, membership, target)) {
         throw fail('FORBIDDEN', {

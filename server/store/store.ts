@@ -117,6 +117,13 @@ export const ROOM_EVENT_TYPES = [
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 
 /** One entry of a room's append-only log. `actor` is a snapshot of who did it, taken at append time. */
+/** Where a page of members starts (after this member, in listMembers' order), how long it is, and a filter. */
+export interface MembersPage {
+  after: { role: Role; username: string } | null;
+  limit: number;
+  query: string | null;
+}
+
 export interface RoomEvent {
   roomId: string;
   seq: number;
@@ -460,6 +467,11 @@ export interface Store {
   deleteRoom(roomId: string, actor: PublicUser): Promise<{ event: RoomEvent; removedUploads: Upload[] }>;
   getMembership(roomId: string, userId: string): Promise<Membership | null>;
   listMembers(roomId: string): Promise<Member[]>;
+  /**
+   * A page of the members in listMembers' order (role, then username): those after `after` (the last member of the
+   * page before), at most `limit`; with `query`, only those whose username or display name contains it (any case).
+   */
+  listMembersPage(roomId: string, page: MembersPage): Promise<Member[]>;
   /** Appends member.joined. 409 ALREADY_MEMBER when the user is in the room. */
   addMember(
     roomId: string,

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { asHttpError } from '../../server/http/error-mapping.js';
 import { StoreError } from '../../server/store/errors.js';
-import type { PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
+import type { MembersPage, PresenceChange, PublicUser, RoomEvent, Signal, Store } from '../../server/store/store.js';
 import { threadContract } from './contract-threads.js';
 import { searchContract } from './contract-search.js';
 import { reactionsContract } from './contract-reactions.js';
@@ -453,6 +453,54 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
         t.equal((await store.failures.get(key))?.count, 1, 'and the next failure opens a new one');
       },
     );
+
+    t.test('members in pages: the same order as the whole list, without loss or repeat, and filtered', async (t) => {
+      const owner = await makeUser('Pg');
+      const { room } = await store.createRoom({ name: 'paged', topic: '', kind: 'public', owner });
+      const names = ['Zed', 'amy', 'Bob', 'cat_1', 'cat21', 'dan', 'Eve', 'fay'];
+      const people: PublicUser[] = [];
+      for (const name of names) {
+        const u = await store.createUser({
+          username: `${name}${Date.now().toString(36)}${++n}`,
+          email: `${name}${n}@example.com`,
+          passwordHash: 'x',
+          displayName: `${name} Person`,
+          gender: 'unspecified',
+          avatar: null,
+        });
+        const user = { id: u.id, username: u.username, displayName: u.displayName, gender: u.gender, avatar: u.avatar };
+        await store.addMember(room.id, user, 'member', user);
+        people.push(user);
+      }
+      await store.setRole(room.id, people[3]!, 'admin', owner);
+      await store.setRole(room.id, people[6]!, 'admin', owner);
+      const whole = (await store.listMembers(room.id)).map((m) => m.user.username);
+      t.equal(whole.length, 9);
+      for (const size of [1, 2, 4, 9, 20]) {
+        const paged: string[] = [];
+        let after: MembersPage['after'] = null;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await store.listMembersPage(room.id, { after, limit: size, query: null });
+          paged.push(...page.map((m) => m.user.username));
+          if (page.length < size) break;
+          after = { role: page[page.length - 1]!.role, username: page[page.length - 1]!.user.username };
+        }
+        t.same(paged, whole, `pages of ${size}: every member once, in the order of the whole list`);
+      }
+      const found = async (query: string) =>
+        (await store.listMembersPage(room.id, { after: null, limit: 100, query })).map((m) => m.userId);
+      t.same(await found('CAT'), [people[3]!.id, people[4]!.id], 'any case; the admin first');
+      t.same(await found('cat_'), [people[3]!.id], 'an underscore is itself, not any character');
+      t.same(await found('%'), [], 'and so is a percent sign');
+      t.same(await found('y person'), [people[1]!.id, people[7]!.id], 'display names too');
+      t.same(
+        (
+          await store.listMembersPage(room.id, { after: { role: 'admin', username: '' }, limit: 100, query: 'cat' })
+        ).map((m) => m.userId),
+        [people[3]!.id, people[4]!.id],
+        'filtered pages follow the same order',
+      );
+    });
 
     t.test('signals: what one publishes reaches the listeners, this instance included', async (t) => {
       const roomId = `sig${Date.now().toString(36)}`;

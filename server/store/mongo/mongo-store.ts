@@ -169,6 +169,7 @@ export class MongoStore implements Store {
   deleteRoom: Store['deleteRoom'] = (roomId, actor) => this.rooms.deleteRoom(roomId, actor);
   getMembership: Store['getMembership'] = (roomId, userId) => this.rooms.getMembership(roomId, userId);
   listMembers: Store['listMembers'] = (roomId) => this.rooms.listMembers(roomId);
+  listMembersPage: Store['listMembersPage'] = (roomId, page) => this.rooms.listMembersPage(roomId, page);
   addMember: Store['addMember'] = (roomId, user, role, actor) => this.rooms.addMember(roomId, user, role, actor);
   removeMember: Store['removeMember'] = (roomId, user, actor, why) => this.rooms.removeMember(roomId, user, actor, why);
   openDirectRoom: Store['openDirectRoom'] = (a, b) => this.rooms.openDirectRoom(a, b);

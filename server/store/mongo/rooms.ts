@@ -3,7 +3,7 @@ import { ROLE_RANK } from '../../rooms/policy.js';
 import { storeErrors } from '../errors.js';
 import { newId } from '../../ids.js';
 import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind, Upload } from '../store.js';
-import type { RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
+import type { MembersPage, RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
 import { duplicateKey, toMembership, toRoom, toUpload } from './mappers.js';
 import type { MembershipDoc, Models, RoomDoc, UploadDoc } from './models.js';
 import type { Transactor } from './transact.js';
@@ -20,6 +20,7 @@ type RoomMethods =
   | 'deleteRoom'
   | 'getMembership'
   | 'listMembers'
+  | 'listMembersPage'
   | 'addMember'
   | 'removeMember'
   | 'openDirectRoom'
@@ -224,6 +225,28 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
     const key = (m: Member) => m.user.username.toLowerCase();
     const byName = (a: Member, b: Member) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
     return members.sort((a, b) => ROLE_RANK[b.role] - ROLE_RANK[a.role] || byName(a, b));
+  }
+
+  /**
+   * A page in listMembers' order. The whole list is read and sorted (as listMembers does) and the page cut from it:
+   * the response is bounded, the read is not.
+   */
+  async listMembersPage(roomId: string, { after, limit, query }: MembersPage): Promise<Member[]> {
+    const needle = query?.toLowerCase() ?? null;
+    const rank = after ? ROLE_RANK[after.role] : Number.MAX_SAFE_INTEGER;
+    const name = after?.username.toLowerCase() ?? '';
+    return (await this.listMembers(roomId))
+      .filter((m) => {
+        const r = ROLE_RANK[m.role];
+        return r < rank || (r === rank && m.user.username.toLowerCase() > name);
+      })
+      .filter(
+        (m) =>
+          needle === null ||
+          m.user.username.toLowerCase().includes(needle) ||
+          m.user.displayName.toLowerCase().includes(needle),
+      )
+      .slice(0, limit);
   }
 
   async addMember(

@@ -4,6 +4,7 @@ import { ROLE_RANK } from '../../rooms/policy.js';
 import { storeErrors } from '../errors.js';
 import type {
   Member,
+  MembersPage,
   Membership,
   PublicUser,
   Role,
@@ -80,7 +81,7 @@ function toMembership(r: MembershipRow): Membership {
 
 /** Highest role first, by the rank the room policy gives each role. */
 const WHEN_ROLE = Object.entries(ROLE_RANK).map(([role, rank]) => `WHEN '${role}' THEN ${rank}`);
-const BY_ROLE = `CASE m.role ${WHEN_ROLE.join(' ')} ELSE 0 END DESC`;
+const BY_ROLE = `(CASE m.role ${WHEN_ROLE.join(' ')} ELSE 0 END)`;
 
 /**
  * Rooms (public, private and direct) and who is in them. Writes take the `append` of the commit they run in: each
@@ -146,7 +147,19 @@ export class SqliteRooms {
       setRole: db.prepare<[Role, string, string]>(`UPDATE memberships SET role = ? WHERE room_id = ? AND user_id = ?`),
       members: db.prepare<[string], MemberRow>(
         `SELECT m.*, ${publicUserColumns('u', 'u_')} FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? ORDER BY ${BY_ROLE}, u.username`,
+         WHERE m.room_id = ? ORDER BY ${BY_ROLE} DESC, u.username`,
+      ),
+      // Keyset paging in the same order: after (rank, username), optionally only names containing a text. The
+      // username column compares without case (COLLATE NOCASE), in the order and the comparison alike.
+      membersPage: db.prepare<
+        { room: string; rank: number; username: string; like: string | null; limit: number },
+        MemberRow
+      >(
+        `SELECT m.*, ${publicUserColumns('u', 'u_')} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.room_id = :room
+           AND (${BY_ROLE} < :rank OR (${BY_ROLE} = :rank AND u.username > :username))
+           AND (:like IS NULL OR u.username LIKE :like ESCAPE '\\' OR u.display_name LIKE :like ESCAPE '\\')
+         ORDER BY ${BY_ROLE} DESC, u.username LIMIT :limit`,
       ),
     };
   }
@@ -221,6 +234,18 @@ export class SqliteRooms {
 
   listMembers(roomId: string): Member[] {
     return this.stmts.members.all(roomId).map((r) => ({ ...toMembership(r), user: toPublicUser(r, 'u_') }));
+  }
+
+  listMembersPage(roomId: string, { after, limit, query }: MembersPage): Member[] {
+    const rows = this.stmts.membersPage.all({
+      room: roomId,
+      // Before the first page: above the highest rank.
+      rank: after ? ROLE_RANK[after.role] : Number.MAX_SAFE_INTEGER,
+      username: after?.username ?? '',
+      like: query === null ? null : `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      limit,
+    });
+    return rows.map((r) => ({ ...toMembership(r), user: toPublicUser(r, 'u_') }));
   }
 
   addMember(

@@ -7,6 +7,7 @@ import { MemorySignals } from '../memory/signals.js';
 import type {
   ApiToken,
   Member,
+  MembersPage,
   Membership,
   Message,
   MessagePage,
@@ -242,6 +243,10 @@ export class SqliteStore implements Store {
 
   async listMembers(roomId: string): Promise<Member[]> {
     return this.rooms.listMembers(roomId);
+  }
+
+  async listMembersPage(roomId: string, page: MembersPage): Promise<Member[]> {
+    return this.rooms.listMembersPage(roomId, page);
   }
 
   async addMember(

@@ -61,7 +61,11 @@ export class ParleyChat extends LitElement {
   private readonly memberCount = new Watch(
     this,
     () => this.client?.members.store,
-    (s) => (this.roomId ? s.byRoom.get(this.roomId)?.length : undefined),
+    (s) => {
+      const n = this.roomId ? s.byRoom.get(this.roomId)?.length : undefined;
+      // A big room's list is read a page at a time: "500+" until every page is.
+      return n === undefined || !this.roomId ? undefined : `${n}${s.more.get(this.roomId) ? '+' : ''}`;
+    },
   );
   /** An open thread takes the right-hand side on wide screens: the members panel makes room for it. */
   private readonly threadOpen = new Watch(

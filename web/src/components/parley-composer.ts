@@ -128,7 +128,20 @@ export class ParleyComposer extends LitElement {
     if (!this.client.members.has(this.roomId)) {
       void this.client.members.load(this.roomId).then(() => this.updateMention());
     }
-    const members = this.client.members.of(this.roomId) ?? [];
+    let members = this.client.members.of(this.roomId) ?? [];
+    if (at.query && this.client.members.has(this.roomId) && !this.client.members.complete(this.roomId)) {
+      // A big room's list is read only in part: the server finds the others by name.
+      const roomId = this.roomId;
+      const found = this.client.members.searched(roomId, at.query);
+      if (found) {
+        const shown = new Set(members.map((m) => m.userId));
+        members = [...members, ...found.filter((m) => !shown.has(m.userId))];
+      } else
+        void this.client.members.search(roomId, at.query).then(
+          () => this.roomId === roomId && this.updateMention(),
+          () => undefined,
+        );
+    }
     const me = this.client.session.me?.username ?? null;
     const choices = mentionChoices(
       members.map((m) => ({ username: m.user.username, displayName: m.user.displayName })),

@@ -34,6 +34,12 @@ export class ParleyMembers extends LitElement {
     () => this.client?.members.store,
     (s) => s.byRoom.get(this.roomId),
   );
+  private readonly more = new Watch(
+    this,
+    () => this.client?.members.store,
+    (s) => s.more.get(this.roomId) ?? null,
+  );
+  @internal() private loadingMore = false;
   private readonly count = new Watch(
     this,
     () => this.client?.members.store,
@@ -84,6 +90,7 @@ export class ParleyMembers extends LitElement {
       .role { font-size: 0.7rem; font-weight: 700; text-transform: uppercase; letter-spacing: 0.04em; color: #7c3aed; background: #f3e8ff; border-radius: 6px; padding: 0.1rem 0.35rem; }
       .role.admin { color: #0369a1; background: #e0f2fe; }
       .muted { color: var(--muted); padding: 1rem; }
+      .more { display: block; margin: 0.25rem auto 0.5rem; }
     `,
   ];
 
@@ -132,6 +139,16 @@ export class ParleyMembers extends LitElement {
     this.visible.clear();
   }
 
+  /** A big room's list is read a page at a time (500 members): the next page, after the rows shown. */
+  private async showMore(): Promise<void> {
+    this.loadingMore = true;
+    try {
+      await this.client.members.loadMore(this.roomId);
+    } finally {
+      this.loadingMore = false;
+    }
+  }
+
   /** Moves focus into the panel (when it opens as a drawer). */
   async focusFirst(): Promise<void> {
     await this.updateComplete;
@@ -167,6 +184,12 @@ export class ParleyMembers extends LitElement {
                   }
                 </li>`;
             })}
+            ${
+              this.more.value
+                ? html`<li><button class="btn more" type="button" data-testid="more-members" ?disabled=${this.loadingMore}
+                    @click=${() => void this.showMore()}>${this.loadingMore ? 'Loading…' : 'Show more members'}</button></li>`
+                : nothing
+            }
           </ul>`
       }
     `;

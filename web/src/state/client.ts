@@ -16,9 +16,6 @@ import { Threads } from './threads.js';
 import { Timelines } from './timelines.js';
 import { Typing } from './typing.js';
 
-/** Members lists up to this long are read again every 30 s while open (see startChat); longer ones are not. */
-const POLLED_MEMBERS = 500;
-
 /**
  * The client: one store per concern (session, rooms, each room's timeline, members and presence, typing, receipts,
  * notices, the connection), the event stream that feeds them, and the actions that span several of them (signing
@@ -111,12 +108,11 @@ export class ChatClient extends EventTarget {
     this.stream.start();
     await this.loadRooms();
     // Online dots have no live events for members who were never online here: refresh the open room's now and then.
-    // Not a big room's: its list is megabytes, and the panel watches the rows it shows instead.
+    // Not a big room's (read a page at a time): the panel watches the rows it shows instead.
     clearInterval(this.membersTimer);
     this.membersTimer = setInterval(() => {
       const open = this.rooms.value.openRoomId;
-      const size = open ? (this.members.of(open)?.length ?? 0) : 0;
-      if (open && document.visibilityState === 'visible' && size <= POLLED_MEMBERS) void this.members.load(open);
+      if (open && document.visibilityState === 'visible' && this.members.complete(open)) void this.members.load(open);
     }, 30_000);
   }
 

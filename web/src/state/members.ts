@@ -12,6 +12,13 @@ export interface MembersState {
   counts: ReadonlyMap<string, number>;
   /** Rooms big enough that presence events carry only the people this client watches. */
   partial: ReadonlySet<string>;
+  /** Where each loaded list goes on (the server's nextCursor), or null when it holds every member. */
+  more: ReadonlyMap<string, string | null>;
+}
+
+interface MembersPageBody {
+  members: Member[];
+  nextCursor: string | null;
 }
 
 /** The server's order of a members list: by role (owner first), then by username. */
@@ -24,7 +31,13 @@ function byRoleThenName(a: Member, b: Member): number {
 /** People one watch names at most (the server's limit). */
 export const MAX_WATCHED = 200;
 
-const empty = (): MembersState => ({ byRoom: new Map(), profiles: new Map(), counts: new Map(), partial: new Set() });
+const empty = (): MembersState => ({
+  byRoom: new Map(),
+  profiles: new Map(),
+  counts: new Map(),
+  partial: new Set(),
+  more: new Map(),
+});
 
 /** How a person is called now: their newest profile seen on this page, else as `user` says. */
 export function currentProfile<U extends PublicUser | null | undefined>(
@@ -43,6 +56,9 @@ export class Members {
   private readonly watching = new Map<string, string[]>();
   /** Member events heard during each room's list read under way (see `load`). */
   private readonly loading = new Map<string, RoomEvent[]>();
+  private readonly loadingMore = new Set<string>();
+  /** Answers of `search`, by room and query. */
+  private readonly found = new Map<string, readonly Member[]>();
 
   of(roomId: string): readonly Member[] | undefined {
     return this.store.value.byRoom.get(roomId);
@@ -52,22 +68,67 @@ export class Members {
     return this.store.value.byRoom.has(roomId);
   }
 
+  /** Whether the room's loaded list holds every member (not just its first pages). */
+  complete(roomId: string): boolean {
+    return this.store.value.more.get(roomId) === null;
+  }
+
+  /** Reads the room's list from its start: the first page (all of a room of up to 500). */
   async load(roomId: string): Promise<void> {
     // Member events that arrive while the list is read may be missing from it: they are applied again after.
     const during: RoomEvent[] = [];
     this.loading.set(roomId, during);
     try {
-      const { members } = await api.get<{ members: Member[] }>(`/api/rooms/${roomId}/members`);
-      this.set(roomId, members);
+      const page = await api.get<MembersPageBody>(`/api/rooms/${roomId}/members`);
+      this.set(roomId, page.members, page.nextCursor);
       for (const e of during) this.applyEvent(e);
       const s = this.store.value;
-      const counts = new Map(s.counts).set(roomId, members.filter((m) => m.online).length);
+      // A partial list cannot count who is online; presence events say it.
+      if (page.nextCursor !== null) return;
+      const counts = new Map(s.counts).set(roomId, page.members.filter((m) => m.online).length);
       this.store.set({ ...s, counts });
     } catch {
       /* shown as an empty panel; the next event or poll tries again */
     } finally {
       if (this.loading.get(roomId) === during) this.loading.delete(roomId);
     }
+  }
+
+  /** The next page of a partial list, added after what is shown. */
+  async loadMore(roomId: string): Promise<void> {
+    const cursor = this.store.value.more.get(roomId);
+    if (!cursor || this.loadingMore.has(roomId)) return;
+    this.loadingMore.add(roomId);
+    try {
+      const page = await api.get<MembersPageBody>(`/api/rooms/${roomId}/members?cursor=${encodeURIComponent(cursor)}`);
+      const shown = this.of(roomId);
+      if (!shown || this.store.value.more.get(roomId) !== cursor) return; // read again meanwhile
+      const known = new Set(shown.map((m) => m.userId));
+      this.set(roomId, [...shown, ...page.members.filter((m) => !known.has(m.userId))], page.nextCursor);
+    } catch {
+      /* the button stays: another click tries again */
+    } finally {
+      this.loadingMore.delete(roomId);
+    }
+  }
+
+  /**
+   * Members whose name contains `query`, asked of the server: a big room's list is read only in part, so the mention
+   * picker finds the others this way. Answers are kept for the page's life (a few per room).
+   */
+  async search(roomId: string, query: string): Promise<readonly Member[]> {
+    const key = `${roomId}\0${query}`;
+    const hit = this.found.get(key);
+    if (hit) return hit;
+    const page = await api.get<MembersPageBody>(`/api/rooms/${roomId}/members?limit=8&q=${encodeURIComponent(query)}`);
+    this.found.set(key, page.members);
+    if (this.found.size > 100) this.found.delete(this.found.keys().next().value!);
+    return page.members;
+  }
+
+  /** What `search` last answered for the query, if it did. */
+  searched(roomId: string, query: string): readonly Member[] | undefined {
+    return this.found.get(`${roomId}\0${query}`);
   }
 
   async add(roomId: string, username: string): Promise<void> {
@@ -92,6 +153,7 @@ export class Members {
    */
   applyEvent(e: RoomEvent): void {
     this.loading.get(e.roomId)?.push(e);
+    for (const key of this.found.keys()) if (key.startsWith(`${e.roomId}\0`)) this.found.delete(key);
     const members = this.of(e.roomId);
     const user = e.payload.user as PublicUser | undefined;
     if (!members || !user) return;
@@ -119,7 +181,12 @@ export class Members {
       if (!current) return;
       changed = null;
     } else return;
-    this.set(e.roomId, changed ? [...others, changed].sort(byRoleThenName) : others);
+    let next = changed ? [...others, changed].sort(byRoleThenName) : others;
+    // A partial list shows the members up to its last one: someone who sorts after it comes with a later page.
+    const last = members[members.length - 1];
+    if (changed && last && !this.complete(e.roomId) && byRoleThenName(changed, last) > 0)
+      next = next.filter((m) => m !== changed);
+    this.set(e.roomId, next);
   }
 
   /** How many are online in the room: the last count heard, else what the list shows. */
@@ -195,7 +262,9 @@ export class Members {
     if (!s.byRoom.has(roomId)) return;
     const byRoom = new Map(s.byRoom);
     byRoom.delete(roomId);
-    this.store.set({ ...s, byRoom });
+    const more = new Map(s.more);
+    more.delete(roomId);
+    this.store.set({ ...s, byRoom, more });
   }
 
   clear(): void {
@@ -203,8 +272,8 @@ export class Members {
     this.store.set(empty());
   }
 
-  private set(roomId: string, members: readonly Member[]): void {
+  private set(roomId: string, members: readonly Member[], more = this.store.value.more.get(roomId) ?? null): void {
     const s = this.store.value;
-    this.store.set({ ...s, byRoom: new Map(s.byRoom).set(roomId, members) });
+    this.store.set({ ...s, byRoom: new Map(s.byRoom).set(roomId, members), more: new Map(s.more).set(roomId, more) });
   }
 }
