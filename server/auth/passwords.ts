@@ -16,8 +16,8 @@ export const SCORED_CHARS = 40;
  */
 const MAX_PENDING = 256;
 /**
- * A check unanswered this long means the worker is stuck: it is replaced. Generous, because the first check waits
- * for the worker to load its dictionaries (seconds on a busy machine).
+ * A check unanswered this long means the worker is stuck: it is replaced. Generous, because the first check starts
+ * the worker and waits for it to load its dictionaries (seconds on a busy machine).
  */
 const CHECK_TIMEOUT_MS = 60_000;
 
@@ -58,6 +58,10 @@ class StrengthWorker {
     });
   }
 
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
   start(): Worker {
     if (this.worker) return this.worker;
     // Plain JavaScript: it needs none of the loaders the main thread runs with (tsx, a test runner's hooks).
@@ -91,9 +95,13 @@ class StrengthWorker {
 
 const strength = new StrengthWorker();
 
-/** Starts the worker ahead of the first check, so it loads its dictionaries while the server starts. */
-export function startStrengthWorker(): void {
-  strength.start();
+/**
+ * Whether the worker runs. It starts with the first check, not with the server: loading its dictionaries takes half a
+ * second of CPU, and compacting their heap (a 50-59 ms mark-compact some seconds later) on a one-core server landed in
+ * the middle of a restart's reconnect storm. The first sign-up after a start waits that half second instead.
+ */
+export function strengthWorkerRunning(): boolean {
+  return strength.running;
 }
 
 /** Why a password is too weak, or null when strong enough. `userInputs` (username, email...) count as guessable. */

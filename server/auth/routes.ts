@@ -14,7 +14,6 @@ import {
   burnPasswordCheck,
   hashPassword,
   passwordWeakness,
-  startStrengthWorker,
   verifyPassword,
 } from './passwords.js';
 import { clearAuthCookies, issueTokens, setAuthCookies } from './sessions.js';
@@ -45,7 +44,6 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, config, accessTokens, refreshTokens, hub } = app;
   const tokens = { access: accessTokens, refresh: refreshTokens };
-  startStrengthWorker();
   // Per account *and* IP: failures from one address never lock the owner out elsewhere. Per IP: guesses spread
   // over many accounts.
   const { login: limits, register } = config;
