@@ -61,11 +61,45 @@ t.test('joins, leaves, removals and roles reach the panel live, in the server or
   t.pass('abe goes online live');
   await screenshot(o.page, 'members-live');
 
+  // Six joins in a row are one line that opens to name everyone; the role change, the leave and the removal follow.
+  const lines = () =>
+    o.page
+      .locator('parley-room-view [data-testid="activity"] > summary, parley-room-view div[data-testid="activity"]')
+      .evaluateAll((els) =>
+        els.map((e) => {
+          // The line's text without its time.
+          const copy = e.cloneNode(true) as Element;
+          copy.querySelector('time')?.remove();
+          return (copy.textContent ?? '').trim();
+        }),
+      );
+  t.same(
+    await lines(),
+    ['olga, mia, zoe and 3 others joined', 'zoe is now admin', 'bea left', 'olga removed kim'],
+    'a run of joins is one line',
+  );
+  await o.page.locator('parley-room-view details[data-testid="activity"] > summary').click();
+  t.same(
+    await o.page.locator('parley-room-view details[data-testid="activity"] li').evaluateAll((els) =>
+      els.map((e) => {
+        // The line's text without its time.
+        const copy = e.cloneNode(true) as Element;
+        copy.querySelector('time')?.remove();
+        return (copy.textContent ?? '').trim();
+      }),
+    ),
+    ['olga joined', 'mia joined', 'zoe joined', 'bea joined', 'kim joined', 'abe joined'],
+    'opened, it names everyone',
+  );
+  await screenshot(o.page, 'activity-run-open');
+
   // What the panel built from events is what the server says: the same people, in the same order.
   const built = await shown(o.page);
   await o.page.reload();
   await o.page.locator('[data-status="live"]').waitFor();
   await row(o.page, 'abe').waitFor();
   t.same(await shown(o.page), built, 'a fresh read of the list shows the same');
+  await waitFor('the activity lines after the reload', async () => (await lines()).length === 4);
+  t.equal((await lines())[0], 'olga, mia, zoe and 3 others joined', 'the run is one line after a reload too');
   t.same(o.problems, []);
 });

@@ -4,6 +4,7 @@ import { customElement, property, query, state as internal } from 'lit/decorator
 import { repeat } from 'lit/directives/repeat.js';
 import { allows, mayDeleteMessage, mayEditMessage, mayPin } from '../../../server/rooms/policy.js';
 import { ScrollAnchor } from '../controllers/scroll-anchor.js';
+import { activityRun } from '../state/activity.js';
 import { dayOf, timeOf } from '../format.js';
 import type { ChatClient } from '../state/client.js';
 import { clientContext } from '../state/context.js';
@@ -21,6 +22,8 @@ const GROUP_MS = 5 * 60_000;
 type Row =
   | { key: string; kind: 'day'; label: string }
   | { key: string; kind: 'activity'; item: Extract<TimelineItem, { kind: 'activity' }> }
+  /** Three or more joins (or leaves) in a row, as one line that opens to name everyone. */
+  | { key: string; kind: 'activity-run'; items: Extract<TimelineItem, { kind: 'activity' }>[] }
   | { key: string; kind: 'message'; message: Message; first: boolean }
   | { key: string; kind: 'pending'; pending: PendingMessage };
 
@@ -85,6 +88,8 @@ export class ParleyTimeline extends LitElement {
       .day::before, .day::after { content: ''; flex: 1; height: 1px; background: var(--border); }
       .activity { text-align: center; color: var(--muted); font-size: 0.82rem; margin: 0.35rem 0; }
       .activity time { opacity: 0.8; margin-left: 0.35rem; }
+      .activity.run summary { cursor: pointer; list-style-position: inside; }
+      .activity.run ul { list-style: none; margin: 0.2rem 0 0; padding: 0; max-height: 12rem; overflow-y: auto; }
       .jump { position: absolute; left: 50%; transform: translateX(-50%); bottom: 1px; box-shadow: var(--shadow); border-radius: 999px; z-index: 2; }
       .jump svg { width: 16px; height: 16px; }
       .load-error { text-align: center; color: var(--danger); padding: 1rem; }
@@ -229,7 +234,12 @@ export class ParleyTimeline extends LitElement {
     for (const item of items) {
       if (item.kind === 'activity') {
         addDay(item.at);
-        rows.push({ key: `a-${item.seq}`, kind: 'activity', item });
+        const last = rows[rows.length - 1];
+        const run = activityRun(item.event);
+        if (last?.kind === 'activity-run' && run && activityRun(last.items[0]!.event) === run) last.items.push(item);
+        else if (last?.kind === 'activity' && run && activityRun(last.item.event) === run)
+          rows[rows.length - 1] = { key: last.key, kind: 'activity-run', items: [last.item, item] };
+        else rows.push({ key: `a-${item.seq}`, kind: 'activity', item });
         prev = null;
         continue;
       }
@@ -244,7 +254,12 @@ export class ParleyTimeline extends LitElement {
       addDay(p.createdAt);
       rows.push({ key: p.localId, kind: 'pending', pending: p });
     }
-    return rows;
+    // Two in a row stay two lines; three or more are one.
+    return rows.flatMap((r) =>
+      r.kind === 'activity-run' && r.items.length < 3
+        ? r.items.map((item) => ({ key: `a-${item.seq}`, kind: 'activity' as const, item }))
+        : [r],
+    );
   }
 
   override render() {
@@ -309,6 +324,15 @@ export class ParleyTimeline extends LitElement {
       case 'activity':
         return html`<div class="activity" data-testid="activity">${this.client.activityLine(this.roomId, r.item.event)}<time
           datetime=${r.item.at}>${timeOf(r.item.at)}</time></div>`;
+      case 'activity-run': {
+        const last = r.items[r.items.length - 1]!;
+        const events = r.items.map((i) => i.event);
+        return html`<details class="activity run" data-testid="activity"><summary>${this.client.activityRunLine(this.roomId, events)}<time
+          datetime=${last.at}>${timeOf(last.at)}</time></summary><ul>${r.items.map(
+            (i) =>
+              html`<li>${this.client.activityLine(this.roomId, i.event)}<time datetime=${i.at}>${timeOf(i.at)}</time></li>`,
+          )}</ul></details>`;
+      }
       case 'pending':
         return html`<parley-message .pending=${r.pending}></parley-message>`;
       case 'message': {

@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import { EventStream, type ConnectionStatus, type ResetNotice } from '../stream.js';
 import type { Membership, Message, NotifyLevel, PublicUser, Room, RoomEvent, User } from '../types.js';
-import { activityText } from './activity.js';
+import { activityRunText, activityText } from './activity.js';
 import { DesktopNotifier } from './desktop-notifier.js';
 import { currentProfile, Members } from './members.js';
 import { Notices } from './notices.js';
@@ -230,6 +230,12 @@ export class ChatClient extends EventTarget {
   activityLine(roomId: string, event: RoomEvent): string {
     const s = this.members.store.value;
     return activityText(event, (u) => currentProfile(s, roomId, u)) ?? '';
+  }
+
+  /** The one line of a run of joins or leaves (see activityRunText), naming people as they are called now. */
+  activityRunLine(roomId: string, events: readonly RoomEvent[]): string {
+    const s = this.members.store.value;
+    return activityRunText(events, (u) => currentProfile(s, roomId, u));
   }
 
   // ---- the stream -------------------------------------------------------------------------------------------
