@@ -14,3 +14,6 @@ export const MAX_PINS = 50;
 /** A room's members come a page at a time: a 10,000-member room's whole list was 3.1 MB and a 120-250 ms turn. */
 export const MEMBERS_FIRST_PAGE = 500;
 export const MEMBERS_MAX_PAGE = 1000;
+/** People a message's receipts name in each list (with counts of all): the whole lists of a big room are megabytes. */
+export const RECEIPTS_LIST = 100;
+export const RECEIPTS_MAX_LIST = 1000;

@@ -9,13 +9,7 @@ import { publicUser } from '../users/public-user.js';
 import { Avatar, ErrorSchema, Gender, Id, UserSchema, Username, errors } from '../schemas.js';
 import { DisplayName } from './display-name.js';
 import { AttemptLimiter, isRefused } from './login-limiter.js';
-import {
-  StrengthBusy,
-  burnPasswordCheck,
-  hashPassword,
-  passwordWeakness,
-  verifyPassword,
-} from './passwords.js';
+import { StrengthBusy, burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
 import { clearAuthCookies, issueTokens, setAuthCookies } from './sessions.js';
 import { API_TOKEN_PREFIX } from './tokens.js';
 

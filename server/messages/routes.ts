@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { fail } from '../errors.js';
 import { me } from '../http/current-user.js';
 import { perUser, registerUserRateLimits } from '../http/user-rate-limit.js';
-import { MAX_ATTACHMENTS } from '../limits.js';
+import { MAX_ATTACHMENTS, RECEIPTS_LIST, RECEIPTS_MAX_LIST } from '../limits.js';
 import { authorizeRoom } from '../rooms/access.js';
 import { mayMention } from './mentions.js';
 import { mayDeleteMessage, mayEditMessage } from '../rooms/policy.js';
@@ -191,10 +191,16 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       schema: {
         tags,
         summary: 'Who has the message delivered and who has read it (members other than its author)',
+        description:
+          'How many of each, and the first `limit` of each list (owners and admins first, then by username): in a room of thousands the lists are cut, the counts are not.',
         params: MessageParams,
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(RECEIPTS_MAX_LIST).default(RECEIPTS_LIST),
+        }),
         response: {
           200: z.object({
             seq: z.number().int(),
+            counts: z.object({ delivered: z.number().int(), read: z.number().int(), pending: z.number().int() }),
             deliveredTo: z.array(PublicUserSchema),
             readBy: z.array(PublicUserSchema),
             pending: z.array(PublicUserSchema),
@@ -207,13 +213,8 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       const { room } = await authorizeRoom(store, request.params.roomId, me(request).id, 'post');
       const message = await loadMessage(room.id, request.params.seq);
       await app.hub.receipts.flush(room.id);
-      const others = (await store.listMembers(room.id)).filter((m) => m.userId !== message.author.id);
-      return {
-        seq: message.seq,
-        readBy: others.filter((m) => m.readSeq >= message.seq).map((m) => m.user),
-        deliveredTo: others.filter((m) => m.deliveredSeq >= message.seq).map((m) => m.user),
-        pending: others.filter((m) => m.deliveredSeq < message.seq).map((m) => m.user),
-      };
+      const receipts = await store.messageReceipts(room.id, message.seq, message.author.id, request.query.limit);
+      return { seq: message.seq, ...receipts };
     },
   );
 

@@ -117,6 +117,14 @@ export const ROOM_EVENT_TYPES = [
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 
 /** One entry of a room's append-only log. `actor` is a snapshot of who did it, taken at append time. */
+/** See Store.messageReceipts. */
+export interface MessageReceipts {
+  counts: { delivered: number; read: number; pending: number };
+  deliveredTo: PublicUser[];
+  readBy: PublicUser[];
+  pending: PublicUser[];
+}
+
 /** Where a page of members starts (after this member, in listMembers' order), how long it is, and a filter. */
 export interface MembersPage {
   after: { role: Role; username: string } | null;
@@ -579,6 +587,11 @@ export interface Store {
 
   // Receipts. Both watermarks only move forward: lower values are ignored; values are capped at the room's lastSeq.
   markDelivered(entries: Array<{ roomId: string; userId: string; seq: number }>): Promise<void>;
+  /**
+   * Who among the room's members other than `exceptUserId` has `seq` delivered, has read it, and has it pending: how
+   * many of each, and the first `limit` of each in listMembers' order.
+   */
+  messageReceipts(roomId: string, seq: number, exceptUserId: string, limit: number): Promise<MessageReceipts>;
   /** Returns the membership after the update, or null when the user is not a member. */
   markRead(roomId: string, userId: string, seq: number): Promise<Membership | null>;
   watermarks(roomId: string): Promise<Watermarks>;

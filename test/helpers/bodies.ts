@@ -82,6 +82,7 @@ export interface ReadBody {
 }
 export interface ReceiptsBody {
   seq: number;
+  counts: { delivered: number; read: number; pending: number };
   deliveredTo: PublicUser[];
   readBy: PublicUser[];
   pending: PublicUser[];

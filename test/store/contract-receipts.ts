@@ -24,6 +24,49 @@ export function receiptsContract(t: Test, store: Store, makeUser: (prefix?: stri
     return made;
   };
 
+  t.test("a message's receipts: counts of everyone, lists cut at the limit, the author left out", async (t) => {
+    const [author, ...others] = await users(6, 'mrc');
+    const r = await room(author!, others);
+    const seq = await post(r.id, author!);
+    // Three have it delivered, one of them read too; two have neither.
+    await store.markDelivered(others.slice(0, 3).map((u) => ({ roomId: r.id, userId: u.id, seq })));
+    await store.markRead(r.id, others[0]!.id, seq);
+    const byName = (list: PublicUser[]) => [...list].sort((a, b) => (a.username < b.username ? -1 : 1));
+    const all = await store.messageReceipts(r.id, seq, author!.id, 100);
+    t.same(all.counts, { delivered: 3, read: 1, pending: 2 });
+    t.same(
+      all.deliveredTo.map((u) => u.id),
+      byName(others.slice(0, 3)).map((u) => u.id),
+      'delivered, by username',
+    );
+    t.same(
+      all.readBy.map((u) => u.id),
+      [others[0]!.id],
+    );
+    t.same(
+      all.pending.map((u) => u.id),
+      byName(others.slice(3)).map((u) => u.id),
+    );
+    const cut = await store.messageReceipts(r.id, seq, author!.id, 2);
+    t.same(cut.counts, all.counts, 'a limit cuts the lists, not the counts');
+    t.same(
+      cut.deliveredTo.map((u) => u.id),
+      all.deliveredTo.slice(0, 2).map((u) => u.id),
+      'the first two',
+    );
+    t.equal(cut.pending.length, 2);
+    const fromOther = await store.messageReceipts(r.id, seq, others[4]!.id, 100);
+    t.equal(
+      fromOther.counts.delivered + fromOther.counts.pending,
+      5,
+      'whoever is left out: the author is counted then, the one left out is not',
+    );
+    t.notOk(
+      [...fromOther.deliveredTo, ...fromOther.pending].some((u) => u.id === others[4]!.id),
+      'and is in no list',
+    );
+  });
+
   t.test(
     'receipts: a grouped batch only moves marks forward, never past the head, and skips non-members',
     async (t) => {

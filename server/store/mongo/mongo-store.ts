@@ -170,6 +170,8 @@ export class MongoStore implements Store {
   getMembership: Store['getMembership'] = (roomId, userId) => this.rooms.getMembership(roomId, userId);
   listMembers: Store['listMembers'] = (roomId) => this.rooms.listMembers(roomId);
   listMembersPage: Store['listMembersPage'] = (roomId, page) => this.rooms.listMembersPage(roomId, page);
+  messageReceipts: Store['messageReceipts'] = (roomId, seq, except, limit) =>
+    this.rooms.messageReceipts(roomId, seq, except, limit);
   addMember: Store['addMember'] = (roomId, user, role, actor) => this.rooms.addMember(roomId, user, role, actor);
   removeMember: Store['removeMember'] = (roomId, user, actor, why) => this.rooms.removeMember(roomId, user, actor, why);
   openDirectRoom: Store['openDirectRoom'] = (a, b) => this.rooms.openDirectRoom(a, b);

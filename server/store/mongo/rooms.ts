@@ -3,7 +3,7 @@ import { ROLE_RANK } from '../../rooms/policy.js';
 import { storeErrors } from '../errors.js';
 import { newId } from '../../ids.js';
 import type { Member, Membership, PublicUser, Role, Room, RoomEvent, RoomKind, Upload } from '../store.js';
-import type { MembersPage, RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
+import type { MembersPage, MessageReceipts, RoomDirectoryPage, RoomWithMembership, Store } from '../store.js';
 import { duplicateKey, toMembership, toRoom, toUpload } from './mappers.js';
 import type { MembershipDoc, Models, RoomDoc, UploadDoc } from './models.js';
 import type { Transactor } from './transact.js';
@@ -21,6 +21,7 @@ type RoomMethods =
   | 'getMembership'
   | 'listMembers'
   | 'listMembersPage'
+  | 'messageReceipts'
   | 'addMember'
   | 'removeMember'
   | 'openDirectRoom'
@@ -247,6 +248,21 @@ export class MongoRooms implements Pick<Store, RoomMethods> {
           m.user.displayName.toLowerCase().includes(needle),
       )
       .slice(0, limit);
+  }
+
+  /** See Store.messageReceipts. The room's whole list is read, as listMembers does; the answer is bounded. */
+  async messageReceipts(roomId: string, seq: number, exceptUserId: string, limit: number): Promise<MessageReceipts> {
+    const others = (await this.listMembers(roomId)).filter((m) => m.userId !== exceptUserId);
+    const delivered = others.filter((m) => m.deliveredSeq >= seq);
+    const read = others.filter((m) => m.readSeq >= seq);
+    const pending = others.filter((m) => m.deliveredSeq < seq);
+    const first = (list: Member[]) => list.slice(0, limit).map((m) => m.user);
+    return {
+      counts: { delivered: delivered.length, read: read.length, pending: pending.length },
+      deliveredTo: first(delivered),
+      readBy: first(read),
+      pending: first(pending),
+    };
   }
 
   async addMember(

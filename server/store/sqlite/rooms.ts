@@ -5,6 +5,7 @@ import { storeErrors } from '../errors.js';
 import type {
   Member,
   MembersPage,
+  MessageReceipts,
   Membership,
   PublicUser,
   Role,
@@ -149,6 +150,34 @@ export class SqliteRooms {
         `SELECT m.*, ${publicUserColumns('u', 'u_')} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY ${BY_ROLE} DESC, u.username`,
       ),
+      receiptCounts: db.prepare<
+        { room: string; seq: number; except: string },
+        { delivered: number; read: number; pending: number }
+      >(
+        `SELECT COUNT(*) FILTER (WHERE delivered_seq >= :seq) AS delivered,
+                COUNT(*) FILTER (WHERE read_seq >= :seq) AS read,
+                COUNT(*) FILTER (WHERE delivered_seq < :seq) AS pending
+         FROM memberships m WHERE m.room_id = :room AND m.user_id <> :except`,
+      ),
+      ...(Object.fromEntries(
+        (
+          [
+            ['deliveredTo', 'm.delivered_seq >= :seq'],
+            ['readBy', 'm.read_seq >= :seq'],
+            ['pendingFor', 'm.delivered_seq < :seq'],
+          ] as const
+        ).map(([name, where]) => [
+          name,
+          db.prepare<{ room: string; seq: number; except: string; limit: number }, MemberRow>(
+            `SELECT m.*, ${publicUserColumns('u', 'u_')} FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.room_id = :room AND m.user_id <> :except AND ${where}
+             ORDER BY ${BY_ROLE} DESC, u.username LIMIT :limit`,
+          ),
+        ]),
+      ) as Record<
+        'deliveredTo' | 'readBy' | 'pendingFor',
+        Database.Statement<{ room: string; seq: number; except: string; limit: number }, MemberRow>
+      >),
       // Keyset paging in the same order: after (rank, username), optionally only names containing a text. The
       // username column compares without case (COLLATE NOCASE), in the order and the comparison alike.
       membersPage: db.prepare<
@@ -234,6 +263,18 @@ export class SqliteRooms {
 
   listMembers(roomId: string): Member[] {
     return this.stmts.members.all(roomId).map((r) => ({ ...toMembership(r), user: toPublicUser(r, 'u_') }));
+  }
+
+  messageReceipts(roomId: string, seq: number, exceptUserId: string, limit: number): MessageReceipts {
+    const args = { room: roomId, seq, except: exceptUserId, limit };
+    const users = (stmt: Database.Statement<typeof args, MemberRow>) =>
+      stmt.all(args).map((r) => toPublicUser(r, 'u_'));
+    return {
+      counts: this.stmts.receiptCounts.get({ room: roomId, seq, except: exceptUserId })!,
+      deliveredTo: users(this.stmts.deliveredTo),
+      readBy: users(this.stmts.readBy),
+      pending: users(this.stmts.pendingFor),
+    };
   }
 
   listMembersPage(roomId: string, { after, limit, query }: MembersPage): Member[] {

@@ -8,6 +8,7 @@ import type {
   ApiToken,
   Member,
   MembersPage,
+  MessageReceipts,
   Membership,
   Message,
   MessagePage,
@@ -247,6 +248,10 @@ export class SqliteStore implements Store {
 
   async listMembersPage(roomId: string, page: MembersPage): Promise<Member[]> {
     return this.rooms.listMembersPage(roomId, page);
+  }
+
+  async messageReceipts(roomId: string, seq: number, exceptUserId: string, limit: number): Promise<MessageReceipts> {
+    return this.rooms.messageReceipts(roomId, seq, exceptUserId, limit);
   }
 
   async addMember(
