@@ -27,7 +27,7 @@ const SEED = `(() => {
     ['r3', room('r3', 'Open house', 'public', null)],
     ['d1', room('d1', 'Alice', 'direct', 'member', { peer: bob })],
   ]) });
-  c.members.store.set({ profiles: new Map(), counts: new Map(), partial: new Set(), byRoom: new Map([['r1', [
+  c.members.store.set({ profiles: new Map(), counts: new Map(), partial: new Set(), more: new Map([['r1', null]]), byRoom: new Map([['r1', [
     { ...membership('r1', 'u1', 'owner'), user: me, online: true },
     { ...membership('r1', 'u2', 'admin'), user: bob, online: true },
     { ...membership('r1', 'u3', 'member'), user: carl, online: false },
