@@ -22,8 +22,12 @@ import { removeBlobs } from '../uploads/blobs.js';
 import { publicUser } from '../users/public-user.js';
 import type { Member, RoomDirectoryPage } from '../store/store.js';
 import { authorizeRoom } from './access.js';
-import { decodeDirectoryCursor, encodeDirectoryCursor } from './directory-cursor.js';
-import { decodeMembersCursor, encodeMembersCursor } from './members-cursor.js';
+import {
+  decodeDirectoryCursor,
+  decodeMembersCursor,
+  encodeDirectoryCursor,
+  encodeMembersCursor,
+} from './page-cursors.js';
 import { allows, leaveRefusal, mayChangeRoleOf, mayChangeRoles, mayRemove, mayRemoveMembers } from './policy.js';
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
