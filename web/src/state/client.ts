@@ -112,7 +112,9 @@ export class ChatClient extends EventTarget {
     clearInterval(this.membersTimer);
     this.membersTimer = setInterval(() => {
       const open = this.rooms.value.openRoomId;
-      if (open && document.visibilityState === 'visible' && this.members.complete(open)) void this.members.load(open);
+      // A list whose read failed, or one read whole; a partial one is left as the reader paged it.
+      const refresh = open !== null && (!this.members.has(open) || this.members.complete(open));
+      if (open && document.visibilityState === 'visible' && refresh) void this.members.load(open);
     }, 30_000);
   }
 
