@@ -81,3 +81,42 @@ t.test('the count is kept for rooms whose members are not loaded', async (t) => 
   t.equal(m.onlineCount('r9'), 4);
   t.equal(m.of('r9'), undefined);
 });
+
+// The list is read over HTTP while the stream goes on: what the stream says meanwhile is newer than what the read
+// may return, so it is applied again after (a reload every 30 s used to undo a dot that had just gone on).
+t.test('what is heard while the list is read is applied again after it, in order', async (t) => {
+  const realFetch = globalThis.fetch;
+  let answer!: (r: Response) => void;
+  globalThis.fetch = (() => new Promise<Response>((resolve) => (answer = resolve))) as typeof fetch;
+  t.teardown(() => {
+    globalThis.fetch = realFetch;
+  });
+  const m = loaded();
+  const reading = m.load('r1');
+  // Meanwhile: b comes online, d joins, a leaves.
+  m.applyPresence({
+    roomId: 'r1',
+    online: 3,
+    changes: [{ userId: 'b', online: true }],
+    complete: true,
+    snapshot: false,
+  });
+  const event = (seq: number, type: 'member.joined' | 'member.left', id: string) => ({
+    roomId: 'r1',
+    seq,
+    type,
+    actor: person(id),
+    at: '2026-01-02T00:00:00.000Z',
+    payload: { user: person(id), role: 'member', reason: 'left' },
+  });
+  m.applyEvent(event(10, 'member.joined', 'd'));
+  m.applyEvent(event(11, 'member.left', 'a'));
+  // The list as the server read it before all three.
+  const before = { members: [member('a', true), member('b', false), member('c', true)], nextCursor: null };
+  answer(new Response(JSON.stringify(before), { status: 200, headers: { 'content-type': 'application/json' } }));
+  await reading;
+  t.same(states(m), { b: true, c: true, d: false }, 'b online, d in, a out: the list read did not undo them');
+  t.equal(m.onlineCount('r1'), 3, 'the count is the newest heard');
+  m.applyEvent(event(12, 'member.left', 'd'));
+  t.same(states(m), { b: true, c: true }, 'and later events apply once, as usual');
+});

@@ -54,8 +54,8 @@ export class Members {
   readonly store = new Store<MembersState>(empty());
   /** What each room's watch list was last sent as (ids joined), so an unchanged list is not sent again. */
   private readonly watching = new Map<string, string[]>();
-  /** Member events heard during each room's list read under way (see `load`). */
-  private readonly loading = new Map<string, RoomEvent[]>();
+  /** What each room's list read under way heard meanwhile, to apply again after it (see `load`). */
+  private readonly loading = new Map<string, Array<() => void>>();
   private readonly loadingMore = new Set<string>();
   /** Answers of `search`, by room and query. */
   private readonly found = new Map<string, readonly Member[]>();
@@ -75,23 +75,25 @@ export class Members {
 
   /** Reads the room's list from its start: the first page (all of a room of up to 500). */
   async load(roomId: string): Promise<void> {
-    // Member events that arrive while the list is read may be missing from it: they are applied again after.
-    const during: RoomEvent[] = [];
+    // What is heard while the list is read (member events, presence) may be missing from it, or older in it: each is
+    // applied again after, in order.
+    const during: Array<() => void> = [];
     this.loading.set(roomId, during);
     try {
       const page = await api.get<MembersPageBody>(`/api/rooms/${roomId}/members`);
       this.set(roomId, page.members, page.nextCursor);
-      for (const e of during) this.applyEvent(e);
-      const s = this.store.value;
       // A partial list cannot count who is online; presence events say it.
-      if (page.nextCursor !== null) return;
-      const counts = new Map(s.counts).set(roomId, page.members.filter((m) => m.online).length);
-      this.store.set({ ...s, counts });
+      if (page.nextCursor === null) {
+        const s = this.store.value;
+        const counts = new Map(s.counts).set(roomId, page.members.filter((m) => m.online).length);
+        this.store.set({ ...s, counts });
+      }
     } catch {
       /* shown as an empty panel; the next event or poll tries again */
     } finally {
       if (this.loading.get(roomId) === during) this.loading.delete(roomId);
     }
+    for (const again of during) again();
   }
 
   /** The next page of a partial list, added after what is shown. */
@@ -152,7 +154,7 @@ export class Members {
    * client per join. A newcomer shows offline until the room's presence says otherwise (it follows the join).
    */
   applyEvent(e: RoomEvent): void {
-    this.loading.get(e.roomId)?.push(e);
+    this.loading.get(e.roomId)?.push(() => this.applyEvent(e));
     for (const key of this.found.keys()) if (key.startsWith(`${e.roomId}\0`)) this.found.delete(key);
     const members = this.of(e.roomId);
     const user = e.payload.user as PublicUser | undefined;
@@ -230,6 +232,7 @@ export class Members {
   }
 
   private patch(roomId: string, count: number, entries: readonly PresenceEntry[], replace: boolean): void {
+    this.loading.get(roomId)?.push(() => this.patch(roomId, count, entries, replace));
     const s = this.store.value;
     const counts = new Map(s.counts).set(roomId, count);
     const members = s.byRoom.get(roomId);
