@@ -24,9 +24,8 @@ function loaded(): Members {
   return m;
 }
 const states = (m: Members) => Object.fromEntries(m.of('r1')!.map((x) => [x.userId, x.online]));
-
-t.test('a patch changes the people listed and sets the count', async (t) => {
-  const m = loaded();
+/** A small room's presence event: b came online, three are online now. */
+const bComesOnline = (m: Members) =>
   m.applyPresence({
     roomId: 'r1',
     online: 3,
@@ -34,6 +33,10 @@ t.test('a patch changes the people listed and sets the count', async (t) => {
     complete: true,
     snapshot: false,
   });
+
+t.test('a patch changes the people listed and sets the count', async (t) => {
+  const m = loaded();
+  bComesOnline(m);
   t.same(states(m), { a: true, b: true, c: true });
   t.equal(m.onlineCount('r1'), 3);
   t.notOk(m.store.value.partial.has('r1'));
@@ -94,13 +97,7 @@ t.test('what is heard while the list is read is applied again after it, in order
   const m = loaded();
   const reading = m.load('r1');
   // Meanwhile: b comes online, d joins, a leaves.
-  m.applyPresence({
-    roomId: 'r1',
-    online: 3,
-    changes: [{ userId: 'b', online: true }],
-    complete: true,
-    snapshot: false,
-  });
+  bComesOnline(m);
   const event = (seq: number, type: 'member.joined' | 'member.left', id: string) => ({
     roomId: 'r1',
     seq,
