@@ -28,8 +28,14 @@ export function gateConnections(server: Server, slots: number): void {
     if (timer === undefined) return;
     clearTimeout(timer);
     admitted.delete(socket);
+    // Not held for the connection's life: an SSE stream lasts hours, and a storm's worth of listeners (a closure
+    // each) would be copied by every young-generation collection meanwhile.
+    socket.off('close', onAdmittedClose);
     schedule();
   };
+  function onAdmittedClose(this: Socket) {
+    release(this);
+  }
   // Once per loop iteration: what is let in here is read in the next poll, at most `slots` requests.
   const admit = () => {
     scheduled = false;
@@ -40,6 +46,7 @@ export function gateConnections(server: Server, slots: number): void {
         socket,
         setTimeout(() => release(socket), FIRST_REQUEST_MS),
       );
+      socket.on('close', onAdmittedClose);
       socket.resume();
     }
     if (head === waiting.length) {
@@ -56,8 +63,8 @@ export function gateConnections(server: Server, slots: number): void {
   // net.Server reads this on every accept: the new socket starts paused (no read from the kernel until resume()).
   (server as Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
   server.on('connection', (socket: Socket) => {
+    // One that closes while waiting is skipped when its turn comes.
     waiting.push(socket);
-    socket.once('close', () => release(socket));
     schedule();
   });
   server.on('request', (request: IncomingMessage) => release(request.socket));

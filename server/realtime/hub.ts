@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
 import { ConcurrencyLimit } from '../concurrency-limit.js';
+import { ExpiryClock } from './expiry-clock.js';
 import { OpenGate } from './open-gate.js';
 import { Presence } from './presence.js';
 import { PresenceFanout } from './presence-fanout.js';
@@ -10,6 +11,9 @@ import { Replayer, sendReset } from './replayer.js';
 import { RoomCursor } from './room-cursor.js';
 import { Subscriber, type CloseReason } from './subscriber.js';
 import { WriteBatch } from './write-batch.js';
+
+/** The last frame of a stream whose access token expired. */
+const EXPIRED_NOTICE = encodeEphemeral('expired', { reason: 'access token expired; refresh and resume' });
 
 export interface HubOptions {
   heartbeatMs: number;
@@ -52,6 +56,12 @@ export class Hub {
   private readonly byUser = new Map<string, Set<Subscriber>>();
   private readonly subscribers = new Set<Subscriber>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Ends streams whose credential expired. */
+  private readonly expiry = new ExpiryClock<Subscriber>((sub) => {
+    sub.expiryKey = null;
+    sub.write(EXPIRED_NOTICE);
+    sub.close('expired');
+  });
   private unsubscribe: Array<() => void> = [];
   private readonly pageSize: number;
   private readonly maxBuffered: number;
@@ -140,6 +150,7 @@ export class Hub {
   /** Ends every stream (graceful shutdown) and records the last delivery receipts. */
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.expiry.stop();
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
     for (const sub of [...this.subscribers]) sub.close('shutdown');
@@ -170,6 +181,13 @@ export class Hub {
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));
     mine.add(sub);
     return sub;
+  }
+
+  /** Ends the stream (with an `expired` notice) when the credential that opened it expires at `atMs`. */
+  expireAt(sub: Subscriber, atMs: number | null): void {
+    if (atMs === null || sub.closed) return;
+    if (sub.expiryKey !== null) this.expiry.cancel(sub, sub.expiryKey);
+    sub.expiryKey = this.expiry.add(sub, atMs);
   }
 
   /** Streams of this user open on this instance. */
@@ -360,6 +378,7 @@ export class Hub {
 
   private forget(sub: Subscriber): void {
     this.subscribers.delete(sub);
+    if (sub.expiryKey !== null) this.expiry.cancel(sub, sub.expiryKey);
     const mine = this.byUser.get(sub.userId);
     mine?.delete(sub);
     if (mine?.size === 0) this.byUser.delete(sub.userId);

@@ -6,7 +6,7 @@ import { me } from '../http/current-user.js';
 import { authorizeRoom as roomFor } from '../rooms/access.js';
 import { publicUser } from '../users/public-user.js';
 import { RoomEventSchema, RoomParams, errors } from '../schemas.js';
-import { decodeCursor, encodeEphemeral, retryFrame } from './frame.js';
+import { decodeCursor, retryFrame } from './frame.js';
 import type { Subscriber } from './subscriber.js';
 import { TypingLimiter } from './typing.js';
 
@@ -59,10 +59,7 @@ function openStream(
     sessionId: request.auth?.sessionId ?? null,
     apiTokenId: request.auth?.apiTokenId ?? null,
   });
-  sub.expireAt(
-    request.auth?.expiresAtMs ?? null,
-    encodeEphemeral('expired', { reason: 'access token expired; refresh and resume' }),
-  );
+  app.hub.expireAt(sub, request.auth?.expiresAtMs ?? null);
   return sub;
 }
 

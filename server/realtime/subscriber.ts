@@ -26,7 +26,8 @@ export class Subscriber {
   /** Where the stream stands in each room it follows. */
   readonly rooms = new Map<string, RoomCursor>();
   closed = false;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  /** The hub's expiry clock key while the credential's end is scheduled (hub.expireAt). */
+  expiryKey: number | null = null;
   /** Frames written this turn, not yet handed to the socket. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -44,23 +45,10 @@ export class Subscriber {
     private readonly batch: WriteBatch,
     private readonly onClose: (sub: Subscriber) => void,
   ) {
-    socket.once('close', () => this.close('client'));
-    socket.on('error', () => this.close('client'));
-  }
-
-  /** Ends the stream when the credential that opened it expires. */
-  expireAt(ms: number | null, notice: Buffer): void {
-    if (ms === null) return;
-    const delay = Math.max(0, ms - Date.now());
-    // setTimeout's maximum is about 24.8 days; longer-lived credentials are capped there and still end.
-    this.expiryTimer = setTimeout(
-      () => {
-        this.write(notice);
-        this.close('expired');
-      },
-      Math.min(delay, 2 ** 31 - 1),
-    );
-    this.expiryTimer.unref();
+    // `on`, not `once`: 'close' comes once anyway, and a once-wrapper is kept for the stream's whole life.
+    const onEnd = () => this.close('client');
+    socket.on('close', onEnd);
+    socket.on('error', onEnd);
   }
 
   /** Queues bytes for this turn's write; false once the stream is closed. Disconnects a subscriber over its bound. */
@@ -130,7 +118,6 @@ export class Subscriber {
 
   close(reason: CloseReason): void {
     if (this.closed) return;
-    clearTimeout(this.expiryTimer);
     // A graceful end still delivers what this turn wrote (the `expired` notice, the last events).
     if (reason !== 'slow' && reason !== 'error') this.flush();
     this.closed = true;

@@ -164,3 +164,32 @@ t.test('later requests on an open connection are never held behind new connectio
     'the open connection was answered each time while the new one waited its turn',
   );
 });
+
+t.test(
+  'an answered connection keeps no listener of the gate; one that closes first still frees its place',
+  async (t) => {
+    const plain = await server(t, null);
+    const gated = await server(t, 1);
+    const serverSockets = (srv: http.Server) => {
+      const seen: net.Socket[] = [];
+      srv.on('connection', (s: net.Socket) => seen.push(s));
+      return seen;
+    };
+    const plainSockets = serverSockets(plain.srv);
+    const gatedSockets = serverSockets(gated.srv);
+    await client(t, plain.port, '/a', true).responses(1);
+    await client(t, gated.port, '/a', true).responses(1);
+    // A stream holds its connection for hours: whatever the gate left on it would be kept that long.
+    t.equal(
+      gatedSockets[0]!.listenerCount('close'),
+      plainSockets[0]!.listenerCount('close'),
+      'the gated socket has the close listeners of an ungated one',
+    );
+    // The one place is taken by a connection that closes before sending anything; the next is still served.
+    const quitter = client(t, gated.port, '');
+    for (let i = 0; i < 200 && gated.connections() < 2; i++) await sleep(5);
+    quitter.socket.destroy();
+    const text = await client(t, gated.port, '/after-close').responses(1);
+    t.match(text, /\/after-close$/);
+  },
+);
