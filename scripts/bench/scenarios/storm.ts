@@ -47,6 +47,9 @@ export interface LoopStalls {
   over50: number;
   intervals: number;
   resolutionMs: number;
+  /** The longest garbage collection pause of the main thread in the window, and how many were over 50 ms. */
+  gcMaxMs: number;
+  gcOver50: number;
 }
 
 export interface StormResult {
@@ -140,6 +143,8 @@ function loopStalls(file: string, from: number, to: number): LoopStalls {
   let maxMs = 0;
   let over50 = 0;
   let intervals = 0;
+  let gcMaxMs = 0;
+  let gcOver50 = 0;
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -147,13 +152,27 @@ function loopStalls(file: string, from: number, to: number): LoopStalls {
     /* no line yet */
   }
   for (const line of text.split('\n')) {
+    if (line.startsWith('gc ')) {
+      const [, end, pause] = line.split(' ').map(Number);
+      if (end! < from || end! > to + 400) continue;
+      if (pause! > gcMaxMs) gcMaxMs = pause!;
+      if (pause! > 50) gcOver50++;
+      continue;
+    }
     const [t, max] = line.split(' ').map(Number);
     if (!Number.isFinite(t) || !Number.isFinite(max) || t! < from || t! > to + 400) continue;
     intervals++;
     if (max! > maxMs) maxMs = max!;
     if (max! > 50) over50++;
   }
-  return { maxMs: intervals ? maxMs : NaN, over50, intervals, resolutionMs: LOOP_MONITOR_RESOLUTION_MS };
+  return {
+    maxMs: intervals ? maxMs : NaN,
+    over50,
+    intervals,
+    resolutionMs: LOOP_MONITOR_RESOLUTION_MS,
+    gcMaxMs,
+    gcOver50,
+  };
 }
 
 const quantile = (sorted: number[], q: number) =>
@@ -307,7 +326,7 @@ async function one(
           ? `(all in ${(tracks.allLiveMs / 1000).toFixed(2)} s)`
           : `(${lastLive} by ${(result.stormMs / 1000).toFixed(1)} s)`) +
         `, POST p99 ${result.post.p99.toFixed(1)} ms, missing ${tracks.missing} (${tracks.membersMissing} members), ` +
-        `duplicates ${tracks.duplicates}, longest loop stall ${result.loop.maxMs.toFixed(1)} ms, server cpu ${(serverCpu * 100).toFixed(0)}%, ` +
+        `duplicates ${tracks.duplicates}, longest loop stall ${result.loop.maxMs.toFixed(1)} ms (longest GC pause ${result.loop.gcMaxMs.toFixed(1)} ms), server cpu ${(serverCpu * 100).toFixed(0)}%, ` +
         `load cpu ${(loadCpu * 100).toFixed(0)}%, listen overflows ${result.listenOverflows ?? 'n/a'}`,
     );
     return result;
