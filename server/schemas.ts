@@ -93,7 +93,11 @@ export const MembershipSchema = z
   })
   .meta({ id: 'Membership' });
 
-export const MemberSchema = MembershipSchema.extend({ user: PublicUserSchema }).meta({ id: 'Member' });
+export const MemberSchema = MembershipSchema.extend({
+  user: PublicUserSchema,
+  notify: MembershipSchema.shape.notify.optional().describe('on your own entry only'),
+  muted: MembershipSchema.shape.muted.optional().describe('on your own entry only'),
+}).meta({ id: 'Member' });
 
 export const RoomListEntrySchema = RoomSchema.extend({
   membership: MembershipSchema.nullable().describe('null for public rooms you can join'),

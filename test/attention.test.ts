@@ -128,11 +128,12 @@ t.test('PATCH membership: level and mute, everywhere the membership is, to my ot
   t.equal(ok.status, 200);
   t.match(ok.body.membership, { roomId: room.id, userId: b.id, notify: 'none', muted: true });
   t.match((await roomsOf(srv.url, b.token)).find((r) => r.id === room.id)?.membership, { notify: 'none', muted: true });
-  const members = await api(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token: a.token });
-  t.match(
-    members.body.members.find((m: { userId: string }) => m.userId === b.id),
-    { notify: 'none', muted: true },
-  );
+  // The members list carries it on b's own entry; a does not learn that b muted the room.
+  const members = (token: string) => api(srv.url, 'GET', `/api/rooms/${room.id}/members`, { token });
+  const entryOfB = async (token: string) =>
+    (await members(token)).body.members.find((m: { userId: string }) => m.userId === b.id);
+  t.match(await entryOfB(b.token), { notify: 'none', muted: true });
+  t.notOk('muted' in (await entryOfB(a.token)), "not on b's entry as a sees it");
 
   await mine.waitForEphemeral((ev) => ev.some((e) => e.event === 'membership'));
   t.match(mine.ephemeral.find((e) => e.event === 'membership')!.json, {

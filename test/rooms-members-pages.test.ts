@@ -87,3 +87,39 @@ t.test('GET /members: pages in order with a cursor, a filter, and clear 400s', a
   });
   t.equal(removed.status, 404, 'removing someone who is not a member: 404');
 });
+
+// A member's notification level and mute are their own: the members list shows them on your entry only.
+t.test('GET /members and member changes show notify and muted on your own entry only', async (t) => {
+  const srv = await serve(t, { env: { REGISTER_MAX_PER_IP: '1000' } });
+  const owner = await newUser(srv.url);
+  const room = await newRoom(srv.url, owner, { kind: 'public' });
+  const [quiet] = await newMembers(srv.url, room.id, 1);
+  const set = await api(srv.url, 'PATCH', `/api/rooms/${room.id}/membership`, {
+    token: quiet!.token,
+    body: { muted: true, notify: 'none' },
+  });
+  t.equal(set.status, 200);
+  const path = `/api/rooms/${room.id}/members`;
+  type Entry = MemberBody & { notify?: string; muted?: boolean };
+  const entries = async (token: string) =>
+    new Map((await api<{ members: Entry[] }>(srv.url, 'GET', path, { token })).body.members.map((m) => [m.userId, m]));
+
+  const seenByOwner = await entries(owner.token);
+  t.notOk('muted' in seenByOwner.get(quiet!.id)!, 'the owner does not see that the other muted the room');
+  t.notOk('notify' in seenByOwner.get(quiet!.id)!, 'nor their notification level');
+  t.equal(seenByOwner.get(owner.id)!.notify, 'mentions', 'the owner sees their own level');
+  t.equal(seenByOwner.get(owner.id)!.muted, false);
+
+  const seenBySelf = await entries(quiet!.token);
+  t.equal(seenBySelf.get(quiet!.id)!.muted, true, 'the member sees their own mute');
+  t.equal(seenBySelf.get(quiet!.id)!.notify, 'none');
+  t.notOk('muted' in seenBySelf.get(owner.id)!, "and not the owner's");
+
+  const promoted = await api<{ member: Entry }>(srv.url, 'PATCH', `${path}/${quiet!.id}`, {
+    token: owner.token,
+    body: { role: 'admin' },
+  });
+  t.equal(promoted.status, 200);
+  t.equal(promoted.body.member.role, 'admin');
+  t.notOk('muted' in promoted.body.member, "a role change answers without the member's own settings");
+});

@@ -19,6 +19,7 @@ import {
   errors,
 } from '../schemas.js';
 import { removeBlobs } from '../uploads/blobs.js';
+import { memberAsSeenBy } from './member-view.js';
 import { publicUser } from '../users/public-user.js';
 import type { Member, RoomDirectoryPage } from '../store/store.js';
 import { authorizeRoom } from './access.js';
@@ -317,7 +318,8 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
           details: [{ path: 'query.cursor', message: 'not a cursor this server issued' }],
         });
       }
-      await authorizeRoom(store, request.params.roomId, me(request).id, 'read');
+      const myId = me(request).id;
+      await authorizeRoom(store, request.params.roomId, myId, 'read');
       const [page, online] = await Promise.all([
         // One more than asked: whether a next page exists.
         store.listMembersPage(request.params.roomId, { after: after ?? null, limit: limit + 1, query: q ?? null }),
@@ -325,7 +327,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       ]);
       const members = page.slice(0, limit);
       return {
-        members: members.map((m) => ({ ...m, online: online.has(m.userId) })),
+        members: members.map((m) => ({ ...memberAsSeenBy(myId, m), online: online.has(m.userId) })),
         nextCursor: page.length > limit ? encodeMembersCursor(members[members.length - 1]!) : null,
       };
     },
@@ -348,7 +350,9 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       const target = await store.findUserByUsername(request.body.username);
       if (!target) throw fail('USER_NOT_FOUND', { message: `No user named ${request.body.username}` });
       const { membership } = await store.addMember(room.id, publicUser(target), 'member', publicUser(actor));
-      return reply.code(201).send({ member: { ...membership, user: publicUser(target) } });
+      return reply
+        .code(201)
+        .send({ member: { ...memberAsSeenBy(me(request).id, membership), user: publicUser(target) } });
     },
   );
 
@@ -399,7 +403,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       if (!mayChangeRoleOf(room, membership, target)) throw fail('CANNOT_CHANGE_OWN_ROLE');
       // Making someone owner is a transfer: the store demotes the owner to admin in the same transaction.
       const { membership: updated } = await store.setRole(room.id, target.user, request.body.role, publicUser(actor));
-      return { member: { ...updated, user: target.user } };
+      return { member: { ...memberAsSeenBy(me(request).id, updated), user: target.user } };
     },
   );
 
