@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import t from 'tap';
 import { eventJson } from '../../server/store/event-json.js';
+import { openDatabase } from '../../server/store/sqlite/connection.js';
 import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { RoomEvent } from '../../server/store/store.js';
@@ -133,3 +134,50 @@ t.test('sqlite: the log read back in pages carries each event whole, as JSON and
   );
   t.same((whole[3]!.payload.message as { text: string }).text, texts[2], 'a message is read back with its text');
 });
+
+// A group commit runs each write in a savepoint; what SQLite keeps to undo one (its statement journal) went to a file
+// in /var/tmp once over 64 KiB, written on the event loop. It stays in memory now.
+t.test(
+  'sqlite: a large savepoint inside a transaction keeps its journal in memory, not in a temporary file',
+  async (t) => {
+    if (!existsSync('/proc/self/fd')) {
+      t.comment('skipped: needs /proc to see open files');
+      return;
+    }
+    const dir = tempDir();
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const db = openDatabase({ file: path.join(dir, 'parley.db') });
+    t.teardown(() => db.close());
+    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT INTO bulk (v) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 2000; i++) insert.run('y'.repeat(200));
+    })();
+    const temporaryFiles = () =>
+      readdirSync('/proc/self/fd')
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        })
+        .filter((target) => target.includes('etilqs'));
+    const touchAll = db.prepare("UPDATE bulk SET v = v || 'x'");
+    let during: string[] = [];
+    // The outer write dirties every page; the savepoint's own write must keep them all (about 500 KB) to undo it.
+    db.transaction(() => {
+      touchAll.run();
+      db.transaction(() => {
+        touchAll.run();
+        during = temporaryFiles();
+      })();
+    })();
+    t.same(during, [], 'no SQLite temporary file was open during the savepoint');
+    t.equal(
+      (db.prepare('SELECT v FROM bulk WHERE id = 1').get() as { v: string }).v,
+      'y'.repeat(200) + 'xx',
+      'and both writes landed',
+    );
+  },
+);

@@ -17,6 +17,9 @@ export function openDatabase(opts: ConnectionOptions): Database.Database {
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Statement journals (a savepoint per write in a group commit) and sorts stay in memory: as files they were written
+  // to /var/tmp on the event loop, 8-16 ms a write during a 10,000-member reconnect storm (perf trace).
+  db.pragma('temp_store = MEMORY');
   migrate(db);
   return db;
 }
