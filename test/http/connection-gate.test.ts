@@ -193,3 +193,22 @@ t.test(
     t.match(text, /\/after-close$/);
   },
 );
+
+t.test('connections whose requests come late still have them parsed a few per iteration', async (t) => {
+  const { srv, port, connections } = await server(t, 2);
+  // Twenty clients connect and stay silent past their places, as a storm's clients do while their own loops are busy;
+  // then all of them send at once.
+  const late = Array.from({ length: 20 }, () => client(t, port, ''));
+  for (let i = 0; i < 200 && connections() < 20; i++) await sleep(5);
+  await sleep(300);
+  const perIteration = requestsPerIteration(srv);
+  t.teardown(perIteration.stop);
+  late.forEach((c, i) => c.request(`/late${i}`));
+  const texts = await Promise.all(late.map((c) => c.responses(1)));
+  texts.forEach((text, i) => t.match(text, new RegExp(`/late${i}$`), `late request ${i} answered`));
+  // The two places and at most two late readers.
+  t.ok(
+    perIteration.max() <= 4,
+    `at most a few requests parsed in one iteration (max ${perIteration.max()}: ${perIteration.counts().join(',')})`,
+  );
+});
