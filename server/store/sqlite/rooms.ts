@@ -92,6 +92,13 @@ export class SqliteRooms {
   private readonly stmts;
 
   constructor(db: Database.Database) {
+    // The first members (in listMembers' order) of one of a message's receipt lists.
+    const receiptList = (where: string) =>
+      db.prepare<{ room: string; seq: number; except: string; limit: number }, MemberRow>(
+        `SELECT m.*, ${publicUserColumns('u', 'u_')} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.room_id = :room AND m.user_id <> :except AND ${where}
+         ORDER BY ${BY_ROLE} DESC, u.username LIMIT :limit`,
+      );
     this.stmts = {
       insert: db.prepare<[string, string, string, string, string, string, string]>(
         `INSERT INTO rooms (id, name, topic, kind, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -159,25 +166,9 @@ export class SqliteRooms {
                 COUNT(*) FILTER (WHERE delivered_seq < :seq) AS pending
          FROM memberships m WHERE m.room_id = :room AND m.user_id <> :except`,
       ),
-      ...(Object.fromEntries(
-        (
-          [
-            ['deliveredTo', 'm.delivered_seq >= :seq'],
-            ['readBy', 'm.read_seq >= :seq'],
-            ['pendingFor', 'm.delivered_seq < :seq'],
-          ] as const
-        ).map(([name, where]) => [
-          name,
-          db.prepare<{ room: string; seq: number; except: string; limit: number }, MemberRow>(
-            `SELECT m.*, ${publicUserColumns('u', 'u_')} FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.room_id = :room AND m.user_id <> :except AND ${where}
-             ORDER BY ${BY_ROLE} DESC, u.username LIMIT :limit`,
-          ),
-        ]),
-      ) as Record<
-        'deliveredTo' | 'readBy' | 'pendingFor',
-        Database.Statement<{ room: string; seq: number; except: string; limit: number }, MemberRow>
-      >),
+      deliveredTo: receiptList('m.delivered_seq >= :seq'),
+      readBy: receiptList('m.read_seq >= :seq'),
+      pendingFor: receiptList('m.delivered_seq < :seq'),
       // Keyset paging in the same order: after (rank, username), optionally only names containing a text. The
       // username column compares without case (COLLATE NOCASE), in the order and the comparison alike.
       membersPage: db.prepare<
