@@ -116,7 +116,6 @@ export const ROOM_EVENT_TYPES = [
 ] as const;
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 
-/** One entry of a room's append-only log. `actor` is a snapshot of who did it, taken at append time. */
 /** See Store.messageReceipts. */
 export interface MessageReceipts {
   counts: { delivered: number; read: number; pending: number };
@@ -132,6 +131,7 @@ export interface MembersPage {
   query: string | null;
 }
 
+/** One entry of a room's append-only log. `actor` is a snapshot of who did it, taken at append time. */
 export interface RoomEvent {
   roomId: string;
   seq: number;
