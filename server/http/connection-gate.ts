@@ -33,30 +33,27 @@ export function gateConnections(server: Server, slots: number): void {
   const late = new Set<Socket>();
   const requeued = new WeakSet<Socket>();
   const timedOut = (socket: Socket) => {
-    if (!admitted.has(socket)) return;
-    admitted.delete(socket);
-    if (!socket.destroyed && !requeued.has(socket) && late.size < slots) {
-      late.add(socket);
-    } else if (!socket.destroyed && !requeued.has(socket)) {
-      requeued.add(socket);
+    if (!admitted.delete(socket)) return;
+    const firstTime = !socket.destroyed && !requeued.has(socket);
+    // A late reader keeps its close listener: closing frees its place among the late ones.
+    if (firstTime && late.size < slots) late.add(socket);
+    else {
       socket.off('close', onAdmittedClose);
-      socket.pause();
-      waiting.push(socket);
-    } else {
-      socket.off('close', onAdmittedClose);
+      if (firstTime) {
+        requeued.add(socket);
+        socket.pause();
+        waiting.push(socket);
+      }
     }
     schedule();
   };
   const release = (socket: Socket) => {
-    if (late.delete(socket)) {
-      socket.off('close', onAdmittedClose);
-      schedule();
-      return;
+    if (!late.delete(socket)) {
+      const timer = admitted.get(socket);
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      admitted.delete(socket);
     }
-    const timer = admitted.get(socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    admitted.delete(socket);
     // Not held for the connection's life: an SSE stream lasts hours, and a storm's worth of listeners (a closure
     // each) would be copied by every young-generation collection meanwhile.
     socket.off('close', onAdmittedClose);
