@@ -236,10 +236,9 @@ export class ParleyTimeline extends LitElement {
         addDay(item.at);
         const last = rows[rows.length - 1];
         const run = activityRun(item.event);
-        if (last?.kind === 'activity-run' && run && activityRun(last.items[0]!.event) === run) last.items.push(item);
-        else if (last?.kind === 'activity' && run && activityRun(last.item.event) === run)
-          rows[rows.length - 1] = { key: last.key, kind: 'activity-run', items: [last.item, item] };
-        else rows.push({ key: `a-${item.seq}`, kind: 'activity', item });
+        if (!run) rows.push({ key: `a-${item.seq}`, kind: 'activity', item });
+        else if (last?.kind === 'activity-run' && activityRun(last.items[0]!.event) === run) last.items.push(item);
+        else rows.push({ key: `a-${item.seq}`, kind: 'activity-run', items: [item] });
         prev = null;
         continue;
       }
@@ -254,7 +253,7 @@ export class ParleyTimeline extends LitElement {
       addDay(p.createdAt);
       rows.push({ key: p.localId, kind: 'pending', pending: p });
     }
-    // Two in a row stay two lines; three or more are one.
+    // One or two in a row stay lines of their own; three or more are one.
     return rows.flatMap((r) =>
       r.kind === 'activity-run' && r.items.length < 3
         ? r.items.map((item) => ({ key: `a-${item.seq}`, kind: 'activity' as const, item }))
