@@ -3,6 +3,8 @@ import type { Socket } from 'node:net';
 
 /** How long an admitted connection may take to send its first request before its place goes to the next one. */
 const FIRST_REQUEST_MS = 50;
+/** How long a late connection may read on without a request before it is paused and queued again. */
+export const LATE_PLACE_MS = 1000;
 
 /**
  * Lets new connections start reading a few at a time: at most `slots` newly accepted sockets may be waiting for their
@@ -24,36 +26,43 @@ export function gateConnections(server: Server, slots: number): void {
   const admitted = new Map<Socket, NodeJS.Timeout>();
 
   /**
-   * Sockets whose place ran out before their request came, still reading (at most `slots`). A storm's clients connect
-   * faster than they write their requests; when every such socket stayed reading, hundreds were, and their requests
-   * all came in one poll once the clients caught up (177 requests in one 75 ms turn, measured in a 10,000-member
-   * storm). Past this allowance a late socket is paused and queued again, so its request waits in the kernel for its
-   * turn. Its second timeout frees it for good: one that never sends is left to the server's own timeouts.
+   * Sockets whose place ran out before their request came, still reading (at most `slots`), and the timers ending
+   * that. A storm's clients connect faster than they write their requests; when every such socket stayed reading,
+   * hundreds were, and their requests all came in one poll once the clients caught up (177 requests in one 75 ms
+   * turn, measured in a 10,000-member storm). Past this allowance a late socket is paused and queued again, so its
+   * request waits in the kernel for its turn; so is one that holds a late place for LATE_PLACE_MS (a connection that
+   * never sends, such as a browser's speculative preconnect, would otherwise keep it until it closes). A socket's
+   * second timeout frees it for good: one that never sends is left to the server's own timeouts.
    */
-  const late = new Set<Socket>();
+  const late = new Map<Socket, NodeJS.Timeout>();
   const requeued = new WeakSet<Socket>();
+  const requeue = (socket: Socket) => {
+    requeued.add(socket);
+    socket.pause();
+    waiting.push(socket);
+  };
   const timedOut = (socket: Socket) => {
     if (!admitted.delete(socket)) return;
     const firstTime = !socket.destroyed && !requeued.has(socket);
     // A late reader keeps its close listener: closing frees its place among the late ones.
-    if (firstTime && late.size < slots) late.add(socket);
+    if (firstTime && late.size < slots) late.set(socket, setTimeout(lateTimedOut, LATE_PLACE_MS, socket));
     else {
       socket.off('close', onAdmittedClose);
-      if (firstTime) {
-        requeued.add(socket);
-        socket.pause();
-        waiting.push(socket);
-      }
+      if (firstTime) requeue(socket);
     }
     schedule();
   };
+  const lateTimedOut = (socket: Socket) => {
+    if (!late.delete(socket)) return;
+    socket.off('close', onAdmittedClose);
+    if (!socket.destroyed) requeue(socket);
+    schedule();
+  };
   const release = (socket: Socket) => {
-    if (!late.delete(socket)) {
-      const timer = admitted.get(socket);
-      if (timer === undefined) return;
-      clearTimeout(timer);
-      admitted.delete(socket);
-    }
+    const timer = admitted.get(socket) ?? late.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    if (!admitted.delete(socket)) late.delete(socket);
     // Not held for the connection's life: an SSE stream lasts hours, and a storm's worth of listeners (a closure
     // each) would be copied by every young-generation collection meanwhile.
     socket.off('close', onAdmittedClose);

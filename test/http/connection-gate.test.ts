@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import t, { type Test } from 'tap';
-import { gateConnections } from '../../server/http/connection-gate.js';
+import { gateConnections, LATE_PLACE_MS } from '../../server/http/connection-gate.js';
 import { iterationCounter } from '../helpers/iterations.js';
 
 /** A plain HTTP server behind the gate (or not), answering each request with its path. */
@@ -211,4 +211,31 @@ t.test('connections whose requests come late still have them parsed a few per it
     perIteration.max() <= 4,
     `at most a few requests parsed in one iteration (max ${perIteration.max()}: ${perIteration.counts().join(',')})`,
   );
+});
+
+t.test('a connection that never sends gives up its late place after LATE_PLACE_MS', async (t) => {
+  const { port, connections } = await server(t, 1);
+  // An idle connection (a browser's speculative preconnect) takes the one late place, then holds it past its time.
+  const idle = client(t, port, '');
+  for (let i = 0; i < 200 && connections() < 1; i++) await sleep(5);
+  await sleep(LATE_PLACE_MS + 300);
+  // A silent client, then a queue of thirty more and a marker that sends at once. Each in the queue is let in for
+  // 50 ms, so the marker is answered about 1.5 s from now. The silent client's first place runs out at 50 ms: it
+  // reads on only if the late place is free again; otherwise it is queued behind the marker.
+  const slow = client(t, port, '');
+  for (let i = 0; i < 30; i++) client(t, port, '');
+  const marker = client(t, port, '/marker');
+  await sleep(200);
+  const order: string[] = [];
+  // In the order the responses arrive (polling for them could see both in one look).
+  for (const [name, c] of [
+    ['slow', slow],
+    ['marker', marker],
+  ] as const)
+    c.socket.once('data', () => order.push(name));
+  slow.request('/slow');
+  await Promise.all([slow.responses(1), marker.responses(1)]);
+  t.same(order, ['slow', 'marker'], 'the late client read its request at once, ahead of the queue');
+  idle.request('/idle-at-last');
+  t.match(await idle.responses(1), /\/idle-at-last$/, 'the idle connection is still served when it sends');
 });
