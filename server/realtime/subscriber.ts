@@ -18,9 +18,9 @@ export interface StreamCredential {
 /**
  * One open SSE stream. Frames are written straight to the connection's socket (the response head was written by
  * the route, without chunked framing, `Connection: close`). Frames due in one event-loop turn wait in `pending` and
- * leave together in one write at the turn's end (write-batch.ts): the shared frame Buffer as is when it is alone, one
- * concatenated buffer otherwise. The outgoing queue (pending plus the socket's write buffer) is bounded by
- * `maxQueueBytes`: a client that cannot keep up is disconnected and resumes from its last id.
+ * leave together in one system call at the turn's end (write-batch.ts): the shared frame buffers as they are, never
+ * copied. The outgoing queue (pending plus the socket's write buffer) is bounded by `maxQueueBytes`: a client that
+ * cannot keep up is disconnected and resumes from its last id.
  */
 export class Subscriber {
   /** Where the stream stands in each room it follows. */
@@ -76,14 +76,22 @@ export class Subscriber {
     return this.pendingBytes + this.socket.writableLength;
   }
 
-  /** Hands this turn's frames to the socket in one write (called by the write batch at the end of the turn). */
+  /**
+   * Hands this turn's frames to the socket in one system call (called by the write batch at the end of the turn):
+   * several go as one vectored write of the buffers as they are. Joining them copied each (a replayed run is a shared
+   * buffer of up to 256 KB, copied once per stream: 7% of the server's busy time in a reconnect storm); a corked
+   * write costs less even for two small frames (4.6-7.0 µs against 5.3-13.8 µs a socket, measured on loopback).
+   */
   flush(): void {
-    if (this.pending.length === 0) return;
-    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const pending = this.pending;
+    if (pending.length === 0) return;
     this.pending = [];
     this.pendingBytes = 0;
     if (this.closed || this.socket.destroyed) return;
-    this.socket.write(chunk);
+    if (pending.length === 1) return void this.socket.write(pending[0]!);
+    this.socket.cork();
+    for (const chunk of pending) this.socket.write(chunk);
+    this.socket.uncork();
   }
 
   /** The id a stream of this subscriber's mode would carry now. */

@@ -18,13 +18,27 @@ async function connected(
   let received = '';
   client.on('data', (chunk) => (received += chunk.toString()));
   client.on('error', () => {}); // a slow subscriber is cut with a reset
+  /** Each write handed to the system (its byte count), and the buffers it was given. */
   const writes: number[] = [];
-  const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-  // Counts the socket writes the subscriber makes (the real write still happens).
-  socket.write = ((chunk: Buffer) => {
+  const written: Buffer[][] = [];
+  // The stream's own write and vectored write, which the socket's queue calls: one system call each. The real write
+  // still happens.
+  const inner = socket as unknown as {
+    _write(chunk: Buffer, encoding: string, cb: () => void): void;
+    _writev(chunks: { chunk: Buffer }[], cb: () => void): void;
+  };
+  const write = inner._write.bind(socket);
+  const writev = inner._writev.bind(socket);
+  inner._write = (chunk, encoding, cb) => {
     writes.push(chunk.length);
-    return write(chunk);
-  }) as typeof socket.write;
+    written.push([chunk]);
+    write(chunk, encoding, cb);
+  };
+  inner._writev = (chunks, cb) => {
+    writes.push(chunks.reduce((n, c) => n + c.chunk.length, 0));
+    written.push(chunks.map((c) => c.chunk));
+    writev(chunks, cb);
+  };
   const closed: CloseReason[] = [];
   const user = { id: 'u1', username: 'u1', displayName: 'U', gender: null, avatar: null } as never;
   const credential = { sessionId: null, apiTokenId: null };
@@ -43,7 +57,7 @@ async function connected(
     for (let i = 0; i < 500 && !received.includes(text); i++) await new Promise((r) => setTimeout(r, 10));
     return received;
   };
-  return { sub, socket, client, writes, closed, arrived, received: () => received };
+  return { sub, socket, client, writes, written, closed, arrived, received: () => received };
 }
 
 const frame = (n: number) => Buffer.from(`id: ${n}\ndata: ${n}\n\n`);
@@ -60,6 +74,21 @@ t.test('frames written in one turn leave in one socket write, in order', async (
   sub.write(frame(4));
   await arrived('id: 4');
   t.equal(writes.length, 2, 'a later turn writes again');
+});
+
+t.test('frames go to the socket as they are, never copied: a shared replay buffer is written as is', async (t) => {
+  const { sub, written, arrived } = await connected(t);
+  const run = Buffer.alloc(30_000, 'r');
+  const before = frame(1);
+  sub.write(before);
+  sub.write(run);
+  await arrived('r'.repeat(30_000));
+  t.equal(written.length, 1, 'one write');
+  t.equal(written[0]!.length, 2, 'of both buffers');
+  t.ok(
+    written[0]![0] === before && written[0]![1] === run,
+    'the very buffers queued (a join would have copied the run for every stream)',
+  );
 });
 
 t.test('SSE_FLUSH_MS: frames of later turns join the same write', async (t) => {
