@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expectOk, request, waitForHealth } from './http.js';
-import { SERVER_CORE, spawnNode, stopChild } from './proc.js';
+import { nodeFlagsFor } from '../../../server/node-flags.js';
+import { HAS_TASKSET, SERVER_CORE, spawnNode, stopChild } from './proc.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..', '..');
@@ -99,6 +100,17 @@ export function serverCommit(): string {
 /** The preload that reports the server's event-loop stalls to a file (lib/loop-monitor.ts). */
 const LOOP_MONITOR = path.join(HERE, 'loop-monitor.ts');
 
+/**
+ * The Node flags of the measured server: those `npm start` gives a server with its cores (server/node-flags.ts; one,
+ * when it is pinned), or, when BENCH_SERVER_NODE_FLAGS is set, those instead (`BENCH_SERVER_NODE_FLAGS=` for Node's
+ * defaults, `BENCH_SERVER_NODE_FLAGS='--max-semi-space-size=4'` to try another).
+ */
+function serverNodeFlags(pinned: boolean): string[] {
+  const given = process.env.BENCH_SERVER_NODE_FLAGS;
+  if (given !== undefined) return given.split(' ').filter(Boolean);
+  return nodeFlagsFor(pinned ? 1 : os.availableParallelism(), process.env.NODE_OPTIONS);
+}
+
 export interface ParleyOptions {
   /** Directory for a CPU profile written at exit (node --cpu-prof). */
   cpuProfDir?: string;
@@ -139,8 +151,7 @@ export async function startParley(opts: ParleyOptions = {}): Promise<Running> {
   };
   const args = [
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
-    // Node/V8 flags for the measured server only (BENCH_SERVER_NODE_FLAGS='--max-semi-space-size=4').
-    ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ...serverNodeFlags(HAS_TASKSET && !opts.unpinned),
     '--import',
     'tsx',
     ...(opts.loopMonitorFile ? ['--import', pathToFileURL(LOOP_MONITOR).href] : []),
