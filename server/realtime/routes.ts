@@ -18,6 +18,7 @@ export const SSE_HEADERS = {
 };
 
 const RETRY_MS = 2000;
+const RETRY_FRAME = retryFrame(RETRY_MS);
 
 /** The resume position: the Last-Event-ID header (a browser reconnect) wins over ?lastEventId= (the first connect). */
 function resumeId(request: FastifyRequest, query: { lastEventId?: string }): string | undefined {
@@ -50,8 +51,6 @@ function openStream(
     .join('\r\n')}\r\ndate: ${new Date().toUTCString()}\r\n\r\n`;
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 30_000);
-  socket.write(head);
-  socket.write(retryFrame(RETRY_MS));
   const sub = app.hub.createSubscriber({
     socket,
     user: publicUser(user),
@@ -59,6 +58,10 @@ function openStream(
     sessionId: request.auth?.sessionId ?? null,
     apiTokenId: request.auth?.apiTokenId ?? null,
   });
+  // Queued with the stream's first frames, so they all leave in one system call at the turn's end: written on their
+  // own they were two more system calls, about 45 µs of an open's 300 in a 10,000-member storm's CPU profile.
+  sub.write(Buffer.from(head, 'latin1'));
+  sub.write(RETRY_FRAME);
   app.hub.expireAt(sub, request.auth?.expiresAtMs ?? null);
   return sub;
 }
