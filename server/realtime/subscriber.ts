@@ -16,11 +16,11 @@ export interface StreamCredential {
 }
 
 /**
- * One open SSE stream. Frames are written straight to the connection's socket (the response head was written by
- * the route, without chunked framing, `Connection: close`). Frames due in one event-loop turn wait in `pending` and
- * leave together in one system call at the turn's end (write-batch.ts): the shared frame buffers as they are, never
- * copied. The outgoing queue (pending plus the socket's write buffer) is bounded by `maxQueueBytes`: a client that
- * cannot keep up is disconnected and resumes from its last id.
+ * One open SSE stream. Frames are written straight to the connection's socket, the first being the response head
+ * the route makes by hand (no chunked framing, `Connection: close`). Frames due in one event-loop turn wait in
+ * `pending` and leave together in one system call at the turn's end (write-batch.ts): the shared frame buffers as
+ * they are, never copied. The outgoing queue (pending plus the socket's write buffer) is bounded by `maxQueueBytes`:
+ * a client that cannot keep up is disconnected and resumes from its last id.
  */
 export class Subscriber {
   /** Where the stream stands in each room it follows. */
