@@ -5,7 +5,8 @@ import { apiCall, apiUser, loginUi, newPage, screenshot, waitFor, withBrowser, t
 /**
  * A big room's members list is read a page at a time (MEMBERS_PAGE_SIZE, 500; 4 here): the panel shows the first
  * page and "Show more members", the header counts "4+", a newcomer who sorts after the rows shown waits for their
- * page, and the @ autocomplete finds members the client has not read yet by asking the server.
+ * page, someone promoted from a page not read yet moves into the rows shown, and the @ autocomplete finds members the
+ * client has not read yet by asking the server.
  */
 const suite = withBrowser(t, { env: { MEMBERS_PAGE_SIZE: '4', REGISTER_MAX_PER_IP: '1000' } });
 
@@ -43,6 +44,18 @@ t.test('the panel pages, counts "4+", and the autocomplete finds members not yet
   await waitFor('abe to appear in place', async () => (await shown(a.page)).join() === 'ann,abe,ben,cid,dee');
   t.pass('abe is shown in order; zed is not yet (after the rows read)');
 
+  // gus is on a page not read yet; made an admin, he sorts right after the owner, among the rows shown.
+  const gus = people.find((p) => p.username === 'gus')!;
+  await apiCall(url, 'PATCH', `/api/rooms/${room.id}/members/${gus.id}`, {
+    token: owner.token,
+    body: { role: 'admin' },
+  });
+  await waitFor(
+    'gus to appear among the admins',
+    async () => (await shown(a.page)).join() === 'ann,gus,abe,ben,cid,dee',
+  );
+  t.pass('a member promoted from an unread page moves into the rows shown');
+
   // The autocomplete finds hal, who is on no page read yet.
   const box = a.page.getByLabel(/^Message /);
   await box.pressSequentially('hi @ha', { delay: 0 });
@@ -55,13 +68,13 @@ t.test('the panel pages, counts "4+", and the autocomplete finds members not yet
   const more = a.page.getByTestId('more-members');
   for (let i = 0; i < 5 && (await more.count()) > 0; i++) {
     await more.click();
-    await waitFor('the next page', async () => (await shown(a.page)).length > 5 + i * 4 || (await more.count()) === 0);
+    await waitFor('the next page', async () => (await shown(a.page)).length > 6 + i * 4 || (await more.count()) === 0);
   }
   await waitFor('every page', async () => (await more.count()) === 0);
   t.same(
     await shown(a.page),
-    ['ann', 'abe', 'ben', 'cid', 'dee', 'eli', 'flo', 'gus', 'hal', 'zed'],
-    'every member once, in order, zed with the last page',
+    ['ann', 'gus', 'abe', 'ben', 'cid', 'dee', 'eli', 'flo', 'hal', 'zed'],
+    'every member once, in order (gus with the admins), zed with the last page',
   );
   t.equal(await badge(a.page), '10', 'the whole list: the count has no +');
   await screenshot(a.page, 'members-pages-all');

@@ -28,6 +28,9 @@ function byRoleThenName(a: Member, b: Member): number {
   return ROLE_RANK[b.role] - ROLE_RANK[a.role] || (x < y ? -1 : x > y ? 1 : 0);
 }
 
+/** Members a lookup of one person by name reads at most (the name can be part of others'). */
+const MEMBER_LOOKUP_LIMIT = 50;
+
 /** People one watch names at most (the server's limit). */
 export const MAX_WATCHED = 200;
 
@@ -177,18 +180,41 @@ export class Members {
         online: false,
       };
     } else if (e.type === 'member.role') {
-      if (!current) return;
+      // Someone on a page not read yet: promoted, they may now sort among the rows shown.
+      if (!current) return void (this.complete(e.roomId) ? undefined : this.fetchMember(e.roomId, user));
       changed = { ...current, role: e.payload.role as Role };
     } else if (e.type === 'member.left') {
       if (!current) return;
       changed = null;
     } else return;
-    let next = changed ? [...others, changed].sort(byRoleThenName) : others;
+    this.place(e.roomId, members, others, changed);
+  }
+
+  /** The list with `changed` (null: gone) in its place among `others`, the rest of `members`. */
+  private place(roomId: string, members: readonly Member[], others: readonly Member[], changed: Member | null): void {
+    let next = changed ? [...others, changed].sort(byRoleThenName) : [...others];
     // A partial list shows the members up to its last one: someone who sorts after it comes with a later page.
     const last = members[members.length - 1];
-    if (changed && last && !this.complete(e.roomId) && byRoleThenName(changed, last) > 0)
+    if (changed && last && !this.complete(roomId) && byRoleThenName(changed, last) > 0)
       next = next.filter((m) => m !== changed);
-    this.set(e.roomId, next);
+    this.set(roomId, next);
+  }
+
+  /** Reads one member the partial list has not shown (by a name search) and places them as they are now. */
+  private async fetchMember(roomId: string, user: PublicUser): Promise<void> {
+    try {
+      const page = await api.get<MembersPageBody>(
+        `/api/rooms/${roomId}/members?limit=${MEMBER_LOOKUP_LIMIT}&q=${encodeURIComponent(user.username)}`,
+      );
+      const member = page.members.find((m) => m.userId === user.id);
+      const members = this.of(roomId);
+      if (!members || members.some((m) => m.userId === user.id)) return; // forgotten, or read meanwhile
+      // Not among the matches (a name many others contain): read the list again instead.
+      if (!member) return void (await this.load(roomId));
+      this.place(roomId, members, members, member);
+    } catch {
+      /* the list stays as it was; a reload shows the change */
+    }
   }
 
   /** How many are online in the room: the last count heard, else what the list shows. */
