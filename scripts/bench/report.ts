@@ -18,6 +18,8 @@ export interface BenchResults {
   commit: string;
   machine: Record<string, string | number>;
   pinning: string;
+  /** The Node flags the measured Parley server ran with (absent in results from before they were recorded). */
+  serverNodeFlags?: string;
   loadavgBefore: number[];
   config: unknown;
   /** The distinct-member fan-out (absent in results from before it existed). */
@@ -237,6 +239,7 @@ export function renderMarkdown(r: BenchResults): string {
         ['Node.js', String(m.node)],
         ['open-file limit', String(m.openFileLimit)],
         ['pinning', r.pinning],
+        ['Parley server Node flags', r.serverNodeFlags === undefined ? 'not recorded' : r.serverNodeFlags || 'none'],
         ['load average before the run', r.loadavgBefore.map((x) => x.toFixed(2)).join(', ')],
       ],
     ),

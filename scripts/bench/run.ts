@@ -23,6 +23,7 @@ import { postingAndResume, type PostingResult, type ResumeResult } from './scena
 import { profileFanout, type ProfileResult } from './scenarios/profile.js';
 import { searchScenario, type SearchResult } from './scenarios/search.js';
 import {
+  HAS_TASKSET,
   installCleanup,
   killAllChildren,
   machineInfo,
@@ -30,7 +31,7 @@ import {
   pinningNote,
   pinSelfToLoadCore,
 } from './lib/proc.js';
-import { getServerRoot, ROOT, serverCommit, setServerRoot } from './lib/targets.js';
+import { getServerRoot, ROOT, serverCommit, serverNodeFlags, setServerRoot } from './lib/targets.js';
 import { renderMarkdown, renderSearch, renderSummary, type BenchResults } from './report.js';
 
 const argv = process.argv.slice(2);
@@ -203,6 +204,7 @@ async function main(): Promise<void> {
     serverCommit: serverCommit(),
     machine: machineInfo(),
     pinning: pinningNote(),
+    serverNodeFlags: serverNodeFlags(HAS_TASKSET).join(' '),
     loadavgBefore: (await import('node:os')).loadavg(),
     config,
     members: [],
@@ -217,7 +219,9 @@ async function main(): Promise<void> {
     history: null,
     sectionsS: {},
   };
-  log(`Parley benchmarks (${results.mode}) — ${results.pinning}`);
+  log(
+    `Parley benchmarks (${results.mode}) — ${results.pinning}; Parley server Node flags: ${results.serverNodeFlags || 'none'}`,
+  );
   log(`results: ${path.relative(ROOT, outDir)}/`);
 
   let mark = performance.now();

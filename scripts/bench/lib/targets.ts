@@ -105,7 +105,7 @@ const LOOP_MONITOR = path.join(HERE, 'loop-monitor.ts');
  * when it is pinned), or, when BENCH_SERVER_NODE_FLAGS is set, those instead (`BENCH_SERVER_NODE_FLAGS=` for Node's
  * defaults, `BENCH_SERVER_NODE_FLAGS='--max-semi-space-size=4'` to try another).
  */
-function serverNodeFlags(pinned: boolean): string[] {
+export function serverNodeFlags(pinned: boolean): string[] {
   const given = process.env.BENCH_SERVER_NODE_FLAGS;
   if (given !== undefined) return given.split(' ').filter(Boolean);
   return nodeFlagsFor(pinned ? 1 : os.availableParallelism(), process.env.NODE_OPTIONS);
