@@ -163,7 +163,6 @@ export class Members {
     const user = e.payload.user as PublicUser | undefined;
     if (!members || !user) return;
     const current = members.find((m) => m.userId === user.id);
-    const others = members.filter((m) => m !== current);
     let changed: Member | null;
     if (e.type === 'member.joined') {
       if (current) return; // already listed: the list was loaded after the join
@@ -180,19 +179,23 @@ export class Members {
         online: false,
       };
     } else if (e.type === 'member.role') {
-      // Someone on a page not read yet: promoted, they may now sort among the rows shown.
-      if (!current) return void (this.complete(e.roomId) ? undefined : this.fetchMember(e.roomId, user));
+      if (!current) {
+        // Someone on a page not read yet: promoted, they may now sort among the rows shown.
+        if (!this.complete(e.roomId)) void this.fetchMember(e.roomId, user);
+        return;
+      }
       changed = { ...current, role: e.payload.role as Role };
     } else if (e.type === 'member.left') {
       if (!current) return;
       changed = null;
     } else return;
-    this.place(e.roomId, members, others, changed);
+    this.place(e.roomId, members, user.id, changed);
   }
 
-  /** The list with `changed` (null: gone) in its place among `others`, the rest of `members`. */
-  private place(roomId: string, members: readonly Member[], others: readonly Member[], changed: Member | null): void {
-    let next = changed ? [...others, changed].sort(byRoleThenName) : [...others];
+  /** `members` with the entry of `userId` replaced by `changed` (null: gone), in order. */
+  private place(roomId: string, members: readonly Member[], userId: string, changed: Member | null): void {
+    const others = members.filter((m) => m.userId !== userId);
+    let next = changed ? [...others, changed].sort(byRoleThenName) : others;
     // A partial list shows the members up to its last one: someone who sorts after it comes with a later page.
     const last = members[members.length - 1];
     if (changed && last && !this.complete(roomId) && byRoleThenName(changed, last) > 0)
@@ -211,7 +214,7 @@ export class Members {
       if (!members || members.some((m) => m.userId === user.id)) return; // forgotten, or read meanwhile
       // Not among the matches (a name many others contain): read the list again instead.
       if (!member) return void (await this.load(roomId));
-      this.place(roomId, members, members, member);
+      this.place(roomId, members, user.id, member);
     } catch {
       /* the list stays as it was; a reload shows the change */
     }
