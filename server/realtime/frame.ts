@@ -97,22 +97,3 @@ export function positionFrame(id: string): Buffer {
 export function retryFrame(ms: number): Buffer {
   return Buffer.from(`retry: ${Math.floor(ms)}\n\n`);
 }
-
-/** The id of the multi-room stream: `roomId:seq` pairs joined by commas (room ids are base64url, so unambiguous). */
-export function encodeCursor(positions: Iterable<[string, number]>): string {
-  const parts: string[] = [];
-  for (const [roomId, seq] of positions) parts.push(`${roomId}:${seq}`);
-  return parts.join(',');
-}
-
-/** Parses a multi-room cursor; null when malformed. */
-export function decodeCursor(cursor: string): Map<string, number> | null {
-  const positions = new Map<string, number>();
-  if (cursor === '') return positions;
-  for (const part of cursor.split(',')) {
-    const m = /^([A-Za-z0-9_-]{16}):(\d{1,15})$/.exec(part);
-    if (!m) return null;
-    positions.set(m[1]!, Number(m[2]));
-  }
-  return positions;
-}

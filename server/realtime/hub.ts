@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PublicUser, RoomEvent, Store } from '../store/store.js';
 import { encodeEphemeral, encodeEvent, HEARTBEAT, positionFrame, type EncodedEvent } from './frame.js';
 import { ConcurrencyLimit } from '../concurrency-limit.js';
+import { CursorBases } from './cursor-bases.js';
 import { ExpiryClock } from './expiry-clock.js';
 import { OpenGate } from './open-gate.js';
 import { Presence } from './presence.js';
@@ -9,6 +10,7 @@ import { PresenceFanout } from './presence-fanout.js';
 import { Receipts } from './receipts.js';
 import { Replayer, sendReset } from './replayer.js';
 import { RoomCursor } from './room-cursor.js';
+import type { CursorBase } from './stream-cursor.js';
 import { Subscriber, type CloseReason } from './subscriber.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -74,6 +76,8 @@ export class Hub {
   readonly presence: Presence;
   readonly presenceFanout: PresenceFanout<Subscriber>;
   readonly receipts: Receipts;
+  /** Where multi-room stream ids keep their bases. */
+  readonly cursorBases: CursorBases;
 
   constructor(
     private readonly store: Store,
@@ -94,6 +98,9 @@ export class Hub {
       unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
     });
     this.opens = new OpenGate(opts.opensPerTurn ?? 256);
+    this.cursorBases = new CursorBases(store.cursorBases, 4096, (err) =>
+      opts.log.warn({ err }, 'storing a stream id base failed'),
+    );
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here coalesced per room (presence-fanout.ts).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
@@ -170,11 +177,21 @@ export class Hub {
     mode: 'room' | 'user';
     sessionId: string | null;
     apiTokenId?: string | null;
+    /** A multi-room stream's: the base of the id it resumed from. */
+    base?: CursorBase | null;
   }): Subscriber {
     const credential = { sessionId: init.sessionId, apiTokenId: init.apiTokenId ?? null };
     const { socket, user, mode } = init;
-    const sub = new Subscriber(socket, user, mode, credential, this.opts.maxQueueBytes, this.batch, (s) =>
-      this.forget(s),
+    const ids = { save: this.cursorBases.save.bind(this.cursorBases), base: init.base ?? null };
+    const sub = new Subscriber(
+      socket,
+      user,
+      mode,
+      credential,
+      this.opts.maxQueueBytes,
+      this.batch,
+      (s) => this.forget(s),
+      ids,
     );
     this.subscribers.add(sub);
     let mine = this.byUser.get(sub.userId);
@@ -200,9 +217,15 @@ export class Hub {
    * position, so a client that drops before the first stored event resumes from there rather than from a later head.
    * Resolves once the stream is live in every room.
    */
-  async open(sub: Subscriber, positions: Iterable<[string, number]>): Promise<void> {
-    const following = [...positions].map(([roomId, after]) => this.follow(sub, roomId, after));
-    // Each cursor took its position as follow() began; nothing stored has been written yet.
+  async open(sub: Subscriber, positions: ReadonlyArray<readonly [string, number, lost?: boolean]>): Promise<void> {
+    const following = positions.map(([roomId, after]) => this.follow(sub, roomId, after));
+    // Each cursor took its position as follow() began; nothing stored has been written yet. A room whose position
+    // is no longer known (`lost`: its id's base expired) starts at the head the caller read, and the client is told
+    // to refetch it; the resets follow the last follow(), so each one's id holds every room.
+    for (const [roomId, , lost] of positions) {
+      const cursor = sub.rooms.get(roomId);
+      if (lost && cursor) sendReset(sub, roomId, cursor, 'too-old');
+    }
     sub.write(positionFrame(sub.cursorId()));
     await Promise.all(following);
   }
@@ -215,7 +238,7 @@ export class Hub {
   async follow(sub: Subscriber, roomId: string, after: number): Promise<void> {
     if (sub.closed || sub.rooms.has(roomId)) return;
     const cursor = new RoomCursor(after, (enc, fromHistory) => this.write(sub, enc, fromHistory), this.maxBuffered);
-    sub.rooms.set(roomId, cursor);
+    sub.follow(roomId, cursor);
     let channel = this.channels.get(roomId);
     if (!channel) this.channels.set(roomId, (channel = new Set()));
     channel.add(sub);
@@ -246,9 +269,8 @@ export class Hub {
 
   /** Stops delivering a room to a subscriber; a single-room stream ends. */
   unfollow(sub: Subscriber, roomId: string, reason: CloseReason): void {
-    const cursor = sub.rooms.get(roomId);
+    const cursor = sub.unfollow(roomId);
     if (!cursor) return;
-    sub.rooms.delete(roomId);
     cursor.close();
     this.leaveChannel(sub, roomId);
     if (sub.mode === 'room') sub.close(reason);

@@ -33,7 +33,7 @@ export interface ReplayerOptions {
 
 /** Tells a stream it cannot be replayed from where it stands: it refetches the room and goes on from `cursor.seq`. */
 export function sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, reason: ResetReason): void {
-  sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId()));
+  sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId(roomId)));
 }
 
 /**

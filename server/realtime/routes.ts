@@ -6,7 +6,8 @@ import { me } from '../http/current-user.js';
 import { authorizeRoom as roomFor } from '../rooms/access.js';
 import { publicUser } from '../users/public-user.js';
 import { RoomEventSchema, RoomParams, errors } from '../schemas.js';
-import { decodeCursor, retryFrame } from './frame.js';
+import { retryFrame } from './frame.js';
+import type { CursorBase } from './stream-cursor.js';
 import type { Subscriber } from './subscriber.js';
 import { TypingLimiter } from './typing.js';
 
@@ -37,6 +38,7 @@ function openStream(
   request: FastifyRequest,
   reply: FastifyReply,
   mode: 'room' | 'user',
+  base: CursorBase | null = null,
 ): Subscriber {
   const user = me(request);
   // Checked in the same turn as the subscriber is created, so parallel requests cannot all slip under the cap.
@@ -57,6 +59,7 @@ function openStream(
     mode,
     sessionId: request.auth?.sessionId ?? null,
     apiTokenId: request.auth?.apiTokenId ?? null,
+    base,
   });
   // Queued with the stream's first frames, so they all leave in one system call at the turn's end: written on their
   // own they were two more system calls, about 45 µs of an open's 300 in a 10,000-member storm's CPU profile.
@@ -182,7 +185,8 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
         description:
           'Same events as the room streams, for every room you are a member of, including rooms you join while connected. ' +
           'The id is an opaque cursor, sent alone first (the starting position) and with every stored event; ' +
-          'resume with Last-Event-ID or ?lastEventId=<cursor>.',
+          'resume with Last-Event-ID or ?lastEventId=<cursor>. A cursor unused for 30 days may be forgotten: the ' +
+          'stream then sends a `reset` for each room it cannot place and goes on from the head.',
         querystring: Query,
         produces: ['text/event-stream'],
         response: errors(400, 401, 429),
@@ -191,17 +195,24 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
     async (request, reply) => {
       const user = me(request);
       const raw = resumeId(request, request.query);
-      const positions = raw === undefined ? new Map<string, number>() : decodeCursor(raw);
-      if (!positions)
+      const start =
+        raw === undefined
+          ? { positions: new Map<string, number>(), lost: false, base: null }
+          : await hub.cursorBases.resume(raw);
+      if (!start)
         throw fail('BAD_LAST_EVENT_ID', {
           message: 'Last-Event-ID is not a cursor this server issued',
           details: [{ path: 'lastEventId', message: 'malformed cursor' }],
         });
       const mine = await store.listRoomsOfUser(user.id);
-      const sub = openStream(app, request, reply, 'user');
+      const sub = openStream(app, request, reply, 'user', start.base);
       await hub.open(
         sub,
-        mine.map(({ room }) => [room.id, positions.get(room.id) ?? room.lastSeq]),
+        mine.map(({ room }) => {
+          const at = start.positions.get(room.id);
+          // A room not in the cursor: joined since, so it starts at the head; or its position went with the base.
+          return at === undefined ? [room.id, room.lastSeq, start.lost] : [room.id, at];
+        }),
       );
     },
   );

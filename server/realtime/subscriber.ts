@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import type { PublicUser } from '../store/store.js';
-import { encodeCursor, type EncodedEvent } from './frame.js';
+import type { EncodedEvent } from './frame.js';
 import type { RoomCursor } from './room-cursor.js';
+import type { CursorBase } from './stream-cursor.js';
+import { fullId, StreamId, type SaveBase } from './stream-id.js';
 import type { WriteBatch } from './write-batch.js';
 
 export type StreamMode = 'room' | 'user';
@@ -23,8 +25,10 @@ export interface StreamCredential {
  * a client that cannot keep up is disconnected and resumes from its last id.
  */
 export class Subscriber {
-  /** Where the stream stands in each room it follows. */
+  /** Where the stream stands in each room it follows (changed through follow() and unfollow()). */
   readonly rooms = new Map<string, RoomCursor>();
+  /** A multi-room stream's id; null for a room stream, whose id is its room's seq. */
+  private readonly streamId: StreamId | null;
   closed = false;
   /** The hub's expiry clock key while the credential's end is scheduled (hub.expireAt). */
   expiryKey: number | null = null;
@@ -44,7 +48,10 @@ export class Subscriber {
     private readonly maxQueueBytes: number,
     private readonly batch: WriteBatch,
     private readonly onClose: (sub: Subscriber) => void,
+    /** A multi-room stream's: where its id's bases are stored, and the base it resumed from. */
+    ids?: { save: SaveBase; base: CursorBase | null },
   ) {
+    this.streamId = mode === 'user' && ids ? new StreamId(this.rooms, ids.save, ids.base) : null;
     // `on`, not `once`: 'close' comes once anyway, and a once-wrapper is kept for the stream's whole life.
     const onEnd = () => this.close('client');
     socket.on('close', onEnd);
@@ -64,11 +71,25 @@ export class Subscriber {
     return true;
   }
 
+  /** Starts following a room at its cursor's position. */
+  follow(roomId: string, cursor: RoomCursor): void {
+    this.rooms.set(roomId, cursor);
+    this.streamId?.moved(roomId);
+  }
+
+  /** Stops following a room; its cursor is the caller's to close. */
+  unfollow(roomId: string): RoomCursor | undefined {
+    const cursor = this.rooms.get(roomId);
+    this.rooms.delete(roomId);
+    this.streamId?.moved(roomId);
+    return cursor;
+  }
+
   /** Sends a stored event; its room cursor has already moved to its seq. */
   send(enc: EncodedEvent): boolean {
     if (this.mode === 'room') return this.write(enc.frame);
     // The id line is this subscriber's own; the rest is the shared bytes.
-    return this.write(Buffer.from(`id: ${this.cursorId()}\n`)) && this.write(enc.body);
+    return this.write(Buffer.from(`id: ${this.cursorId(enc.event.roomId)}\n`)) && this.write(enc.body);
   }
 
   /** Bytes queued and not yet taken by the kernel: this turn's frames and the socket's write buffer. */
@@ -94,15 +115,15 @@ export class Subscriber {
     this.socket.uncork();
   }
 
-  /** The id a stream of this subscriber's mode would carry now. */
-  cursorId(): string {
+  /** The id a stream of this subscriber's mode would carry now; `moved`: the room whose position just moved. */
+  cursorId(moved?: string): string {
     if (this.mode === 'room') {
       const first = this.rooms.values().next().value as RoomCursor | undefined;
       return String(first?.seq ?? 0);
     }
-    const positions: [string, number][] = [];
-    for (const [roomId, cursor] of this.rooms) positions.push([roomId, cursor.seq]);
-    return encodeCursor(positions);
+    if (!this.streamId) return fullId(this.rooms);
+    if (moved !== undefined) this.streamId.moved(moved);
+    return this.streamId.current();
   }
 
   /**

@@ -410,6 +410,21 @@ export interface FailureCounter {
   clear(key: string): Promise<void>;
 }
 
+/** How long a cursor base is kept after it was last stored or read. */
+export const CURSOR_BASE_TTL_MS = 30 * 24 * 3600_000;
+
+/**
+ * The bases of multi-room stream ids (realtime/stream-cursor.ts): a stream's positions in every room, stored under a
+ * hash of themselves, so that an id names them in 12 characters and a resume after a restart still finds them.
+ * Kept for CURSOR_BASE_TTL_MS after they were last stored or read.
+ */
+export interface CursorBaseStore {
+  /** Stores `text` under `id` (the same id always comes with the same text) and marks it used. */
+  save(id: string, text: string): Promise<void>;
+  /** The text stored under `id`; null when unknown or expired. Marks it used (at most once a day: a read is cheap). */
+  load(id: string): Promise<string | null>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
   readonly feed: EventFeed;
@@ -417,6 +432,7 @@ export interface Store {
   readonly signals: SignalBus;
   readonly presence: PresenceBoard;
   readonly failures: FailureCounter;
+  readonly cursorBases: CursorBaseStore;
   close(): Promise<void>;
   /**
    * Whether `err`, thrown by one of this store's methods, means the storage cannot take the request now (disk full,

@@ -454,6 +454,18 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       },
     );
 
+    t.test('cursor bases: read back by id, stored again harmlessly, unknown ids read as none', async (t) => {
+      const id = `c${Date.now().toString(36)}`.padEnd(12, '0').slice(0, 12);
+      const text = 'AAAAAAAAAAAAAAAA:3,BBBBBBBBBBBBBBBB:0';
+      t.equal(await store.cursorBases.load(id), null, 'none yet');
+      // Two streams reaching the same positions at once store the same base.
+      await Promise.all([store.cursorBases.save(id, text), store.cursorBases.save(id, text)]);
+      t.equal(await store.cursorBases.load(id), text);
+      await store.cursorBases.save(id, text);
+      t.equal(await store.cursorBases.load(id), text, 'saved again: unchanged');
+      t.equal(await store.cursorBases.load(`${id.slice(0, 11)}x`), null, 'ids are separate');
+    });
+
     t.test('members in pages: the same order as the whole list, without loss or repeat, and filtered', async (t) => {
       const owner = await makeUser('Pg');
       const { room } = await store.createRoom({ name: 'paged', topic: '', kind: 'public', owner });

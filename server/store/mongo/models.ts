@@ -403,6 +403,24 @@ const failureSchema = new Schema<FailureDoc>(
 // Closed windows go away by themselves.
 failureSchema.index({ resetAt: 1 }, { expireAfterSeconds: 0 });
 
+/** Bases of multi-room stream ids, by the hash that names them (see MongoCursorBases). */
+export interface CursorBaseDoc {
+  _id: string;
+  positions: string;
+  usedAt: Date;
+}
+
+const cursorBaseSchema = new Schema<CursorBaseDoc>(
+  {
+    _id: { type: String, required: true },
+    positions: { type: String, required: true },
+    usedAt: { type: Date, required: true },
+  },
+  options,
+);
+// Unused for 30 days (CURSOR_BASE_TTL_MS): a resume from an id that old refetches its rooms instead.
+cursorBaseSchema.index({ usedAt: 1 }, { expireAfterSeconds: 30 * 24 * 3600 });
+
 /**
  * Blobs (GridFS files, by key) whose uploads are gone and that are still to be deleted. A key is queued in the same
  * transaction that removes its upload row, and dequeued once its file is gone, so a failure in between (an
@@ -445,6 +463,7 @@ export function defineModels(conn: Connection) {
     presence: conn.model<PresenceDoc>('Presence', presenceSchema, PRESENCE_COLLECTION),
     failures: conn.model<FailureDoc>('Failure', failureSchema, 'login_failures'),
     blobDeletions: conn.model<BlobDeletionDoc>('BlobDeletion', blobDeletionSchema, 'blob_deletions'),
+    cursorBases: conn.model<CursorBaseDoc>('CursorBase', cursorBaseSchema, 'cursor_bases'),
     reactions: conn.model<ReactionDoc>('Reaction', reactionSchema, 'reactions'),
     pins: conn.model<PinDoc>('Pin', pinSchema, 'pins'),
     mentions: conn.model<MentionDoc>('Mention', mentionSchema, 'mentions'),

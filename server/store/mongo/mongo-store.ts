@@ -7,12 +7,13 @@ import { isMongoUnavailable } from './unavailable.js';
 import { ChangeWatcher, toRoomEvent } from './change-watcher.js';
 import { openConnection, presenceTtlOf, reporterOf, SchemaRepair, startStore } from './connect.js';
 import type { MongoStoreOptions, Reporter } from './connect.js';
+import { MongoCursorBases } from './cursor-bases.js';
 import { MongoFailureCounter } from './failures.js';
 import { BLOB_COLLECTIONS, GridFsBlobStore } from './gridfs-blobs.js';
 import { MongoMessages } from './messages.js';
 import { indexEarlierMessages } from './search.js';
 import { defineModels, type Models } from './models.js';
-import type { BlobDeletionDoc, EventDoc, FailureDoc, PresenceDoc, SignalDoc } from './models.js';
+import type { BlobDeletionDoc, CursorBaseDoc, EventDoc, FailureDoc, PresenceDoc, SignalDoc } from './models.js';
 import { MongoPresenceBoard } from './presence.js';
 import { MongoReactions } from './reactions.js';
 import { MongoReceipts } from './receipts.js';
@@ -40,6 +41,7 @@ export class MongoStore implements Store {
   readonly signals: MongoSignals;
   readonly presence: MongoPresenceBoard;
   readonly failures: MongoFailureCounter;
+  readonly cursorBases: MongoCursorBases;
   private readonly m: Models;
   private readonly watcher: ChangeWatcher;
   private readonly users: MongoUsers;
@@ -76,6 +78,7 @@ export class MongoStore implements Store {
     this.reactions = new MongoReactions(m, tx, this.users, (docs, session) => this.messages.withAuthors(docs, session));
     this.feed = new FeedPublisher((err) => report(err, 'feed listener failed'));
     this.failures = new MongoFailureCounter(collection<FailureDoc>(m.failures));
+    this.cursorBases = new MongoCursorBases(collection<CursorBaseDoc>(m.cursorBases));
     this.signals = new MongoSignals(collection<SignalDoc>(m.signals), report);
     this.presence = new MongoPresenceBoard(
       collection<PresenceDoc>(m.presence),

@@ -269,6 +269,16 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX memberships_by_delivered ON memberships(room_id, delivered_seq);
   CREATE INDEX memberships_by_read ON memberships(room_id, read_seq);
   `,
+  // 12: bases of multi-room stream ids (realtime/stream-cursor.ts), by the hash that names them; used_at in ms since
+  // the epoch, for pruning those unused for 30 days.
+  `
+  CREATE TABLE cursor_bases (
+    id TEXT PRIMARY KEY,
+    positions TEXT NOT NULL,
+    used_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX cursor_bases_by_use ON cursor_bases(used_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

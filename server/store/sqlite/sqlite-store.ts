@@ -37,6 +37,7 @@ import type {
   Watermarks,
 } from '../store.js';
 import { openDatabase } from './connection.js';
+import { SqliteCursorBases } from './cursor-bases.js';
 import { isSqliteUnavailable } from './unavailable.js';
 import { SqliteEventLog, type Append } from './events.js';
 import { FileBlobStore } from './file-blobs.js';
@@ -66,6 +67,7 @@ export class SqliteStore implements Store {
   readonly signals: MemorySignals;
   readonly presence: MemoryPresenceBoard;
   readonly failures = new MemoryFailureCounter();
+  readonly cursorBases: SqliteCursorBases;
   private readonly db: Database.Database;
   private readonly engine: GroupCommit<RoomEvent>;
   private readonly log: SqliteEventLog;
@@ -95,6 +97,7 @@ export class SqliteStore implements Store {
       for (const event of events) this.feed.publish(event);
     });
     this.log = new SqliteEventLog(this.db);
+    this.cursorBases = new SqliteCursorBases(this.db, (fn) => this.engine.run(fn));
     this.users = new SqliteUsers(this.db);
     this.sessions = new SqliteSessions(this.db);
     this.rooms = new SqliteRooms(this.db);

@@ -1,0 +1,32 @@
+import type { mongo } from 'mongoose';
+import { CURSOR_BASE_TTL_MS, type CursorBaseStore } from '../store.js';
+import type { CursorBaseDoc } from './models.js';
+
+/** A base read after this long unused is marked used again. */
+const TOUCH_AFTER_MS = 24 * 3600_000;
+
+/**
+ * Cursor bases, one document each: `{ _id: id, positions, usedAt }`. A TTL index on usedAt removes those unused for
+ * CURSOR_BASE_TTL_MS; the TTL monitor runs about once a minute, so load() also checks the age. usedAt is the
+ * server's clock ($currentDate), the one the TTL monitor uses.
+ */
+export class MongoCursorBases implements CursorBaseStore {
+  constructor(private readonly collection: mongo.Collection<CursorBaseDoc>) {}
+
+  async save(id: string, text: string): Promise<void> {
+    await this.collection.updateOne(
+      { _id: id },
+      { $set: { positions: text }, $currentDate: { usedAt: true } },
+      { upsert: true },
+    );
+  }
+
+  async load(id: string): Promise<string | null> {
+    const doc = await this.collection.findOne({ _id: id });
+    if (!doc) return null;
+    const age = Date.now() - doc.usedAt.getTime();
+    if (age > CURSOR_BASE_TTL_MS) return null;
+    if (age > TOUCH_AFTER_MS) await this.collection.updateOne({ _id: id }, { $currentDate: { usedAt: true } });
+    return doc.positions;
+  }
+}
