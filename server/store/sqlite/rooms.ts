@@ -114,7 +114,11 @@ export class SqliteRooms {
            ${publicUserColumns('p', 'p_')}
          FROM memberships m
          JOIN rooms r ON r.id = m.room_id
-         LEFT JOIN memberships pm ON r.kind = 'direct' AND pm.room_id = r.id AND pm.user_id != @me
+         LEFT JOIN memberships pm
+           -- The peer of a direct room. Written as a room id that is NULL for other rooms, so their members are not
+           -- read at all: with \`r.kind = 'direct' AND pm.room_id = r.id\` SQLite walked every membership of every
+           -- room (1.7 ms a call for a member of 11 rooms of 2,500-10,000; 0.16 ms like this).
+           ON pm.room_id = (CASE WHEN r.kind = 'direct' THEN r.id END) AND pm.user_id != @me
          LEFT JOIN users p ON p.id = pm.user_id
          WHERE m.user_id = @me AND r.deleted_at IS NULL
          ORDER BY r.created_at DESC, r.id`,
