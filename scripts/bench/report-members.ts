@@ -90,6 +90,25 @@ export function renderMembers(r: BenchResults): string[] {
   return out;
 }
 
+/** The distinct-member fan-out again, on the stream the web client opens, by members in other rooms too. */
+export function renderWeb(r: BenchResults): string[] {
+  const fan = r.web ?? [];
+  const cfg = (r.config as { members: { stepMs: number; startDeliveries: number } }).members;
+  const lead =
+    'As section 1, with the stream the web client opens: each member follows `GET /api/events` (all of their rooms ' +
+    'in one stream) and is in 10 of 40 other, quiet rooms besides the measured one, picked per member, so most ' +
+    "members' sets of rooms differ. Every event's id names the stream's position in each of its 11 rooms: a stored " +
+    'base and the rooms that moved since (about 20 bytes), where servers before it sent every room (about 250). ' +
+    'Seeded through the API like section 1, separately.';
+  return [
+    '## 2b. Fan-out to web members (`/api/events`)',
+    '',
+    lead,
+    '',
+    ...fanoutSection(fan, cfg, '', '', [SYSTEM_NOTES.parley]),
+  ];
+}
+
 function stormRow(s: StormResult): string[] {
   const t = s.tracks;
   const all = Number.isFinite(t.allLiveMs)

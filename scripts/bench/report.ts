@@ -8,7 +8,7 @@ import type { SearchResult } from './scenarios/search.js';
 import type { StormResult } from './scenarios/storm.js';
 import { fanoutSection, fanoutSummary, SYSTEM_NOTES } from './report-fanout.js';
 import { fx, int, ms, pct, table } from './report-format.js';
-import { membersSummary, renderMembers, renderStorm } from './report-members.js';
+import { membersSummary, renderMembers, renderStorm, renderWeb } from './report-members.js';
 
 export interface BenchResults {
   mode: 'quick' | 'full';
@@ -30,6 +30,8 @@ export interface BenchResults {
   /** --server-root: the checkout the Parley server ran from (null: this one), and its commit. */
   serverRoot?: string | null;
   serverCommit?: string;
+  /** Distinct members on /api/events, each in other rooms too (absent in results from before it existed). */
+  web?: SizeResult[];
   /** Many streams per user (Parley only since the distinct-member scenario exists). */
   fanout: SizeResult[];
   connections: ConnectionsResult | null;
@@ -132,6 +134,7 @@ export function renderSummary(r: BenchResults): string {
       );
   }
   if (r.members?.length) lines.push(...membersSummary(r));
+  if (r.web?.length) lines.push(...fanoutSummary(r.web, 'web members (/api/events, 11 rooms each)'));
   if (r.fanout.length) lines.push(...fanoutSummary(r.fanout, 'fan-out, many streams per user'));
   if (r.connections) {
     const c = r.connections;
@@ -269,6 +272,7 @@ export function renderMarkdown(r: BenchResults): string {
   const f = r.config as { fanout: { stepMs: number; startDeliveries: number; users: number } };
   if (r.members?.length) out.push(...renderMembers(r));
   if (r.storm?.length) out.push(...renderStorm(r));
+  if (r.web?.length) out.push(...renderWeb(r));
   if (r.fanout.length) {
     const streams = !r.members?.length
       ? ['1. Fan-out, 5. peer and 6. limit', 'One room, S real subscriber connections.']

@@ -4,7 +4,7 @@
  * Results go to bench-results/<run>/ as JSON; a full run also rewrites BENCHMARKS.md. `npm run bench -- --quick` is
  * the small, under-a-minute version CI runs to keep the scripts working (it asserts nothing about timings).
  *
- * Options: --quick; --only=members,storm,fanout,connections,posting,resume,profile,search,history;
+ * Options: --quick; --only=members,web,storm,fanout,connections,posting,resume,profile,search,history;
  * --systems=parley,socket.io,raw and --sizes=1000,5000 (subsets of the fan-out and storm sizes); --no-md (do not
  * touch BENCHMARKS.md); --md (write it even for a quick or partial run); --server-root=DIR (run the Parley server
  * from another checkout, e.g. a worktree of an older commit, with this harness);
@@ -15,9 +15,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connections, type ConnectionsResult } from './scenarios/connections.js';
 import { fanout, type SizeResult, type System } from './scenarios/fanout.js';
-import { membersFanout } from './scenarios/members.js';
+import { membersFanout, webMembersFanout } from './scenarios/members.js';
 import { storm, type StormResult, type StormVariant } from './scenarios/storm.js';
-import { removeSeed, seedMembers, type MemberSeed } from './lib/members.js';
+import { removeSeed, seedMembers, type MemberSeed, type OtherRooms } from './lib/members.js';
 import { historyPages, type HistoryResult } from './scenarios/history.js';
 import { postingAndResume, type PostingResult, type ResumeResult } from './scenarios/posting.js';
 import { profileFanout, type ProfileResult } from './scenarios/profile.js';
@@ -231,7 +231,11 @@ async function main(): Promise<void> {
     log(`  (${name}: ${((now - mark) / 1000).toFixed(1)} s)`);
     mark = now;
   };
+  // Web members: the members' scenario on /api/events, each member also in 10 of 40 other rooms. Not in the quick run
+  // unless asked for (--only=web): it seeds its own members.
+  const web = { sizes: quick ? [200] : [1000, 10000], otherRooms: { pool: 40, each: 10 } as OtherRooms };
   if (sizesArg) {
+    web.sizes = sizesArg;
     config.members.sizes = sizesArg;
     config.storm.sizes = sizesArg;
     config.fanout.sizes = sizesArg;
@@ -277,6 +281,24 @@ async function main(): Promise<void> {
     }
   } finally {
     removeSeed(seed);
+  }
+  if ((only ? only.has('web') : !quick) && systems.includes('parley')) {
+    let webSeed: MemberSeed | null = null;
+    try {
+      log(`\n[seed] web members, each in ${web.otherRooms.each} of ${web.otherRooms.pool} other rooms`);
+      webSeed = await seedMembers(web.sizes, log, web.otherRooms);
+      section('web seed');
+      results.web = [];
+      for (const S of web.sizes) {
+        log(`\n[web] parley, ${S} distinct members on /api/events, each in ${web.otherRooms.each + 1} rooms`);
+        const r: SizeResult[] = await webMembersFanout(webSeed, { ...config.members, sizes: [S], log });
+        results.web.push(...r);
+        section(`web S=${S}`);
+      }
+      save('web', results.web);
+    } finally {
+      removeSeed(webSeed);
+    }
   }
   // Many streams per user: Parley only (the peer and the ceiling have no users, so this case is the one above). Not in
   // the quick run unless asked for (--only=fanout): it is the members' rate search with the fixture the connections,

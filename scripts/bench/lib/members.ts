@@ -21,10 +21,18 @@ export interface MemberRoom {
   tokens: string[];
 }
 
+/** Rooms besides the measured one, as a web user has: each member joins `each` of a pool of `pool` quiet rooms. */
+export interface OtherRooms {
+  pool: number;
+  each: number;
+}
+
 export interface MemberSeed {
   dir: string;
   posterToken: string;
   rooms: MemberRoom[];
+  /** The pool of other rooms, when seeded with them. */
+  otherRooms?: OtherRooms;
   /** Wall time of the seeding, seconds. */
   seconds: number;
   members: number;
@@ -72,10 +80,15 @@ const SEED_CACHE_MS = 12 * 3600_000;
  * over a minute) a seed made in the last 12 hours for the same sizes is reused, and a new one is kept there; the
  * servers always run on copies, so the kept one stays as seeded. A cached seed is made by this checkout's server.
  */
-export async function seedMembers(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
+export async function seedMembers(
+  sizes: number[],
+  log: (line: string) => void,
+  otherRooms?: OtherRooms,
+): Promise<MemberSeed> {
   const cacheRoot = process.env.BENCH_SEED_CACHE;
-  if (!cacheRoot) return makeSeed(sizes, log);
-  const kept = path.join(cacheRoot, distinctSorted(sizes).join('-'));
+  if (!cacheRoot) return makeSeed(sizes, log, otherRooms);
+  const others = otherRooms ? `-other${otherRooms.each}of${otherRooms.pool}` : '';
+  const kept = path.join(cacheRoot, distinctSorted(sizes).join('-') + others);
   const manifest = path.join(kept, 'seed.json');
   if (existsSync(manifest) && Date.now() - statSync(manifest).mtimeMs < SEED_CACHE_MS) {
     log(`  seed: reusing ${kept} (BENCH_SEED_CACHE)`);
@@ -85,7 +98,7 @@ export async function seedMembers(sizes: number[], log: (line: string) => void):
       cached: true,
     };
   }
-  const seed = await makeSeed(sizes, log);
+  const seed = await makeSeed(sizes, log, otherRooms);
   rmSync(kept, { recursive: true, force: true });
   mkdirSync(kept, { recursive: true });
   cpSync(seed.dir, path.join(kept, 'data'), { recursive: true });
@@ -93,7 +106,20 @@ export async function seedMembers(sizes: number[], log: (line: string) => void):
   return seed;
 }
 
-async function makeSeed(sizes: number[], log: (line: string) => void): Promise<MemberSeed> {
+/** The other rooms member `i` joins: `each` distinct rooms of the pool, picked by a fixed shuffle of its own. */
+export function otherRoomsOf(i: number, { pool, each }: OtherRooms): number[] {
+  const picked: number[] = [];
+  // A small LCG seeded by the member's number: the same picks every run, and mostly different sets per member.
+  let x = (i * 2654435761 + 1) >>> 0;
+  while (picked.length < Math.min(each, pool)) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    const r = x % pool;
+    if (!picked.includes(r)) picked.push(r);
+  }
+  return picked;
+}
+
+async function makeSeed(sizes: number[], log: (line: string) => void, otherRooms?: OtherRooms): Promise<MemberSeed> {
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-seed-'));
   const sorted = distinctSorted(sizes);
@@ -117,6 +143,13 @@ async function makeSeed(sizes: number[], log: (line: string) => void): Promise<M
       const room = await expectOk(request(port, 'POST', '/api/rooms', body, auth(posterToken)), 'create room');
       rooms.push({ size, roomId: String(room.room.id), tokens: new Array<string>(size) });
     }
+    const otherIds: string[] = [];
+    for (let i = 0; i < (otherRooms?.pool ?? 0); i++) {
+      const body = { name: `other-${i}`, kind: 'public' };
+      otherIds.push(
+        String((await expectOk(request(port, 'POST', '/api/rooms', body, auth(posterToken)), 'create room')).room.id),
+      );
+    }
     const tokens = new Array<string>(max);
     let done = 0;
     // Concurrent, so that bcrypt and the strength check of many members overlap the group commit's fsyncs.
@@ -128,11 +161,18 @@ async function makeSeed(sizes: number[], log: (line: string) => void): Promise<M
         await expectOk(request(port, 'POST', `/api/rooms/${r.roomId}/join`, undefined, auth(token)), `join member${i}`);
         r.tokens[i] = token;
       }
+      for (const k of otherRooms ? otherRoomsOf(i, otherRooms) : []) {
+        await expectOk(
+          request(port, 'POST', `/api/rooms/${otherIds[k]}/join`, undefined, auth(token)),
+          `join other${k}`,
+        );
+      }
       if (++done % 2000 === 0) log(`  seed: ${done} of ${max} members`);
     });
     const seconds = (performance.now() - t0) / 1000;
-    log(`  seed: ${max} members in ${sorted.length} rooms (${sorted.join(', ')}) in ${seconds.toFixed(1)} s`);
-    return { dir, posterToken, rooms, seconds, members: max };
+    const others = otherRooms ? `, each also in ${otherRooms.each} of ${otherRooms.pool} other rooms,` : '';
+    log(`  seed: ${max} members in ${sorted.length} rooms (${sorted.join(', ')})${others} in ${seconds.toFixed(1)} s`);
+    return { dir, posterToken, rooms, seconds, members: max, otherRooms };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

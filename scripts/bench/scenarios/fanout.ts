@@ -40,7 +40,9 @@ export interface FanoutConfig {
    */
   /** Rates (msg/s) to measure as well, whatever the search found: the issue's targets are set at given rates. */
   targetRates?: Record<number, number>;
-  members?: (S: number) => Promise<{ server: Running; roomId: string; tokens: string[]; posterToken: string }>;
+  members?: (
+    S: number,
+  ) => Promise<{ server: Running; roomId: string; tokens: string[]; posterToken: string; streamPath?: string }>;
 }
 
 export interface Step {
@@ -301,7 +303,7 @@ export async function fanout(system: System, cfg: FanoutConfig): Promise<SizeRes
         const m = await cfg.members(S);
         server = m.server;
         connectPort = m.server.port;
-        path = `/api/rooms/${m.roomId}/events`;
+        path = m.streamPath ?? `/api/rooms/${m.roomId}/events`;
         tokens = m.tokens;
         target = {
           port: m.server.port,

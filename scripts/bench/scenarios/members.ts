@@ -16,8 +16,30 @@ export function membersFanout(
     ...cfg,
     async members(S) {
       const room = seedRoom(seed, S);
-      const server = await startSeeded(seed);
+      const server = await startSeeded(seed, { cpuProfDir: process.env.BENCH_CPU_PROF });
       return { server, roomId: room.roomId, tokens: room.tokens, posterToken: seed.posterToken };
+    },
+  });
+}
+
+/**
+ * Web members: the same room and rate search, but each member follows `/api/events`, the one stream the web client
+ * opens, and is in other rooms too (the seed's `otherRooms`). Its ids carry a position per room, or a base and the
+ * rooms that moved, so this is where their cost shows.
+ */
+export function webMembersFanout(seed: MemberSeed, cfg: Omit<FanoutConfig, 'members'>): Promise<SizeResult[]> {
+  return fanout('parley', {
+    ...cfg,
+    async members(S) {
+      const room = seedRoom(seed, S);
+      const server = await startSeeded(seed, { cpuProfDir: process.env.BENCH_CPU_PROF });
+      return {
+        server,
+        roomId: room.roomId,
+        tokens: room.tokens,
+        posterToken: seed.posterToken,
+        streamPath: '/api/events',
+      };
     },
   });
 }
