@@ -419,8 +419,8 @@ export const CURSOR_BASE_TTL_MS = 30 * 24 * 3600_000;
  * Kept for CURSOR_BASE_TTL_MS after they were last stored or read.
  */
 export interface CursorBaseStore {
-  /** Stores `text` under `id` (the same id always comes with the same text) and marks it used. */
-  save(id: string, text: string): Promise<void>;
+  /** Stores each `text` under its `id` (the same id always comes with the same text) and marks them used. */
+  save(bases: ReadonlyArray<{ id: string; text: string }>): Promise<void>;
   /** The text stored under `id`; null when unknown or expired. Marks it used (at most once a day: a read is cheap). */
   load(id: string): Promise<string | null>;
 }

@@ -459,11 +459,23 @@ export function storeContract(name: string, open: () => Promise<Store>, close: (
       const text = 'AAAAAAAAAAAAAAAA:3,BBBBBBBBBBBBBBBB:0';
       t.equal(await store.cursorBases.load(id), null, 'none yet');
       // Two streams reaching the same positions at once store the same base.
-      await Promise.all([store.cursorBases.save(id, text), store.cursorBases.save(id, text)]);
+      await Promise.all([store.cursorBases.save([{ id, text }]), store.cursorBases.save([{ id, text }])]);
       t.equal(await store.cursorBases.load(id), text);
-      await store.cursorBases.save(id, text);
+      await store.cursorBases.save([{ id, text }]);
       t.equal(await store.cursorBases.load(id), text, 'saved again: unchanged');
       t.equal(await store.cursorBases.load(`${id.slice(0, 11)}x`), null, 'ids are separate');
+      // Several at once, one of them already stored.
+      const more = [`${id.slice(0, 11)}1`, `${id.slice(0, 11)}2`];
+      await store.cursorBases.save([
+        { id: more[0]!, text: 'AAAAAAAAAAAAAAAA:1' },
+        { id, text },
+        { id: more[1]!, text: 'AAAAAAAAAAAAAAAA:2' },
+      ]);
+      t.same(
+        await Promise.all([...more, id].map((x) => store.cursorBases.load(x))),
+        ['AAAAAAAAAAAAAAAA:1', 'AAAAAAAAAAAAAAAA:2', text],
+        'a batch is stored whole',
+      );
     });
 
     t.test('members in pages: the same order as the whole list, without loss or repeat, and filtered', async (t) => {

@@ -23,8 +23,8 @@ t.test('a base is read while used within the TTL, marked used when read, and pru
   const age = (id: string, ms: number) =>
     db.prepare('UPDATE cursor_bases SET used_at = ? WHERE id = ?').run(Date.now() - ms, id);
 
-  await store.cursorBases.save('aaaaaaaaaaaa', 'one');
-  await store.cursorBases.save('bbbbbbbbbbbb', 'two');
+  await store.cursorBases.save([{ id: 'aaaaaaaaaaaa', text: 'one' }]);
+  await store.cursorBases.save([{ id: 'bbbbbbbbbbbb', text: 'two' }]);
   t.ok(Math.abs(usedAt('aaaaaaaaaaaa')! - Date.now()) < 5000, 'stored as used now');
 
   age('aaaaaaaaaaaa', 2 * DAY);
@@ -37,7 +37,7 @@ t.test('a base is read while used within the TTL, marked used when read, and pru
   await store.close();
   const reopened = new SqliteStore({ file });
   t.teardown(() => reopened.close());
-  await reopened.cursorBases.save('cccccccccccc', 'three');
+  await reopened.cursorBases.save([{ id: 'cccccccccccc', text: 'three' }]);
   t.equal(usedAt('bbbbbbbbbbbb'), undefined, 'the expired base is deleted');
   t.equal(await reopened.cursorBases.load('aaaaaaaaaaaa'), 'one', 'the used one is kept');
 });

@@ -13,11 +13,18 @@ const TOUCH_AFTER_MS = 24 * 3600_000;
 export class MongoCursorBases implements CursorBaseStore {
   constructor(private readonly collection: mongo.Collection<CursorBaseDoc>) {}
 
-  async save(id: string, text: string): Promise<void> {
-    await this.collection.updateOne(
-      { _id: id },
-      { $set: { positions: text }, $currentDate: { usedAt: true } },
-      { upsert: true },
+  async save(bases: ReadonlyArray<{ id: string; text: string }>): Promise<void> {
+    if (bases.length === 0) return;
+    // Unordered: the upserts are independent, so the server may apply them in parallel.
+    await this.collection.bulkWrite(
+      bases.map(({ id, text }) => ({
+        updateOne: {
+          filter: { _id: id },
+          update: { $set: { positions: text }, $currentDate: { usedAt: true as const } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
     );
   }
 

@@ -31,10 +31,10 @@ export class SqliteCursorBases implements CursorBaseStore {
     };
   }
 
-  save(id: string, text: string): Promise<void> {
+  save(bases: ReadonlyArray<{ id: string; text: string }>): Promise<void> {
     return this.commit(() => {
       const now = Date.now();
-      this.stmts.upsert.run(id, text, now);
+      for (const { id, text } of bases) this.stmts.upsert.run(id, text, now);
       if (now - this.prunedAt > PRUNE_EVERY_MS) {
         this.prunedAt = now;
         this.stmts.prune.run(now - CURSOR_BASE_TTL_MS);
