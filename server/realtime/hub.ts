@@ -257,7 +257,8 @@ export class Hub {
         // A client resuming from `after` (or starting at the head, having loaded history) has everything up to it.
         this.receipts.delivered(roomId, sub.userId, after);
       }
-      await this.replayer.run(sub, roomId, cursor, since);
+      // The room was read after the cursor began following: a cursor at its head has nothing to replay.
+      await this.replayer.run(sub, roomId, cursor, since, undefined, room.lastSeq);
       // Where the room's receipts stand, so ticks are right from the start; updates follow as they move.
       const marks = await this.receipts.current(roomId);
       if (!cursor.closed) sub.write(encodeEphemeral('receipt', { roomId, ...marks }));

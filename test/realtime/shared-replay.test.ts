@@ -131,3 +131,37 @@ t.test('a storm of distinct members reconnecting while messages are posted: each
   for (const s of streams) if (JSON.stringify(messageSeqs(s)) === JSON.stringify(expected)) exact++;
   t.equal(exact, streams.length, `all ${streams.length} streams got seq ${start + 1}-${head} exactly once, in order`);
 });
+
+t.test(
+  'a stream opened at the head of quiet rooms reads nothing from the log, and still gets what follows',
+  async (t) => {
+    const { srv } = await serveCounting(t, tempDir());
+    const alice = await newUser(srv.url);
+    const rooms = [];
+    for (let i = 0; i < 12; i++) rooms.push(await newRoom(srv.url, alice, { name: `quiet ${i}` }));
+    // A new process would have none of these rooms in the replay cache: restart onto the same data.
+    await srv.close();
+    const again = await serveCounting(t, srv.dataDir);
+    const s = await stream(again.srv.url, '/api/events', { token: alice.token });
+    t.teardown(() => s.close());
+    await s.waitForEphemeral((e) => e.filter((x) => x.event === 'receipt').length === rooms.length);
+    t.equal(again.reads(), 0, `live in ${rooms.length} rooms at their heads without reading the log`);
+    await post(again.srv.url, alice, rooms[7]!.id, 'after');
+    await s.waitFor((e) => e.some((x) => x.json?.payload?.message?.text === 'after'));
+    t.same(
+      s.stored().map((e) => e.json.seq),
+      [2],
+      'the next event, once',
+    );
+
+    // Resuming one event behind in one room: that room is read, the others are not.
+    const id = s.lastId()!;
+    s.close();
+    await post(again.srv.url, alice, rooms[3]!.id, 'missed');
+    const before = again.reads();
+    const resumed = await stream(again.srv.url, '/api/events', { token: alice.token, lastEventId: id });
+    t.teardown(() => resumed.close());
+    await resumed.waitFor((e) => e.some((x) => x.json?.payload?.message?.text === 'missed'));
+    t.ok(again.reads() - before <= 1, `one room behind: ${again.reads() - before} reads`);
+  },
+);
