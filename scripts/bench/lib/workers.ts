@@ -172,10 +172,15 @@ export class LoadPool {
     };
   }
 
-  /** Tracked streams (the storm): how many went live and how many reached `atLeast`. */
+  /**
+   * Tracked streams (the storm): how many went live and how many reached `atLeast`. A load process that has just
+   * opened its 2,500 streams and is reading their replays answers late: the first poll of a 10,000-member storm took
+   * 3 s to answer, and after a restart sometimes over 10 s, which ended the run. Only the poll waits: when each stream
+   * went live is recorded by the load process as its data arrives.
+   */
   async trackCount(atLeast: number): Promise<{ live: number; caughtUp: number; streams: number }> {
     const r = await Promise.all(
-      this.workers.map((w) => w.request({ cmd: 'track-count', atLeast }, 'track-count', 10_000)),
+      this.workers.map((w) => w.request({ cmd: 'track-count', atLeast }, 'track-count', 60_000)),
     );
     return {
       live: r.reduce((a, x) => a + x.live, 0),
