@@ -1,8 +1,18 @@
 import type { CursorBaseStore } from '../store/store.js';
 import { makeBase, parseBase, parseCursor, resolveCursor, type CursorBase, type ResumePoint } from './stream-cursor.js';
 
-/** A base stored or read this recently is not written again: the store's copy was marked used within a day. */
-const RESAVE_MS = 24 * 3600_000;
+export interface CursorBasesOptions {
+  /** Bases kept in memory, and the bytes of their text in all (a base of 1,000 rooms is about 25 KB). */
+  maxCached?: number;
+  maxBytes?: number;
+  /**
+   * A base stored or read from the store this recently is not written again; one used from memory after this long is
+   * stored again, so the store's copy of a base in daily use never expires (default a day).
+   */
+  resaveMs?: number;
+  /** A failed write. */
+  report?: (err: unknown) => void;
+}
 /**
  * Saves go to the store at most this often, together. A lone save goes at the end of its turn; a storm of new streams
  * (each storing its first base) makes ten writes a second instead of one per turn. In a 10,000-member storm of web
@@ -33,18 +43,31 @@ export class CursorBases {
   private queued: QueuedSave[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private lastWrite = 0;
+  private cachedBytes = 0;
+  private readonly maxCached: number;
+  private readonly maxBytes: number;
+  private readonly resaveMs: number;
+  private readonly report: (err: unknown) => void;
 
   constructor(
     private readonly store: CursorBaseStore,
-    private readonly maxCached = 4096,
-    private readonly report: (err: unknown) => void = () => undefined,
-  ) {}
+    opts: CursorBasesOptions = {},
+  ) {
+    this.maxCached = opts.maxCached ?? 4096;
+    this.maxBytes = opts.maxBytes ?? 16 << 20;
+    this.resaveMs = opts.resaveMs ?? 24 * 3600_000;
+    this.report = opts.report ?? (() => undefined);
+  }
 
   /** Stores these positions as a base; resolves once it is stored (with the other saves of up to SAVE_EVERY_MS). */
   save(positions: ReadonlyArray<readonly [string, number]>): Promise<CursorBase> {
     const base = makeBase(positions);
     const hit = this.cache.get(base.id);
-    if (hit && Date.now() - hit.savedAt < RESAVE_MS) return Promise.resolve(this.touch(base.id, hit).base);
+    if (hit && Date.now() - hit.savedAt < this.resaveMs) return Promise.resolve(this.touch(base.id, hit).base);
+    return this.enqueue(base);
+  }
+
+  private enqueue(base: CursorBase): Promise<CursorBase> {
     const already = this.saving.get(base.id);
     if (already) return already.done;
     let resolve!: (base: CursorBase) => void;
@@ -87,7 +110,11 @@ export class CursorBases {
   /** The base stored under `id`; null when the store no longer has it. */
   load(id: string): Promise<CursorBase | null> {
     const hit = this.cache.get(id);
-    if (hit) return Promise.resolve(this.touch(id, hit).base);
+    if (hit) {
+      // Resumed from memory: the store does not see the use, so it is told again once a day.
+      if (Date.now() - hit.savedAt >= this.resaveMs) this.enqueue(hit.base).catch(() => undefined);
+      return Promise.resolve(this.touch(id, hit).base);
+    }
     let pending = this.loading.get(id);
     if (!pending) {
       pending = this.store.load(id).then((text) => {
@@ -121,10 +148,18 @@ export class CursorBases {
 
   private remember(base: CursorBase, savedAt: number): CursorBase {
     // The copy already cached, if any: streams sharing a base share one object.
-    const entry = this.cache.get(base.id) ?? { base, savedAt };
+    let entry = this.cache.get(base.id);
+    if (!entry) {
+      entry = { base, savedAt };
+      this.cachedBytes += base.text.length;
+    }
     entry.savedAt = Math.max(entry.savedAt, savedAt);
     this.touch(base.id, entry);
-    if (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
+    while (this.cache.size > 1 && (this.cache.size > this.maxCached || this.cachedBytes > this.maxBytes)) {
+      const [oldest, { base: old }] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      this.cachedBytes -= old.text.length;
+    }
     return entry.base;
   }
 }

@@ -98,9 +98,9 @@ export class Hub {
       unfollow: (sub, roomId, reason) => this.unfollow(sub, roomId, reason),
     });
     this.opens = new OpenGate(opts.opensPerTurn ?? 256);
-    this.cursorBases = new CursorBases(store.cursorBases, 4096, (err) =>
-      opts.log.warn({ err }, 'storing a stream id base failed'),
-    );
+    this.cursorBases = new CursorBases(store.cursorBases, {
+      report: (err) => opts.log.warn({ err }, 'storing a stream id base failed'),
+    });
     // This instance's streams decide whether it has a user in a room; the store's board combines every instance's
     // word and reports the changes, which reach the room's subscribers here coalesced per room (presence-fanout.ts).
     this.presence = new Presence(opts.presenceGraceMs ?? 5000, ({ roomId, user, online }) =>
@@ -217,14 +217,20 @@ export class Hub {
    * position, so a client that drops before the first stored event resumes from there rather than from a later head.
    * Resolves once the stream is live in every room.
    */
-  async open(sub: Subscriber, positions: ReadonlyArray<readonly [string, number, lost?: boolean]>): Promise<void> {
+  async open(
+    sub: Subscriber,
+    positions: ReadonlyArray<readonly [string, number, lost?: boolean]>,
+    resumedFrom?: string,
+  ): Promise<void> {
     const following = positions.map(([roomId, after]) => this.follow(sub, roomId, after));
     // Each cursor took its position as follow() began; nothing stored has been written yet. A room whose position
     // is no longer known (`lost`: its id's base expired) starts at the head the caller read, and the client is told
-    // to refetch it; the resets follow the last follow(), so each one's id holds every room.
+    // to refetch it. Those resets carry the id the client sent (`resumedFrom`): a client that drops before the
+    // position frame below comes back with it and is reset again, and the resets stay small (each with the new id
+    // of every room would grow with the square of the rooms: 1 MB for a user in 215 rooms, over the queue bound).
     for (const [roomId, , lost] of positions) {
       const cursor = sub.rooms.get(roomId);
-      if (lost && cursor) sendReset(sub, roomId, cursor, 'too-old');
+      if (lost && cursor) sendReset(sub, roomId, cursor, 'too-old', resumedFrom);
     }
     sub.write(positionFrame(sub.cursorId()));
     await Promise.all(following);

@@ -31,9 +31,18 @@ export interface ReplayerOptions {
   unfollow: (sub: Subscriber, roomId: string, reason: CloseReason) => void;
 }
 
-/** Tells a stream it cannot be replayed from where it stands: it refetches the room and goes on from `cursor.seq`. */
-export function sendReset(sub: Subscriber, roomId: string, cursor: RoomCursor, reason: ResetReason): void {
-  sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, sub.cursorId(roomId)));
+/**
+ * Tells a stream it cannot be replayed from where it stands: it refetches the room and goes on from `cursor.seq`. The
+ * reset's id is the stream's position now, unless the caller gives one.
+ */
+export function sendReset(
+  sub: Subscriber,
+  roomId: string,
+  cursor: RoomCursor,
+  reason: ResetReason,
+  id = sub.cursorId(roomId),
+): void {
+  sub.write(encodeEphemeral('reset', { roomId, lastSeq: cursor.seq, reason }, id));
 }
 
 /**

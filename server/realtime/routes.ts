@@ -213,6 +213,7 @@ export default async function realtimeRoutes(app: FastifyInstance): Promise<void
           // A room not in the cursor: joined since, so it starts at the head; or its position went with the base.
           return at === undefined ? [room.id, room.lastSeq, start.lost] : [room.id, at];
         }),
+        raw,
       );
     },
   );

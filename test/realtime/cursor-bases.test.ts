@@ -74,7 +74,7 @@ t.test('a failed write rejects every save of its batch, and a later save writes 
   t.teardown(() => store.close());
   const { wrapped, calls, fail } = counted(store.cursorBases);
   const reported: unknown[] = [];
-  const bases = new CursorBases(wrapped, 100, (err) => reported.push(err));
+  const bases = new CursorBases(wrapped, { report: (err) => reported.push(err) });
   const room = newId();
   fail(true);
   const results = await Promise.allSettled([bases.save([[room, 1]]), bases.save([[room, 2]])]);
@@ -87,4 +87,41 @@ t.test('a failed write rejects every save of its batch, and a later save writes 
   const base = await bases.save([[room, 1]]);
   t.equal(await store.cursorBases.load(base.id), base.text, 'stored on the next save');
   t.equal(calls.length, 2);
+});
+
+t.test('a base used from memory is stored again once a day; memory holds bases up to a byte bound', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new SqliteStore({ file: path.join(dir, 'parley.db') });
+  t.teardown(() => store.close());
+  const { wrapped, calls } = counted(store.cursorBases);
+  // A "day" of 200 ms.
+  const bases = new CursorBases(wrapped, { resaveMs: 200, maxBytes: 2000 });
+  const room = newId();
+  const base = await bases.save([[room, 1]]);
+  t.equal(calls.length, 1);
+  await bases.load(base.id);
+  t.equal(calls.length, 1, 'read from memory within the day: no write');
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  await bases.load(base.id);
+  for (let i = 0; i < 100 && calls.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.same(calls, [1, 1], 'read from memory a day later: stored again, so the store keeps it');
+  await bases.load(base.id);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(calls.length, 2, 'once');
+
+  // Each base of 20 rooms is 379 bytes of text: 2,000 bytes hold five.
+  const many = [];
+  for (let i = 0; i < 6; i++) many.push(await bases.save(Array.from({ length: 20 }, () => [newId(), i] as const)));
+  t.equal(many[0]!.text.length, 379);
+  // The oldest went from memory, not from the store: reading it costs a store read, and it is there.
+  const reads: string[] = [];
+  const spy = new CursorBases(
+    { save: wrapped.save, load: (id) => (reads.push(id), wrapped.load(id)) },
+    { maxBytes: 2000 },
+  );
+  for (const b of many) await spy.save(b.rooms.map((r, i) => [r, b.seqs[i]!] as const));
+  t.same(await spy.load(many[0]!.id), many[0], 'evicted, read back from the store');
+  t.same(reads, [many[0]!.id], 'only the evicted one is read from the store');
+  t.equal(await spy.load(many[5]!.id).then(() => reads.length), 1, 'the newest still from memory');
 });

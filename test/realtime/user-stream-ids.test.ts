@@ -103,6 +103,11 @@ t.test('ids survive a restart; a base that is gone resets its rooms instead of g
   t.teardown(() => reset.close());
   const resets = reset.events.filter((e) => e.event === 'reset');
   t.equal(resets.length, ROOMS, 'one reset a room');
+  // The id the client sent: dropping before the stream's new position comes back to the same resets.
+  t.ok(
+    resets.every((e) => e.id === id),
+    'each reset carries the id the client sent',
+  );
   t.ok(
     resets.every((e) => e.json.reason === 'too-old'),
     'told to refetch',

@@ -33,7 +33,9 @@ export class MongoCursorBases implements CursorBaseStore {
     if (!doc) return null;
     const age = Date.now() - doc.usedAt.getTime();
     if (age > CURSOR_BASE_TTL_MS) return null;
-    if (age > TOUCH_AFTER_MS) await this.collection.updateOne({ _id: id }, { $currentDate: { usedAt: true } });
+    // Not awaited: a read must not fail because a write did (no majority); the next read marks it again.
+    if (age > TOUCH_AFTER_MS)
+      this.collection.updateOne({ _id: id }, { $currentDate: { usedAt: true } }).catch(() => undefined);
     return doc.positions;
   }
 }

@@ -46,7 +46,9 @@ export class SqliteCursorBases implements CursorBaseStore {
     const row = this.stmts.get.get(id);
     const now = Date.now();
     if (!row || row.used_at < now - CURSOR_BASE_TTL_MS) return null;
-    if (row.used_at < now - TOUCH_AFTER_MS) await this.commit(() => this.stmts.touch.run(now, id));
+    // Not awaited: a read must not fail because a write did (a full disk); a failed mark only shortens the base's
+    // life, and the next read marks it again.
+    if (row.used_at < now - TOUCH_AFTER_MS) this.commit(() => this.stmts.touch.run(now, id)).catch(() => undefined);
     return row.positions;
   }
 }
