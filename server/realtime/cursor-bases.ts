@@ -1,4 +1,4 @@
-import type { CursorBaseStore } from '../store/store.js';
+import { CURSOR_BASE_TOUCH_MS, type CursorBaseStore } from '../store/store.js';
 import { makeBase, parseBase, parseCursor, resolveCursor, type CursorBase, type ResumePoint } from './stream-cursor.js';
 
 export interface CursorBasesOptions {
@@ -55,7 +55,7 @@ export class CursorBases {
   ) {
     this.maxCached = opts.maxCached ?? 4096;
     this.maxBytes = opts.maxBytes ?? 16 << 20;
-    this.resaveMs = opts.resaveMs ?? 24 * 3600_000;
+    this.resaveMs = opts.resaveMs ?? CURSOR_BASE_TOUCH_MS;
     this.report = opts.report ?? (() => undefined);
   }
 

@@ -91,8 +91,9 @@ export class Replayer {
     // Reads the store (or the cache) unless the cursor is at the head it was shown and the feed has brought nothing
     // after it (a read that lagged the feed, as a MongoDB primary just elected might, cannot hide an event that way:
     // a member's stream that starts following at the event of their joining is such a case). Every later pass reads.
-    const ahead = (this.cache.read(roomId, cursor.seq, 1)?.events.length ?? 0) > 0;
-    for (let stalls = 0, read = head !== cursor.seq || ahead; ; read = true) {
+    // The cache is asked only on that path: a resync replays every cursor, with no head.
+    const readFirst = head !== cursor.seq || (this.cache.read(roomId, cursor.seq, 1)?.events.length ?? 0) > 0;
+    for (let stalls = 0, read = readFirst; ; read = true) {
       if (read) {
         let next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
         for (;;) {

@@ -1,5 +1,6 @@
+import { CURSOR_BASE_TOUCH_MS } from '../store/store.js';
 import type { RoomCursor } from './room-cursor.js';
-import { encodeFull, type CursorBase } from './stream-cursor.js';
+import type { CursorBase } from './stream-cursor.js';
 
 export interface StreamIdLimits {
   /** More entries than this and the stream stores its positions as a new base (so ids stay short). */
@@ -10,7 +11,7 @@ export interface StreamIdLimits {
   refreshMs: number;
 }
 
-export const STREAM_ID_LIMITS: StreamIdLimits = { maxEntries: 8, minRebaseMs: 5000, refreshMs: 24 * 3600_000 };
+export const STREAM_ID_LIMITS: StreamIdLimits = { maxEntries: 8, minRebaseMs: 5000, refreshMs: CURSOR_BASE_TOUCH_MS };
 
 /** Stores a stream's positions as a base (cursor-bases.ts). */
 export type SaveBase = (positions: ReadonlyArray<readonly [string, number]>) => Promise<CursorBase>;
@@ -88,11 +89,4 @@ export class StreamId {
       },
     );
   }
-}
-
-/** The full form of a stream's positions, for a stream with no base store (tests, tools). */
-export function fullId(rooms: ReadonlyMap<string, RoomCursor>): string {
-  const positions: [string, number][] = [];
-  for (const [roomId, cursor] of rooms) positions.push([roomId, cursor.seq]);
-  return encodeFull(positions);
 }

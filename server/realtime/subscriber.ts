@@ -3,7 +3,7 @@ import type { PublicUser } from '../store/store.js';
 import type { EncodedEvent } from './frame.js';
 import type { RoomCursor } from './room-cursor.js';
 import type { CursorBase } from './stream-cursor.js';
-import { fullId, StreamId, type SaveBase } from './stream-id.js';
+import { StreamId, type SaveBase } from './stream-id.js';
 import type { WriteBatch } from './write-batch.js';
 
 export type StreamMode = 'room' | 'user';
@@ -51,6 +51,7 @@ export class Subscriber {
     /** A multi-room stream's: where its id's bases are stored, and the base it resumed from. */
     ids?: { save: SaveBase; base: CursorBase | null },
   ) {
+    if (mode === 'user' && !ids) throw new Error('a multi-room stream needs where its ids keep their bases');
     this.streamId = mode === 'user' && ids ? new StreamId(this.rooms, ids.save, ids.base) : null;
     // `on`, not `once`: 'close' comes once anyway, and a once-wrapper is kept for the stream's whole life.
     const onEnd = () => this.close('client');
@@ -121,9 +122,9 @@ export class Subscriber {
       const first = this.rooms.values().next().value as RoomCursor | undefined;
       return String(first?.seq ?? 0);
     }
-    if (!this.streamId) return fullId(this.rooms);
-    if (moved !== undefined) this.streamId.moved(moved);
-    return this.streamId.current();
+    const id = this.streamId!; // made for every multi-room stream
+    if (moved !== undefined) id.moved(moved);
+    return id.current();
   }
 
   /**

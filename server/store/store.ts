@@ -412,6 +412,8 @@ export interface FailureCounter {
 
 /** How long a cursor base is kept after it was last stored or read. */
 export const CURSOR_BASE_TTL_MS = 30 * 24 * 3600_000;
+/** A base read after this long unused is marked used again (so a read is a write at most once a day). */
+export const CURSOR_BASE_TOUCH_MS = 24 * 3600_000;
 
 /**
  * The bases of multi-room stream ids (realtime/stream-cursor.ts): a stream's positions in every room, stored under a

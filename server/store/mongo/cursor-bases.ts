@@ -1,9 +1,6 @@
 import type { mongo } from 'mongoose';
-import { CURSOR_BASE_TTL_MS, type CursorBaseStore } from '../store.js';
+import { CURSOR_BASE_TOUCH_MS, CURSOR_BASE_TTL_MS, type CursorBaseStore } from '../store.js';
 import type { CursorBaseDoc } from './models.js';
-
-/** A base read after this long unused is marked used again. */
-const TOUCH_AFTER_MS = 24 * 3600_000;
 
 /**
  * Cursor bases, one document each: `{ _id: id, positions, usedAt }`. A TTL index on usedAt removes those unused for
@@ -34,7 +31,7 @@ export class MongoCursorBases implements CursorBaseStore {
     const age = Date.now() - doc.usedAt.getTime();
     if (age > CURSOR_BASE_TTL_MS) return null;
     // Not awaited: a read must not fail because a write did (no majority); the next read marks it again.
-    if (age > TOUCH_AFTER_MS)
+    if (age > CURSOR_BASE_TOUCH_MS)
       this.collection.updateOne({ _id: id }, { $currentDate: { usedAt: true } }).catch(() => undefined);
     return doc.positions;
   }

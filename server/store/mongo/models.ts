@@ -1,5 +1,6 @@
 import { Schema, type Connection } from 'mongoose';
-import { AVATARS, GENDERS, NOTIFY_LEVELS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS, SIGNAL_TYPES } from '../store.js';
+import { AVATARS, CURSOR_BASE_TTL_MS, GENDERS, NOTIFY_LEVELS, ROLES, ROOM_EVENT_TYPES, ROOM_KINDS } from '../store.js';
+import { SIGNAL_TYPES } from '../store.js';
 import { pinSchema, reactionSchema, type PinDoc, type ReactionDoc } from './reaction-models.js';
 import type { Attachment, Avatar, Gender, NotifyLevel, PublicUser, Role, RoomEventType } from '../store.js';
 import type { RoomKind, SignalType } from '../store.js';
@@ -418,8 +419,8 @@ const cursorBaseSchema = new Schema<CursorBaseDoc>(
   },
   options,
 );
-// Unused for 30 days (CURSOR_BASE_TTL_MS): a resume from an id that old refetches its rooms instead.
-cursorBaseSchema.index({ usedAt: 1 }, { expireAfterSeconds: 30 * 24 * 3600 });
+// Unused for CURSOR_BASE_TTL_MS (30 days): a resume from an id that old refetches its rooms instead.
+cursorBaseSchema.index({ usedAt: 1 }, { expireAfterSeconds: CURSOR_BASE_TTL_MS / 1000 });
 
 /**
  * Blobs (GridFS files, by key) whose uploads are gone and that are still to be deleted. A key is queued in the same

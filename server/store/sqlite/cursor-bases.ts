@@ -1,8 +1,5 @@
 import type Database from 'better-sqlite3';
-import { CURSOR_BASE_TTL_MS, type CursorBaseStore } from '../store.js';
-
-/** A base read after this long unused is marked used again. */
-const TOUCH_AFTER_MS = 24 * 3600_000;
+import { CURSOR_BASE_TOUCH_MS, CURSOR_BASE_TTL_MS, type CursorBaseStore } from '../store.js';
 /** Expired bases are deleted at most this often (on a save). */
 const PRUNE_EVERY_MS = 3600_000;
 
@@ -48,7 +45,8 @@ export class SqliteCursorBases implements CursorBaseStore {
     if (!row || row.used_at < now - CURSOR_BASE_TTL_MS) return null;
     // Not awaited: a read must not fail because a write did (a full disk); a failed mark only shortens the base's
     // life, and the next read marks it again.
-    if (row.used_at < now - TOUCH_AFTER_MS) this.commit(() => this.stmts.touch.run(now, id)).catch(() => undefined);
+    if (row.used_at < now - CURSOR_BASE_TOUCH_MS)
+      this.commit(() => this.stmts.touch.run(now, id)).catch(() => undefined);
     return row.positions;
   }
 }
