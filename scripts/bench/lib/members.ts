@@ -137,19 +137,18 @@ async function makeSeed(sizes: number[], log: (line: string) => void, otherRooms
     });
     const port = server.port;
     const posterToken = await member(port, 'poster_members');
+    const createRoom = async (name: string) => {
+      const body = { name, kind: 'public' };
+      return String(
+        (await expectOk(request(port, 'POST', '/api/rooms', body, auth(posterToken)), 'create room')).room.id,
+      );
+    };
     const rooms: MemberRoom[] = [];
     for (const size of sorted) {
-      const body = { name: `members-${size}`, kind: 'public' };
-      const room = await expectOk(request(port, 'POST', '/api/rooms', body, auth(posterToken)), 'create room');
-      rooms.push({ size, roomId: String(room.room.id), tokens: new Array<string>(size) });
+      rooms.push({ size, roomId: await createRoom(`members-${size}`), tokens: new Array<string>(size) });
     }
     const otherIds: string[] = [];
-    for (let i = 0; i < (otherRooms?.pool ?? 0); i++) {
-      const body = { name: `other-${i}`, kind: 'public' };
-      otherIds.push(
-        String((await expectOk(request(port, 'POST', '/api/rooms', body, auth(posterToken)), 'create room')).room.id),
-      );
-    }
+    for (let i = 0; i < (otherRooms?.pool ?? 0); i++) otherIds.push(await createRoom(`other-${i}`));
     const tokens = new Array<string>(max);
     let done = 0;
     // Concurrent, so that bcrypt and the strength check of many members overlap the group commit's fsyncs.

@@ -10,6 +10,8 @@ export function membersFanout(
   system: System,
   seed: MemberSeed,
   cfg: Omit<FanoutConfig, 'members'>,
+  /** The stream each member opens (default: the room's own). */
+  streamPath?: string,
 ): Promise<SizeResult[]> {
   if (system !== 'parley') return fanout(system, cfg);
   return fanout(system, {
@@ -17,7 +19,7 @@ export function membersFanout(
     async members(S) {
       const room = seedRoom(seed, S);
       const server = await startSeeded(seed, { cpuProfDir: process.env.BENCH_CPU_PROF });
-      return { server, roomId: room.roomId, tokens: room.tokens, posterToken: seed.posterToken };
+      return { server, roomId: room.roomId, tokens: room.tokens, posterToken: seed.posterToken, streamPath };
     },
   });
 }
@@ -28,18 +30,5 @@ export function membersFanout(
  * rooms that moved, so this is where their cost shows.
  */
 export function webMembersFanout(seed: MemberSeed, cfg: Omit<FanoutConfig, 'members'>): Promise<SizeResult[]> {
-  return fanout('parley', {
-    ...cfg,
-    async members(S) {
-      const room = seedRoom(seed, S);
-      const server = await startSeeded(seed, { cpuProfDir: process.env.BENCH_CPU_PROF });
-      return {
-        server,
-        roomId: room.roomId,
-        tokens: room.tokens,
-        posterToken: seed.posterToken,
-        streamPath: '/api/events',
-      };
-    },
-  });
+  return membersFanout('parley', seed, cfg, '/api/events');
 }
