@@ -77,7 +77,10 @@ export class LoadPool {
   static async start(n: number): Promise<LoadPool> {
     const workers: Worker[] = [];
     for (let i = 0; i < n; i++) {
-      const child = spawnNode(['--max-old-space-size=1024', '--import', 'tsx', WORKER], {
+      const prof = process.env.BENCH_LOAD_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_LOAD_CPU_PROF}`]
+        : [];
+      const child = spawnNode([...prof, '--max-old-space-size=1024', '--import', 'tsx', WORKER], {
         core: LOAD_CORE,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

@@ -11,6 +11,8 @@ import { feed, newTrack, type StreamTrack } from '../lib/tracking.js';
 const MARK = Buffer.from(MARKER);
 const M0 = MARK[0]!;
 const HEADER_END = Buffer.from('\r\n\r\n');
+/** The one read buffer of every socket (`onread`): a chunk is a view into it, valid only during its callback. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** engine.io ping from the server: a one-byte text frame "2"; the answer is a masked "3" (zero mask key). */
 const EIO_PING = Buffer.from([0x81, 0x01, 0x32]);
 const EIO_PONG = Buffer.from([0x81, 0x81, 0, 0, 0, 0, 0x33]);
@@ -96,6 +98,7 @@ function deliver(conn: Conn, buf: Buffer): void {
   }
 }
 
+/** `chunk` is a view of READ_BUFFER: whatever is kept past this call is copied. */
 function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) => void): void {
   bytes += chunk.length;
   let buf = chunk;
@@ -103,6 +106,7 @@ function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) 
     buf = Buffer.concat([conn.pending, chunk]);
     conn.pending = null;
   }
+  const keep = () => void (conn.pending = buf === chunk ? Buffer.from(buf) : buf);
   if (conn.ready) {
     if (conn.mode === 'eio' && buf.indexOf(EIO_PING) >= 0) conn.socket.write(EIO_PONG);
     deliver(conn, buf);
@@ -111,14 +115,14 @@ function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) 
   // Handshake.
   if (conn.mode === 'raw') {
     const nl = buf.indexOf(10);
-    if (nl < 0) return void (conn.pending = buf);
+    if (nl < 0) return keep();
     conn.ready = true;
     onReady(true);
     if (nl + 1 < buf.length) scan(conn, buf.subarray(nl + 1));
     return;
   }
   const end = buf.indexOf(HEADER_END);
-  if (end < 0) return void (conn.pending = buf);
+  if (end < 0) return keep();
   const status = buf.toString('latin1', 0, 12);
   if (conn.mode === 'sse') {
     if (status !== 'HTTP/1.1 200') return onReady(false, describe(buf, end));
@@ -139,7 +143,7 @@ function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) 
     onReady(true);
     return;
   }
-  conn.pending = buf;
+  keep();
 }
 
 /** A refused handshake: its status line and the start of its body. */
@@ -165,6 +169,19 @@ function requestFor(cmd: ConnectCommand, n: number, token?: string): string {
 
 let seq = 0;
 
+/**
+ * The local port of the next connection, picked here rather than by the kernel. A bind to port 0 makes the kernel
+ * search its bind table for a free port, walking the owners of every port it tries: in a 10,000-member storm that
+ * search was 14% of the load CPU (perf: `__inet_bind`, about 200 µs a connection), enough to make the load side, not the
+ * server, set the pace. A bind to a given port is one lookup. Each load process has its own address, so only its
+ * own connections compete for its ports; a port still taken (EADDRINUSE, EADDRNOTAVAIL) is retried with the next.
+ */
+let localPort = 1024 + Math.floor(Math.random() * 64_000);
+function nextLocalPort(): number {
+  localPort = localPort >= 65_535 ? 1024 : localPort + 1;
+  return localPort;
+}
+
 async function connect(cmd: ConnectCommand): Promise<void> {
   const t0 = performance.now();
   if (cmd.target < live.size) {
@@ -189,6 +206,8 @@ async function connect(cmd: ConnectCommand): Promise<void> {
   const pendingConns = new Set<Conn>();
   const maxAttempts = need + Math.ceil(need * 0.1) + 10;
   let attempts = 0;
+  /** Attempts given another local port, bounded (an address that cannot be bound at all fails every one). */
+  let portRetries = 0;
   await new Promise<void>((resolve) => {
     const deadline = setTimeout(() => {
       for (const c of pendingConns) c.socket.destroy();
@@ -213,7 +232,21 @@ async function connect(cmd: ConnectCommand): Promise<void> {
     const openOne = () => {
       const n = seq++;
       const token = cmd.distinct ? freeTokens.pop() : undefined;
-      const socket = net.connect({ host: '127.0.0.1', port: cmd.port, localAddress: cmd.localAddress });
+      // `onread`: every socket reads into one shared buffer and its callback, without the readable stream's Buffer and
+      // 'data' event per read (a storm's load process takes up to 100,000 deliveries a second).
+      const socket = net.connect({
+        host: '127.0.0.1',
+        port: cmd.port,
+        localAddress: cmd.localAddress,
+        localPort: cmd.localAddress ? nextLocalPort() : undefined,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n: number) => {
+            onData(conn, READ_BUFFER.subarray(0, n), settle);
+            return true; // never pause
+          },
+        },
+      });
       socket.setNoDelay(true);
       const conn: Conn = { socket, mode: cmd.mode, ready: false, pending: null, eioOpened: false, token };
       const release = () => {
@@ -222,12 +255,17 @@ async function connect(cmd: ConnectCommand): Promise<void> {
       };
       pendingConns.add(conn);
       let settled = false;
-      const settle = (ok: boolean, why?: string) => {
+      const settle = (ok: boolean, why?: string, retry = false) => {
         if (settled) return;
         settled = true;
         pendingConns.delete(conn);
         inflight--;
-        if (ok) {
+        if (retry) {
+          // Our pick of local port was taken: not a failed connection, just another attempt with the next port.
+          attempts--;
+          release();
+          socket.destroy();
+        } else if (ok) {
           opened++;
           live.add(conn);
           if (conn.track) tracks.push(conn.track);
@@ -245,9 +283,11 @@ async function connect(cmd: ConnectCommand): Promise<void> {
         if (cmd.track) conn.track = newTrack(now());
         socket.write(requestFor(cmd, n, token));
       });
-      socket.on('data', (chunk: Buffer) => onData(conn, chunk, settle));
-      socket.on('error', (err) => {
-        if (!conn.ready) settle(false, err.message);
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        if (conn.ready) return;
+        const portTaken = err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL';
+        const retry = portTaken && conn.track === undefined && !socket.bytesWritten && portRetries++ < need;
+        settle(false, err.message, retry);
       });
       socket.on('close', () => {
         if (conn.track) conn.track.closed = true;
@@ -312,4 +352,6 @@ process.on('message', (msg: WorkerCommand) => {
 });
 
 process.on('disconnect', () => process.exit(0)); // the orchestrator is gone: never linger
+// With --cpu-prof (BENCH_LOAD_CPU_PROF), a normal exit writes the profile; a SIGTERM's default would not.
+if (process.env.BENCH_LOAD_CPU_PROF) process.on('SIGTERM', () => process.exit(0));
 send({ ev: 'ready' });
