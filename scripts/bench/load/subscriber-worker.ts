@@ -172,9 +172,10 @@ let seq = 0;
 /**
  * The local port of the next connection, picked here rather than by the kernel. A bind to port 0 makes the kernel
  * search its bind table for a free port, walking the owners of every port it tries: in a 10,000-member storm that
- * search was 14% of the load CPU (perf: `__inet_bind`, about 200 µs a connection), enough to make the load side, not the
- * server, set the pace. A bind to a given port is one lookup. Each load process has its own address, so only its
- * own connections compete for its ports; a port still taken (EADDRINUSE, EADDRNOTAVAIL) is retried with the next.
+ * search was 14% of the load CPU (perf: `__inet_bind`, about 200 µs a connection), enough to make the load side,
+ * not the server, set the pace. A bind to a given port is one lookup. Each load process has its own address, so
+ * only its own connections compete for its ports; a port still taken (EADDRINUSE, EADDRNOTAVAIL) is retried with
+ * the next.
  */
 let localPort = 1024 + Math.floor(Math.random() * 64_000);
 function nextLocalPort(): number {
