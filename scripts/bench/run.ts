@@ -11,7 +11,7 @@
  * --render=bench-results/<run> (rebuild a finished run's report; with --md also BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connections, type ConnectionsResult } from './scenarios/connections.js';
 import { fanout, type SizeResult, type System } from './scenarios/fanout.js';
@@ -33,6 +33,7 @@ import {
 } from './lib/proc.js';
 import { getServerRoot, ROOT, serverCommit, serverNodeFlags, setServerRoot } from './lib/targets.js';
 import { renderMarkdown, renderSearch, renderSummary, type BenchResults } from './report.js';
+import { withNotes } from './report-notes.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -166,9 +167,15 @@ function render(dir: string): void {
   const md = renderMarkdown(results);
   writeFileSync(path.join(dir, 'BENCHMARKS.md'), md);
   if (argv.includes('--md')) {
-    writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
+    writeBenchmarksMd(md);
     log('wrote BENCHMARKS.md');
   }
+}
+
+/** Rewrites BENCHMARKS.md with a run's report, keeping the hand-written notes of the file it replaces. */
+function writeBenchmarksMd(md: string): void {
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  writeFileSync(file, withNotes(md, existsSync(file) ? readFileSync(file, 'utf8') : null));
 }
 
 async function main(): Promise<void> {
@@ -375,7 +382,7 @@ async function main(): Promise<void> {
   const md = renderMarkdown(results);
   writeFileSync(path.join(outDir, 'BENCHMARKS.md'), md);
   if (writeMd) {
-    writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
+    writeBenchmarksMd(md);
     log('wrote BENCHMARKS.md');
   }
   log(`done in ${results.durationS.toFixed(0)} s; results in ${path.relative(ROOT, outDir)}/`);
