@@ -94,34 +94,7 @@ export class Replayer {
     // The cache is asked only on that path: a resync replays every cursor, with no head.
     const readFirst = head !== cursor.seq || (this.cache.read(roomId, cursor.seq, 1)?.events.length ?? 0) > 0;
     for (let stalls = 0, read = readFirst; ; read = true) {
-      if (read) {
-        let next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
-        for (;;) {
-          const page = await next;
-          if (cursor.closed) return;
-          // In runs, so a page of long messages (500 of them can be megabytes) never goes over the subscriber's bound,
-          // which would cut it before anything was sent, every time it came back.
-          for (let from = 0; from < page.events.length;) {
-            let to = from + 1;
-            for (let bytes = page.events[from]!.frame.length; to < page.events.length; to++) {
-              bytes += page.events[to]!.frame.length;
-              if (bytes > this.runBytes) break;
-            }
-            const run = from === 0 && to === page.events.length ? page.events : page.events.slice(from, to);
-            // A room stream's run goes out as one shared buffer; a multi-room stream writes its own id per event.
-            if (sub.mode !== 'room' || !cursor.replayedRun(run, (r) => this.writeRun(sub, r))) cursor.replayed(run);
-            if (to === page.events.length && !page.atHead) {
-              // The next page is read while the client reads this one, not after: the two overlap.
-              next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
-              next.catch(() => undefined); // awaited below unless the stream ends first
-            }
-            await sub.drained(REPLAY_LOW_WATER);
-            if (cursor.closed) return;
-            from = to;
-          }
-          if (page.atHead) break;
-        }
-      }
+      if (read && !(await this.replayToHead(sub, roomId, cursor, since, limit))) return;
       const ready = cursor.ready();
       if (ready.state === 'closed') return;
       if (ready.state === 'live') {
@@ -138,6 +111,42 @@ export class Replayer {
         await sleep(Math.min(20 * stalls, 200));
         if (cursor.closed) return;
       }
+    }
+  }
+
+  /** Writes the pages after the cursor's position until the page at the room's head; false if the stream ended. */
+  private async replayToHead(
+    sub: Subscriber,
+    roomId: string,
+    cursor: RoomCursor,
+    since: number,
+    limit: ConcurrencyLimit | undefined,
+  ): Promise<boolean> {
+    let next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
+    for (;;) {
+      const page = await next;
+      if (cursor.closed) return false;
+      // In runs, so a page of long messages (500 of them can be megabytes) never goes over the subscriber's bound,
+      // which would cut it before anything was sent, every time it came back.
+      for (let from = 0; from < page.events.length;) {
+        let to = from + 1;
+        for (let bytes = page.events[from]!.frame.length; to < page.events.length; to++) {
+          bytes += page.events[to]!.frame.length;
+          if (bytes > this.runBytes) break;
+        }
+        const run = from === 0 && to === page.events.length ? page.events : page.events.slice(from, to);
+        // A room stream's run goes out as one shared buffer; a multi-room stream writes its own id per event.
+        if (sub.mode !== 'room' || !cursor.replayedRun(run, (r) => this.writeRun(sub, r))) cursor.replayed(run);
+        if (to === page.events.length && !page.atHead) {
+          // The next page is read while the client reads this one, not after: the two overlap.
+          next = this.pages.after(roomId, cursor.seq, this.opts.pageSize, since, limit);
+          next.catch(() => undefined); // awaited below unless the stream ends first
+        }
+        await sub.drained(REPLAY_LOW_WATER);
+        if (cursor.closed) return false;
+        from = to;
+      }
+      if (page.atHead) return true;
     }
   }
 
