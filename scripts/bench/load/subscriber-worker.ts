@@ -242,8 +242,8 @@ async function connect(cmd: ConnectCommand): Promise<void> {
         localPort: cmd.localAddress ? nextLocalPort() : undefined,
         onread: {
           buffer: READ_BUFFER,
-          callback: (n: number) => {
-            onData(conn, READ_BUFFER.subarray(0, n), settle);
+          callback: (nread: number) => {
+            onData(conn, READ_BUFFER.subarray(0, nread), settle);
             return true; // never pause
           },
         },
