@@ -30,6 +30,8 @@ export class Subscriber {
   /** A multi-room stream's id; null for a room stream, whose id is its room's seq. */
   private readonly streamId: StreamId | null;
   closed = false;
+  /** When the stream opened (performance.now()): a storm holds back writes, but not a stream's first ones. */
+  readonly openedAt = performance.now();
   /** The hub's expiry clock key while the credential's end is scheduled (hub.expireAt). */
   expiryKey: number | null = null;
   /** Frames written this turn, not yet handed to the socket. */

@@ -24,6 +24,28 @@ const MAX_HOLD_MS = 250;
 const HOLD_ABOVE_DUTY = 0.5;
 
 /**
+ * Stream opens in about the last second above which the server is in a storm: everyone coming back at once, as after
+ * a restart. Far above what people opening tabs make on one server; a 10,000-member storm opens 1,000-3,000 a second.
+ */
+export const STORM_OPENS_PER_S = 200;
+
+/**
+ * In a storm every pass, however cheap, is held this long. The streams already live then take the messages of 150 ms
+ * in one write instead of one write each, and the loop meanwhile spends its iterations on accepting and opening.
+ * In a 10,000-member reconnect storm this cut the time until all were live from 9.2-9.6 s to 6.1-6.2 s, for a
+ * delivery p50 to the live streams of 150-210 ms instead of 70-110 ms while it lasts (held 100 ms: 6.7-7.0 s; 250 ms:
+ * 5.6-5.8 s).
+ */
+export const STORM_HOLD_MS = 150;
+
+/**
+ * A stream younger than this is never held by a storm: its head and the tail of its replay go out at the end of their
+ * turn, so a client waiting for its stream is not kept waiting for the storm's sake. Held, 10,000 members opening
+ * their streams 128 at a time took 12.9 s instead of 4.1 s; with this, 4.6 s.
+ */
+export const FRESH_MS = 1000;
+
+/**
  * Collects the subscribers written to during one event-loop turn and flushes each once at its end, so the frames due
  * to one stream in a turn (a group commit of several events, a replayed page, an event and a receipt) leave as one
  * buffer in one socket write instead of one write each. With `flushMs` > 0 the flush waits that long, so frames of
@@ -38,9 +60,13 @@ const HOLD_ABOVE_DUTY = 0.5;
  * write calls), so the messages posted meanwhile go out together, one write per stream instead of one per message,
  * and stream opens and requests keep the other half. A pass over a few hundred streams costs under a millisecond and
  * is never held.
+ *
+ * In a storm (more than STORM_OPENS_PER_S stream opens in about the last second) every pass is held STORM_HOLD_MS.
  */
 export class WriteBatch {
   private dirty: Subscriber[] = [];
+  /** Young streams written to during a storm's hold: flushed at the end of the turn all the same. */
+  private fresh: Subscriber[] = [];
   /** Where the flush under way has got to in `flushing`. */
   private flushing: Subscriber[] = [];
   private next = 0;
@@ -51,6 +77,11 @@ export class WriteBatch {
   /** The share of recent wall time spent writing (passes' write time, decaying over about a second). */
   private duty = 0;
   private dutyAt = 0;
+  /** Stream opens in about the last second (a count decaying with a time constant of one second). */
+  private opens = 0;
+  private opensAt = 0;
+  /** Whether the hold under way is a storm's. */
+  private stormHold = false;
 
   /** @param holdAboveDuty HOLD_ABOVE_DUTY (a test passes 0 to hold after every pass of a millisecond or more) */
   constructor(
@@ -58,11 +89,29 @@ export class WriteBatch {
     private readonly holdAboveDuty = HOLD_ABOVE_DUTY,
   ) {}
 
+  /** A stream opened: enough of them within a second make a storm, during which passes are held. */
+  streamOpened(): void {
+    const now = performance.now();
+    this.opens = this.opens * Math.exp(-(now - this.opensAt) / 1000) + 1;
+    this.opensAt = now;
+  }
+
   /** The subscriber has frames waiting; they are flushed at the end of this turn (or after `flushMs`). */
   add(sub: Subscriber): void {
+    if (this.stormHold && performance.now() - sub.openedAt < FRESH_MS) {
+      // At most a turn's opens (the open gate's batch) and the replays it moves on: no slicing needed.
+      if (this.fresh.push(sub) === 1) queueMicrotask(this.flushFresh);
+      return;
+    }
     this.dirty.push(sub);
     this.schedule();
   }
+
+  private readonly flushFresh = (): void => {
+    const list = this.fresh;
+    this.fresh = [];
+    for (const sub of list) sub.flush();
+  };
 
   private schedule(): void {
     if (this.scheduled) return;
@@ -95,7 +144,10 @@ export class WriteBatch {
       this.passMs += now - started;
       this.duty = this.duty * Math.exp(-(now - this.dutyAt) / 1000) + this.passMs / 1000;
       this.dutyAt = now;
-      this.holdUntil = this.duty > this.holdAboveDuty ? now + Math.min(this.passMs, MAX_HOLD_MS) : 0;
+      const storm = this.opens * Math.exp(-(now - this.opensAt) / 1000) > STORM_OPENS_PER_S;
+      this.stormHold = storm;
+      if (storm) this.holdUntil = now + STORM_HOLD_MS;
+      else this.holdUntil = this.duty > this.holdAboveDuty ? now + Math.min(this.passMs, MAX_HOLD_MS) : 0;
     }
     if (this.next < list.length || this.dirty.length > 0) this.schedule();
   };

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { Subscriber, type CloseReason } from '../../server/realtime/subscriber.js';
-import { WriteBatch } from '../../server/realtime/write-batch.js';
+import { FRESH_MS, STORM_HOLD_MS, STORM_OPENS_PER_S, WriteBatch } from '../../server/realtime/write-batch.js';
 
 /** A subscriber on a real loopback TCP connection; the far end collects what arrives. */
 async function connected(
@@ -196,3 +196,61 @@ t.test('passes are held only while writing has taken over half of the thread', a
   await arrived('id: 2');
   t.pass('and the held frame still arrives');
 });
+
+t.test(
+  'in a storm of stream opens even a cheap pass is held, but not a young stream, and once the opens stop not',
+  async (t) => {
+    const batch = new WriteBatch();
+    const old = await connected(t, 1 << 20, 0, batch);
+    /** Writes one frame, then one more in the next turn: how many writes had gone by then, and in all? */
+    const heldAcrossTurns = async (stream: typeof old, id: number) => {
+      const start = stream.writes.length;
+      stream.sub.write(frame(id)); // its pass (under a millisecond) runs at the end of this turn
+      const seen = await new Promise<number>((resolve) => {
+        setImmediate(() => {
+          stream.sub.write(frame(id + 1));
+          resolve(stream.writes.length - start);
+        });
+      });
+      await stream.arrived(`id: ${id + 1}\n`);
+      return { writtenBeforeNext: seen, writes: stream.writes.length - start };
+    };
+    await new Promise((resolve) => setTimeout(resolve, FRESH_MS + 50)); // the stream is no longer young
+
+    t.same(
+      await heldAcrossTurns(old, 1),
+      { writtenBeforeNext: 1, writes: 2 },
+      'no storm: each turn written at its end',
+    );
+
+    // Four times the threshold: a storm for about ln 4 = 1.4 s, however slow the machine is meanwhile.
+    for (let i = 0; i < 4 * STORM_OPENS_PER_S; i++) batch.streamOpened();
+    const stormStart = performance.now();
+    // The pass that writes frame 3 is the first to see the storm; the one after it is held.
+    t.same(
+      await heldAcrossTurns(old, 3),
+      { writtenBeforeNext: 1, writes: 2 },
+      'the pass that finds the storm is not held',
+    );
+    const at = performance.now();
+    t.same(await heldAcrossTurns(old, 5), { writtenBeforeNext: 0, writes: 1 }, 'in the storm: two turns, one write');
+    t.ok(performance.now() - at >= STORM_HOLD_MS / 2, 'after about STORM_HOLD_MS');
+
+    const young = await connected(t, 1 << 20, 0, batch);
+    t.same(
+      await heldAcrossTurns(young, 1),
+      { writtenBeforeNext: 1, writes: 2 },
+      'a stream opened under FRESH_MS ago is written at the end of each turn all the same',
+    );
+
+    // The count decays with a time constant of a second: it falls under the threshold 1.4 s after the opens.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (performance.now() - stormStart))));
+    old.sub.write(frame(7)); // a pass that finds the storm over, so nothing after it is held
+    await old.arrived('id: 7\n');
+    t.same(
+      await heldAcrossTurns(old, 8),
+      { writtenBeforeNext: 1, writes: 2 },
+      'after the storm: written at once again',
+    );
+  },
+);
