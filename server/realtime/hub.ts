@@ -194,7 +194,7 @@ export class Hub {
       ids,
     );
     this.subscribers.add(sub);
-    this.batch.streamOpened();
+    this.batch.streamOpened(this.subscribers.size);
     let mine = this.byUser.get(sub.userId);
     if (!mine) this.byUser.set(sub.userId, (mine = new Set()));
     mine.add(sub);

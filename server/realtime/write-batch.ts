@@ -26,8 +26,11 @@ const HOLD_ABOVE_DUTY = 0.5;
 /**
  * Stream opens in about the last second above which the server is in a storm: everyone coming back at once, as after
  * a restart. Far above what people opening tabs make on one server; a 10,000-member storm opens 1,000-3,000 a second.
+ * A server with many streams needs more: STORM_OPENS_SHARE of them (so one with 100,000 streams turning over a few
+ * hundred a second is not in a storm for good, its messages held).
  */
 export const STORM_OPENS_PER_S = 200;
+export const STORM_OPENS_SHARE = 0.05;
 
 /**
  * In a storm every pass, however cheap, is held this long. The streams already live then take the messages of 150 ms
@@ -65,8 +68,10 @@ export const FRESH_MS = 1000;
  */
 export class WriteBatch {
   private dirty: Subscriber[] = [];
-  /** Young streams written to during a storm's hold: flushed at the end of the turn all the same. */
+  /** Young streams written to in a storm's hold (from `freshNext` on): flushed at the end of the turn all the same. */
   private fresh: Subscriber[] = [];
+  private freshNext = 0;
+  private freshScheduled = false;
   /** Where the flush under way has got to in `flushing`. */
   private flushing: Subscriber[] = [];
   private next = 0;
@@ -80,6 +85,8 @@ export class WriteBatch {
   /** Stream opens in about the last second (a count decaying with a time constant of one second). */
   private opens = 0;
   private opensAt = 0;
+  /** Streams open when the last one opened. */
+  private streams = 0;
   /** Whether the hold under way is a storm's. */
   private stormHold = false;
 
@@ -89,28 +96,39 @@ export class WriteBatch {
     private readonly holdAboveDuty = HOLD_ABOVE_DUTY,
   ) {}
 
-  /** A stream opened: enough of them within a second make a storm, during which passes are held. */
-  streamOpened(): void {
+  /** A stream opened, making `openStreams`: enough of them within a second make a storm, which holds passes. */
+  streamOpened(openStreams: number): void {
     const now = performance.now();
     this.opens = this.opens * Math.exp(-(now - this.opensAt) / 1000) + 1;
     this.opensAt = now;
+    this.streams = openStreams;
   }
 
   /** The subscriber has frames waiting; they are flushed at the end of this turn (or after `flushMs`). */
   add(sub: Subscriber): void {
     if (this.stormHold && performance.now() - sub.openedAt < FRESH_MS) {
-      // At most a turn's opens (the open gate's batch) and the replays it moves on: no slicing needed.
-      if (this.fresh.push(sub) === 1) queueMicrotask(this.flushFresh);
+      this.fresh.push(sub);
+      if (!this.freshScheduled) {
+        this.freshScheduled = true;
+        queueMicrotask(this.flushFresh);
+      }
       return;
     }
     this.dirty.push(sub);
     this.schedule();
   }
 
+  /** In slices like a pass: in a connect storm the young streams are a second's opens, each taking every message. */
   private readonly flushFresh = (): void => {
-    const list = this.fresh;
-    this.fresh = [];
-    for (const sub of list) sub.flush();
+    this.freshScheduled = false;
+    this.freshNext = flushSlice(this.fresh, this.freshNext);
+    if (this.freshNext < this.fresh.length) {
+      this.freshScheduled = true;
+      setImmediate(this.flushFresh);
+    } else {
+      this.fresh = [];
+      this.freshNext = 0;
+    }
   };
 
   private schedule(): void {
@@ -132,23 +150,30 @@ export class WriteBatch {
     }
     const started = performance.now();
     const list = this.flushing;
-    let now = started;
-    while (this.next < list.length) {
-      list[this.next++]!.flush();
-      if ((this.next & 31) === 0 && (now = performance.now()) - started > FLUSH_SLICE_MS) break;
-    }
-    if (this.next < list.length) this.passMs += now - started;
-    else {
+    this.next = flushSlice(list, this.next);
+    const now = performance.now();
+    this.passMs += now - started;
+    if (this.next >= list.length) {
       // The pass is done: how long it wrote in all decides whether the next one waits.
-      now = performance.now();
-      this.passMs += now - started;
       this.duty = this.duty * Math.exp(-(now - this.dutyAt) / 1000) + this.passMs / 1000;
       this.dutyAt = now;
-      const storm = this.opens * Math.exp(-(now - this.opensAt) / 1000) > STORM_OPENS_PER_S;
+      const opens = this.opens * Math.exp(-(now - this.opensAt) / 1000);
+      const storm = opens > Math.max(STORM_OPENS_PER_S, STORM_OPENS_SHARE * this.streams);
       this.stormHold = storm;
       if (storm) this.holdUntil = now + STORM_HOLD_MS;
       else this.holdUntil = this.duty > this.holdAboveDuty ? now + Math.min(this.passMs, MAX_HOLD_MS) : 0;
     }
     if (this.next < list.length || this.dirty.length > 0) this.schedule();
   };
+}
+
+/** Flushes `list` from `from` on for about FLUSH_SLICE_MS at most; returns where it stopped. */
+function flushSlice(list: Subscriber[], from: number): number {
+  const started = performance.now();
+  let next = from;
+  while (next < list.length) {
+    list[next++]!.flush();
+    if ((next & 31) === 0 && performance.now() - started > FLUSH_SLICE_MS) break;
+  }
+  return next;
 }

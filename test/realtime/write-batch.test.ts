@@ -1,7 +1,13 @@
 import net from 'node:net';
 import t from 'tap';
 import { Subscriber, type CloseReason } from '../../server/realtime/subscriber.js';
-import { FRESH_MS, STORM_HOLD_MS, STORM_OPENS_PER_S, WriteBatch } from '../../server/realtime/write-batch.js';
+import {
+  FRESH_MS,
+  STORM_HOLD_MS,
+  STORM_OPENS_PER_S,
+  STORM_OPENS_SHARE,
+  WriteBatch,
+} from '../../server/realtime/write-batch.js';
 
 /** A subscriber on a real loopback TCP connection; the far end collects what arrives. */
 async function connected(
@@ -224,7 +230,7 @@ t.test(
     );
 
     // Four times the threshold: a storm for about ln 4 = 1.4 s, however slow the machine is meanwhile.
-    for (let i = 0; i < 4 * STORM_OPENS_PER_S; i++) batch.streamOpened();
+    for (let i = 0; i < 4 * STORM_OPENS_PER_S; i++) batch.streamOpened(1);
     const stormStart = performance.now();
     // The pass that writes frame 3 is the first to see the storm; the one after it is held.
     t.same(
@@ -254,3 +260,21 @@ t.test(
     );
   },
 );
+
+t.test('on a server with many streams the same opens are no storm: it takes STORM_OPENS_SHARE of them', async (t) => {
+  const batch = new WriteBatch();
+  const { sub, writes, arrived } = await connected(t, 1 << 20, 0, batch);
+  const streams = 100_000; // a share of them is 25 times the opens below
+  for (let i = 0; i < 4 * STORM_OPENS_PER_S; i++) batch.streamOpened(streams);
+  t.ok(4 * STORM_OPENS_PER_S < STORM_OPENS_SHARE * streams);
+  sub.write(frame(1)); // a pass that would find a storm on a small server
+  await arrived('id: 1\n');
+  const seen = await new Promise<number>((resolve) => {
+    sub.write(frame(2));
+    setImmediate(() => {
+      sub.write(frame(3));
+      resolve(writes.length);
+    });
+  });
+  t.equal(seen, 2, 'the next pass was not held: written at the end of its turn');
+});
