@@ -64,7 +64,9 @@ export const FRESH_MS = 1000;
  * and stream opens and requests keep the other half. A pass over a few hundred streams costs under a millisecond and
  * is never held.
  *
- * In a storm (more than STORM_OPENS_PER_S stream opens in about the last second) every pass is held STORM_HOLD_MS.
+ * In a storm (more than STORM_OPENS_PER_S stream opens in about the last second, and more than STORM_OPENS_SHARE of
+ * the open streams) every pass is held STORM_HOLD_MS, but a stream younger than FRESH_MS is still written at the end
+ * of its turn.
  */
 export class WriteBatch {
   private dirty: Subscriber[] = [];
