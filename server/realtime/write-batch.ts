@@ -101,7 +101,7 @@ export class WriteBatch {
   /** A stream opened, making `openStreams`: enough of them within a second make a storm, which holds passes. */
   streamOpened(openStreams: number): void {
     const now = performance.now();
-    this.opens = this.opens * Math.exp(-(now - this.opensAt) / 1000) + 1;
+    this.opens = decayed(this.opens, this.opensAt, now) + 1;
     this.opensAt = now;
     this.streams = openStreams;
   }
@@ -157,9 +157,9 @@ export class WriteBatch {
     this.passMs += now - started;
     if (this.next >= list.length) {
       // The pass is done: how long it wrote in all decides whether the next one waits.
-      this.duty = this.duty * Math.exp(-(now - this.dutyAt) / 1000) + this.passMs / 1000;
+      this.duty = decayed(this.duty, this.dutyAt, now) + this.passMs / 1000;
       this.dutyAt = now;
-      const opens = this.opens * Math.exp(-(now - this.opensAt) / 1000);
+      const opens = decayed(this.opens, this.opensAt, now);
       const storm = opens > Math.max(STORM_OPENS_PER_S, STORM_OPENS_SHARE * this.streams);
       this.stormHold = storm;
       if (storm) this.holdUntil = now + STORM_HOLD_MS;
@@ -167,6 +167,11 @@ export class WriteBatch {
     }
     if (this.next < list.length || this.dirty.length > 0) this.schedule();
   };
+}
+
+/** `value`, as of `at`, decayed to `now` with a time constant of one second: a count over about the last second. */
+function decayed(value: number, at: number, now: number): number {
+  return value * Math.exp(-(now - at) / 1000);
 }
 
 /** Flushes `list` from `from` on for about FLUSH_SLICE_MS at most; returns where it stopped. */
