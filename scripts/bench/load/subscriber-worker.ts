@@ -106,12 +106,12 @@ function onData(conn: Conn, chunk: Buffer, onReady: (ok: boolean, why?: string) 
     buf = Buffer.concat([conn.pending, chunk]);
     conn.pending = null;
   }
-  const keep = () => void (conn.pending = buf === chunk ? Buffer.from(buf) : buf);
   if (conn.ready) {
     if (conn.mode === 'eio' && buf.indexOf(EIO_PING) >= 0) conn.socket.write(EIO_PONG);
     deliver(conn, buf);
     return;
   }
+  const keep = () => void (conn.pending = buf === chunk ? Buffer.from(buf) : buf);
   // Handshake.
   if (conn.mode === 'raw') {
     const nl = buf.indexOf(10);
